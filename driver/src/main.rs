@@ -1,1 +1,3 @@
+mod runtime;
+
 fn main() {}
