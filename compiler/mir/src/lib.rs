@@ -1,0 +1,255 @@
+//! MIR: a function as a control-flow graph of basic blocks over typed locals.
+//!
+//! MIR is what codegen consumes. It is deliberately small: every value lives
+//! in a local (mutable, not SSA — codegen turns locals into Cranelift
+//! variables), every operation names the exact machine operation and every
+//! check that can fail at run time is explicit in the operation (`IAdd` traps
+//! on overflow) so codegen never has to rediscover language semantics.
+//!
+//! Positions are [`Loc`]s relative to the function's first line, so a MIR body
+//! does not change when lines are inserted above its function.
+
+pub mod pretty;
+pub mod opt;
+mod verify;
+
+pub use pretty::pretty;
+pub use verify::verify;
+
+use simple_abi::{Rt, TrapCode};
+
+/// A local variable (parameters come first: locals `0..params`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Local(pub u32);
+
+/// A basic block; `BlockId(0)` is the entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct BlockId(pub u32);
+
+/// The machine-level types MIR values have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Ty {
+    I64,
+    F64,
+    Bool,
+    /// A pointer to a `str` (see `simple_abi::str_layout`).
+    Str,
+    /// The unit type: a local of type `Nil` holds no machine value.
+    Nil,
+}
+
+/// A source position relative to the function: `line` counts from the line
+/// the function's item starts on (0-based), `col` is the 1-based column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
+pub struct Loc {
+    pub line: u32,
+    pub col: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Body {
+    /// The symbol of this function in the linked module.
+    pub symbol: String,
+    /// Number of parameters; they are locals `0..param_count`.
+    pub param_count: u32,
+    pub ret: Ty,
+    pub locals: Vec<LocalDecl>,
+    pub blocks: Vec<BlockData>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct LocalDecl {
+    pub ty: Ty,
+    /// The source name, for the pretty printer; `None` for temporaries.
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct BlockData {
+    pub stmts: Vec<Stmt>,
+    pub terminator: Terminator,
+    pub terminator_loc: Loc,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Stmt {
+    pub kind: StmtKind,
+    /// Where a fault or call in this statement is reported.
+    pub loc: Loc,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum StmtKind {
+    /// `local = rvalue`
+    Assign(Local, Rvalue),
+    /// Evaluate for effect (a call returning nil, a checked operation).
+    Eval(Rvalue),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Terminator {
+    Goto(BlockId),
+    /// Branch on a `Bool` operand.
+    Branch { cond: Operand, then_block: BlockId, else_block: BlockId },
+    /// Return; the operand is `None` exactly when the function returns `Nil`.
+    Return(Option<Operand>),
+    /// A runtime error: codegen emits a trap with this code.
+    Trap(TrapCode),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Operand {
+    Local(Local),
+    Const(Const),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Const {
+    I64(i64),
+    /// The bits of an `f64`.
+    F64(u64),
+    Bool(bool),
+    /// A string literal; codegen places it in read-only data.
+    Str(String),
+    Nil,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Rvalue {
+    Use(Operand),
+    Binary(BinOp, Operand, Operand),
+    Unary(UnOp, Operand),
+    Cast(CastKind, Operand),
+    /// A call to a Simple function by symbol. Arguments are in parameter
+    /// order with defaults already filled in.
+    Call { symbol: String, args: Vec<Operand>, ret: Ty },
+    /// A call to a runtime function (`simple_abi::Rt`).
+    Runtime(Rt, Vec<Operand>),
+    /// `sqrt`, `floor`, `ceil`: a single machine instruction.
+    Intrinsic(Intrinsic, Vec<Operand>),
+}
+
+/// Binary operations on machine values. `I*` take and give `I64` (the
+/// comparisons give `Bool`), `F*` take `F64`. Every operation that LANGUAGE.md
+/// says can fail traps with the named code when it does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BinOp {
+    /// Traps `IntegerOverflow`.
+    IAdd,
+    ISub,
+    IMul,
+    /// Truncating division. Traps `DivisionByZero`, and `IntegerOverflow` on MIN / -1.
+    IDiv,
+    /// Remainder with the sign of the dividend. Traps `RemainderByZero`, and
+    /// `IntegerOverflow` on MIN % -1.
+    IRem,
+    /// Floor division. Traps like `IDiv`.
+    IFloorDiv,
+    /// Power. Traps `NegativeExponent` and `IntegerOverflow`.
+    IPow,
+    /// Traps `ShiftOutOfRange` unless `0 <= rhs < 64`; drops high bits.
+    IShl,
+    /// Arithmetic shift. Traps `ShiftOutOfRange` like `IShl`.
+    IShr,
+    IAnd,
+    IOr,
+    IXor,
+    /// Traps `IntegerOverflow` on `MIN`.
+    IMin,
+    IMax,
+    ICmp(Cmp),
+    FAdd,
+    FSub,
+    FMul,
+    FDiv,
+    /// C `fmod`.
+    FRem,
+    /// `floor(a / b)`.
+    FFloorDiv,
+    FPow,
+    FMin,
+    FMax,
+    FCmp(Cmp),
+    /// On `Bool` operands.
+    BoolEq,
+    BoolNe,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Cmp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum UnOp {
+    /// Traps `IntegerOverflow` on `MIN`.
+    INeg,
+    /// Traps `IntegerOverflow` on `MIN`.
+    IAbs,
+    /// Bitwise not.
+    INot,
+    FNeg,
+    FAbs,
+    /// Logical not of a `Bool`.
+    Not,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CastKind {
+    IntToFloat,
+    /// Truncates toward zero; traps `InvalidCast` on NaN or out of range.
+    FloatToInt,
+    BoolToInt,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Intrinsic {
+    Sqrt,
+    Floor,
+    Ceil,
+}
+
+impl Body {
+    pub fn local_ty(&self, local: Local) -> Ty {
+        self.locals[local.0 as usize].ty
+    }
+
+    pub fn block(&self, id: BlockId) -> &BlockData {
+        &self.blocks[id.0 as usize]
+    }
+
+    /// The type of an operand.
+    pub fn operand_ty(&self, op: &Operand) -> Ty {
+        match op {
+            Operand::Local(l) => self.local_ty(*l),
+            Operand::Const(c) => c.ty(),
+        }
+    }
+}
+
+impl Const {
+    pub fn ty(&self) -> Ty {
+        match self {
+            Const::I64(_) => Ty::I64,
+            Const::F64(_) => Ty::F64,
+            Const::Bool(_) => Ty::Bool,
+            Const::Str(_) => Ty::Str,
+            Const::Nil => Ty::Nil,
+        }
+    }
+}
+
+impl Terminator {
+    pub fn successors(&self) -> Vec<BlockId> {
+        match self {
+            Terminator::Goto(b) => vec![*b],
+            Terminator::Branch { then_block, else_block, .. } => vec![*then_block, *else_block],
+            Terminator::Return(_) | Terminator::Trap(_) => vec![],
+        }
+    }
+}

@@ -1,0 +1,263 @@
+//! Serialising a [`Module`] to SMF bytes.
+//!
+//! The output is a pure function of the model: sections are emitted in a
+//! fixed order, strings are interned in first-use order, padding is zero and
+//! nothing depends on addresses, time or hash-map iteration order. Every
+//! integer is written little-endian, field by field.
+//!
+//! The writer does not validate: it serialises whatever it is given, and
+//! [`Module::validate`] (run by the reader) says whether that was a valid
+//! module. A count or string table beyond 4 GiB cannot be expressed; such
+//! values are saturated and the file then fails to read.
+
+use std::collections::HashMap;
+
+use crate::format::{
+    FILE_ALIGN, HEADER_SIZE, MAGIC, NO_ENTRY, SECTION_ENTRY_SIZE, SectionType, VERSION_MAJOR,
+    VERSION_MINOR, codes, fnv1a, header,
+};
+use crate::module::{Binding, Module, RelocKind, RelocTarget, SectionKind, SymbolKind};
+
+/// Serialises `module` to the bytes of an SMF file.
+pub fn write(module: &Module) -> Vec<u8> {
+    let mut strings = StringTable::default();
+    let section_names: Vec<(u32, u32)> = SectionType::ALL
+        .iter()
+        .map(|t| strings.intern(t.name()))
+        .collect();
+    let symbols = symbols_payload(module, &mut strings);
+    let imports = imports_payload(module, &mut strings);
+    let files = files_payload(module, &mut strings);
+    let payloads: [(SectionType, Vec<u8>); 12] = [
+        (SectionType::Text, module.code.clone()),
+        (SectionType::Rodata, module.rodata.clone()),
+        (SectionType::Data, module.data.clone()),
+        (SectionType::Bss, Vec::new()),
+        (SectionType::Symbols, symbols),
+        (SectionType::Strings, strings.bytes),
+        (SectionType::Relocations, relocations_payload(module)),
+        (SectionType::Imports, imports),
+        (SectionType::Files, files),
+        (SectionType::Lines, lines_payload(module)),
+        (SectionType::Traps, traps_payload(module)),
+        (SectionType::StackMaps, stack_maps_payload(module)),
+    ];
+
+    let table_offset = align_up(HEADER_SIZE as u64);
+    let mut position = table_offset + (SECTION_ENTRY_SIZE * payloads.len()) as u64;
+    let mut offsets = Vec::with_capacity(payloads.len());
+    for (_, bytes) in &payloads {
+        position = align_up(position);
+        offsets.push(position);
+        position += bytes.len() as u64;
+    }
+    let file_size = position;
+
+    let mut out = Out(Vec::with_capacity(file_size as usize));
+    // Header; the module hash stays zero until the whole file is written.
+    out.bytes(&MAGIC);
+    out.u16(VERSION_MAJOR);
+    out.u16(VERSION_MINOR);
+    out.u16(module.platform.code());
+    out.u16(module.arch.code());
+    out.u32(module.flags.bits());
+    out.u32(module.entry.unwrap_or(NO_ENTRY));
+    out.u32(payloads.len() as u32);
+    out.u64(table_offset);
+    out.u64(file_size);
+    out.bytes(&module.source_hash);
+    out.bytes(&[0; 32]);
+    debug_assert_eq!(out.0.len(), HEADER_SIZE);
+
+    out.pad_to(table_offset);
+    for (((section_type, bytes), offset), (name_offset, name_len)) in
+        payloads.iter().zip(&offsets).zip(&section_names)
+    {
+        let virtual_size = match section_type {
+            SectionType::Bss => module.bss_size,
+            _ => bytes.len() as u64,
+        };
+        out.u32(section_type.code());
+        out.u32(section_type.flags().bits());
+        out.u64(*offset);
+        out.u64(bytes.len() as u64);
+        out.u64(virtual_size);
+        out.u32(section_type.alignment());
+        out.u32(*name_offset);
+        out.u32(*name_len);
+        out.u32(0);
+    }
+    for ((_, bytes), offset) in payloads.iter().zip(&offsets) {
+        out.pad_to(*offset);
+        out.bytes(bytes);
+    }
+
+    let mut bytes = out.0;
+    let hash = blake3::hash(&bytes);
+    bytes[header::MODULE_HASH..header::MODULE_HASH + 32].copy_from_slice(hash.as_bytes());
+    bytes
+}
+
+fn symbols_payload(module: &Module, strings: &mut StringTable) -> Vec<u8> {
+    let mut out = Out::default();
+    for symbol in &module.symbols {
+        let (name_offset, name_len) = strings.intern(&symbol.name);
+        out.u32(name_offset);
+        out.u32(name_len);
+        out.u64(fnv1a(symbol.name.as_bytes()));
+        out.u8(match symbol.kind {
+            SymbolKind::Function => codes::SYMBOL_FUNCTION,
+            SymbolKind::Data => codes::SYMBOL_DATA,
+        });
+        out.u8(match symbol.binding {
+            Binding::Local => codes::BINDING_LOCAL,
+            Binding::Global => codes::BINDING_GLOBAL,
+        });
+        out.u8(section_code(symbol.section));
+        out.u8(0);
+        out.u32(0);
+        out.u64(symbol.offset);
+        out.u64(symbol.size);
+        out.bytes(&symbol.content_hash);
+    }
+    out.0
+}
+
+fn relocations_payload(module: &Module) -> Vec<u8> {
+    let mut out = Out::default();
+    for reloc in &module.relocations {
+        let (target_kind, target_index) = match reloc.target {
+            RelocTarget::Symbol(i) => (codes::TARGET_SYMBOL, i),
+            RelocTarget::Import(i) => (codes::TARGET_IMPORT, i),
+        };
+        out.u64(reloc.offset);
+        out.u64(reloc.addend as u64);
+        out.u32(target_index);
+        out.u8(section_code(reloc.section));
+        out.u8(target_kind);
+        out.u8(match reloc.kind {
+            RelocKind::Abs64 => codes::RELOC_ABS64,
+            RelocKind::Pc32 => codes::RELOC_PC32,
+            RelocKind::Plt32 => codes::RELOC_PLT32,
+        });
+        out.u8(0);
+    }
+    out.0
+}
+
+fn imports_payload(module: &Module, strings: &mut StringTable) -> Vec<u8> {
+    let mut out = Out::default();
+    out.u32(module.abi_version);
+    out.u32(saturate(module.imports.len()));
+    for name in &module.imports {
+        let (offset, len) = strings.intern(name);
+        out.u32(offset);
+        out.u32(len);
+    }
+    out.0
+}
+
+fn files_payload(module: &Module, strings: &mut StringTable) -> Vec<u8> {
+    let mut out = Out::default();
+    for path in &module.files {
+        let (offset, len) = strings.intern(path);
+        out.u32(offset);
+        out.u32(len);
+    }
+    out.0
+}
+
+fn lines_payload(module: &Module) -> Vec<u8> {
+    let mut out = Out::default();
+    for entry in &module.line_table {
+        out.u32(entry.code_offset);
+        out.u32(entry.file);
+        out.u32(entry.line);
+        out.u32(entry.column);
+    }
+    out.0
+}
+
+fn traps_payload(module: &Module) -> Vec<u8> {
+    let mut out = Out::default();
+    for trap in &module.traps {
+        out.u32(trap.code_offset);
+        out.u8(trap.code);
+        out.bytes(&[0; 3]);
+    }
+    out.0
+}
+
+fn stack_maps_payload(module: &Module) -> Vec<u8> {
+    let mut out = Out::default();
+    out.u32(saturate(module.stack_maps.len()));
+    out.u32(0);
+    for map in &module.stack_maps {
+        out.u32(map.code_offset);
+        out.u32(map.frame_size);
+        out.u32(saturate(map.slots.len()));
+        for &slot in &map.slots {
+            out.u32(slot);
+        }
+    }
+    out.0
+}
+
+/// Symbols and relocations name a loadable section by its section type code.
+fn section_code(section: SectionKind) -> u8 {
+    // The four loadable section codes are 1..=4.
+    section.section_type().code() as u8
+}
+
+fn align_up(position: u64) -> u64 {
+    position.next_multiple_of(FILE_ALIGN)
+}
+
+fn saturate(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// All names in one table, each stored once; references are (offset, length)
+/// so names need no terminator and may contain any UTF-8.
+#[derive(Default)]
+struct StringTable {
+    bytes: Vec<u8>,
+    interned: HashMap<String, (u32, u32)>,
+}
+
+impl StringTable {
+    fn intern(&mut self, s: &str) -> (u32, u32) {
+        if let Some(&reference) = self.interned.get(s) {
+            return reference;
+        }
+        let reference = (saturate(self.bytes.len()), saturate(s.len()));
+        self.bytes.extend_from_slice(s.as_bytes());
+        self.interned.insert(s.to_owned(), reference);
+        reference
+    }
+}
+
+/// A little-endian byte sink.
+#[derive(Default)]
+struct Out(Vec<u8>);
+
+impl Out {
+    fn u8(&mut self, v: u8) {
+        self.0.push(v);
+    }
+    fn u16(&mut self, v: u16) {
+        self.0.extend_from_slice(&v.to_le_bytes());
+    }
+    fn u32(&mut self, v: u32) {
+        self.0.extend_from_slice(&v.to_le_bytes());
+    }
+    fn u64(&mut self, v: u64) {
+        self.0.extend_from_slice(&v.to_le_bytes());
+    }
+    fn bytes(&mut self, v: &[u8]) {
+        self.0.extend_from_slice(v);
+    }
+    fn pad_to(&mut self, offset: u64) {
+        self.0.resize(offset as usize, 0);
+    }
+}
