@@ -49,7 +49,10 @@ pub enum SmfError {
     // --- header ---
     #[error("file is {len} bytes, too short for the {needed}-byte SMF header")]
     TooShort { len: usize, needed: usize },
-    #[error("not an SMF file: it starts with {} instead of 53 4d 46 00 (\"SMF\\0\")", hex_spaced(found))]
+    #[error(
+        "not an SMF file: it starts with {} instead of 53 4d 46 00 (\"SMF\\0\")",
+        hex_spaced(found)
+    )]
     BadMagic { found: [u8; 4] },
     #[error(
         "unsupported SMF version {major}.{minor}: this reader understands version {supported}.x"
@@ -65,16 +68,24 @@ pub enum SmfError {
     UnknownArch(u16),
     #[error("unknown module flags {0:#x}")]
     UnknownFlags(u32),
-    #[error("the header says the file is {stored} bytes, but it is {actual} bytes (truncated or padded)")]
+    #[error(
+        "the header says the file is {stored} bytes, but it is {actual} bytes (truncated or padded)"
+    )]
     FileSize { stored: u64, actual: usize },
-    #[error("module hash mismatch: the file is corrupt (stored {}, computed {})", hex(stored), hex(computed))]
+    #[error(
+        "module hash mismatch: the file is corrupt (stored {}, computed {})",
+        hex(stored),
+        hex(computed)
+    )]
     ModuleHash {
         stored: [u8; 32],
         computed: [u8; 32],
     },
 
     // --- section table ---
-    #[error("the section table ({count} entries at {offset:#x}) does not fit between the header and the end of the file ({file_size:#x} bytes)")]
+    #[error(
+        "the section table ({count} entries at {offset:#x}) does not fit between the header and the end of the file ({file_size:#x} bytes)"
+    )]
     SectionTableBounds {
         offset: u64,
         count: u32,
@@ -89,7 +100,9 @@ pub enum SmfError {
         found: SectionFlags,
         expected: SectionFlags,
     },
-    #[error("section {index} ({name}): bytes {offset:#x}..+{size:#x} are outside the file ({file_size:#x} bytes)")]
+    #[error(
+        "section {index} ({name}): bytes {offset:#x}..+{size:#x} are outside the file ({file_size:#x} bytes)"
+    )]
     SectionBounds {
         index: usize,
         name: String,
@@ -113,7 +126,9 @@ pub enum SmfError {
         align: u32,
         max: u64,
     },
-    #[error("section {index} ({name}): virtual size {virtual_size:#x} does not match file size {size:#x}")]
+    #[error(
+        "section {index} ({name}): virtual size {virtual_size:#x} does not match file size {size:#x}"
+    )]
     VirtualSize {
         index: usize,
         name: &'static str,
@@ -122,7 +137,9 @@ pub enum SmfError {
     },
     #[error("section {index} (.bss) has {size:#x} bytes in the file; it must have none")]
     BssHasBytes { index: usize, size: u64 },
-    #[error("section {index}: is named `{found}`, but a section of its type must be named `{expected}`")]
+    #[error(
+        "section {index}: is named `{found}`, but a section of its type must be named `{expected}`"
+    )]
     SectionName {
         index: usize,
         found: String,
@@ -142,14 +159,20 @@ pub enum SmfError {
         size: u64,
         entry_size: usize,
     },
-    #[error("section {name}: {count} entries need {needed:#x} bytes, but the section has {size:#x}")]
+    #[error(
+        "section {name}: {count} entries need {needed:#x} bytes, but the section has {size:#x}"
+    )]
     TableCount {
         name: &'static str,
         count: u32,
         needed: u64,
         size: u64,
     },
-    #[error("section {name}: {needed} more bytes needed at offset {offset:#x}, but the section ends at {size:#x}")]
+    #[error("section {name}: the reserved field of its header is not zero")]
+    SectionReserved { name: &'static str },
+    #[error(
+        "section {name}: {needed} more bytes needed at offset {offset:#x}, but the section ends at {size:#x}"
+    )]
     Truncated {
         name: &'static str,
         offset: usize,
@@ -158,7 +181,9 @@ pub enum SmfError {
     },
 
     // --- entries ---
-    #[error("{item}: string at {offset:#x}+{len:#x} is outside the string table ({table_size:#x} bytes)")]
+    #[error(
+        "{item}: string at {offset:#x}+{len:#x} is outside the string table ({table_size:#x} bytes)"
+    )]
     StringBounds {
         item: Item,
         offset: u32,
@@ -177,7 +202,9 @@ pub enum SmfError {
     Reserved { item: Item },
     #[error("{item}: name is empty")]
     EmptyName { item: Item },
-    #[error("symbol {index} (`{name}`): stored name hash {stored:#018x} does not match the name's FNV-1a hash {computed:#018x}")]
+    #[error(
+        "symbol {index} (`{name}`): stored name hash {stored:#018x} does not match the name's FNV-1a hash {computed:#018x}"
+    )]
     NameHash {
         index: usize,
         name: String,
@@ -193,7 +220,9 @@ pub enum SmfError {
     },
     #[error("symbol {index} (`{name}`): data symbols must have a zero content hash")]
     DataContentHash { index: usize, name: String },
-    #[error("symbol {index} (`{name}`): bytes {offset:#x}..+{size:#x} are outside section {section} (size {section_size:#x})")]
+    #[error(
+        "symbol {index} (`{name}`): bytes {offset:#x}..+{size:#x} are outside section {section} (size {section_size:#x})"
+    )]
     SymbolOutOfSection {
         index: usize,
         name: String,
@@ -212,7 +241,9 @@ pub enum SmfError {
     FunctionsOverlap { first: String, second: String },
     #[error("relocation {index}: patches {section}; only .text and .data can be relocated")]
     RelocationSection { index: usize, section: SectionKind },
-    #[error("relocation {index}: offset {offset:#x} (+{width} bytes) is outside section {section} (size {section_size:#x})")]
+    #[error(
+        "relocation {index}: offset {offset:#x} (+{width} bytes) is outside section {section} (size {section_size:#x})"
+    )]
     RelocationOutOfSection {
         index: usize,
         offset: u64,
@@ -245,10 +276,16 @@ pub enum SmfError {
         previous: u32,
     },
     #[error("line entry {index}: file {file} does not exist (there are {count})")]
-    FileIndex { index: usize, file: u32, count: usize },
+    FileIndex {
+        index: usize,
+        file: u32,
+        count: usize,
+    },
     #[error("stack map {index}: slot {slot:#x} is not after the previous slot")]
     StackMapSlotsUnsorted { index: usize, slot: u32 },
-    #[error("stack map {index}: 8-byte slot at {slot:#x} is outside the frame (size {frame_size:#x})")]
+    #[error(
+        "stack map {index}: 8-byte slot at {slot:#x} is outside the frame (size {frame_size:#x})"
+    )]
     StackMapSlotOutsideFrame {
         index: usize,
         slot: u32,

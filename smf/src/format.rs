@@ -102,7 +102,7 @@ impl Platform {
 
 impl fmt::Display for Platform {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+        f.pad(match self {
             Platform::Linux => "linux",
         })
     }
@@ -145,7 +145,7 @@ impl Arch {
 
 impl fmt::Display for Arch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+        f.pad(match self {
             Arch::X86_64 => "x86_64",
             Arch::Aarch64 => "aarch64",
         })
@@ -213,9 +213,9 @@ impl fmt::Display for Flags {
             .map(|(_, name)| *name)
             .collect();
         if names.is_empty() {
-            f.write_str("(none)")
+            f.pad("(none)")
         } else {
-            f.write_str(&names.join(" | "))
+            f.pad(&names.join(" | "))
         }
     }
 }
@@ -356,18 +356,18 @@ impl fmt::Display for SectionFlags {
     /// `r-x` style, like /proc/self/maps; unknown bits are shown in hex.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let bit = |flag: SectionFlags, c: char| if self.contains(flag) { c } else { '-' };
-        write!(
-            f,
-            "{}{}{}",
+        let mut text: String = [
             bit(SectionFlags::R, 'r'),
             bit(SectionFlags::W, 'w'),
-            bit(SectionFlags::X, 'x')
-        )?;
+            bit(SectionFlags::X, 'x'),
+        ]
+        .into_iter()
+        .collect();
         let unknown = self.0 & !7;
         if unknown != 0 {
-            write!(f, "+{unknown:#x}")?;
+            text.push_str(&format!("+{unknown:#x}"));
         }
-        Ok(())
+        f.pad(&text)
     }
 }
 

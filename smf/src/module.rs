@@ -125,13 +125,13 @@ impl SectionKind {
 
 impl fmt::Display for SectionKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+        f.pad(self.name())
     }
 }
 
 impl fmt::Display for SymbolKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+        f.pad(match self {
             SymbolKind::Function => "function",
             SymbolKind::Data => "data",
         })
@@ -140,7 +140,7 @@ impl fmt::Display for SymbolKind {
 
 impl fmt::Display for Binding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+        f.pad(match self {
             Binding::Local => "local",
             Binding::Global => "global",
         })
@@ -200,7 +200,7 @@ impl RelocKind {
 
 impl fmt::Display for RelocKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+        f.pad(match self {
             RelocKind::Abs64 => "abs64",
             RelocKind::Pc32 => "pc32",
             RelocKind::Plt32 => "plt32",
@@ -523,14 +523,14 @@ fn check_strictly_increasing(
     offset: u32,
     previous: &mut Option<u32>,
 ) -> Result<(), SmfError> {
-    if let Some(p) = *previous {
-        if offset <= p {
-            return Err(SmfError::Unsorted {
-                item,
-                offset,
-                previous: p,
-            });
-        }
+    if let Some(p) = *previous
+        && offset <= p
+    {
+        return Err(SmfError::Unsorted {
+            item,
+            offset,
+            previous: p,
+        });
     }
     *previous = Some(offset);
     Ok(())

@@ -55,19 +55,21 @@ pub fn write(module: &Module) -> Vec<u8> {
 
     let mut out = Out(Vec::with_capacity(file_size as usize));
     // Header; the module hash stays zero until the whole file is written.
-    out.bytes(&MAGIC);
-    out.u16(VERSION_MAJOR);
-    out.u16(VERSION_MINOR);
-    out.u16(module.platform.code());
-    out.u16(module.arch.code());
-    out.u32(module.flags.bits());
-    out.u32(module.entry.unwrap_or(NO_ENTRY));
-    out.u32(payloads.len() as u32);
-    out.u64(table_offset);
-    out.u64(file_size);
-    out.bytes(&module.source_hash);
-    out.bytes(&[0; 32]);
-    debug_assert_eq!(out.0.len(), HEADER_SIZE);
+    // Each field is written at the offset `format::header` (and docs/smf.md)
+    // gives for it; the assertions keep the three in step.
+    out.at(header::MAGIC).bytes(&MAGIC);
+    out.at(header::VERSION_MAJOR).u16(VERSION_MAJOR);
+    out.at(header::VERSION_MINOR).u16(VERSION_MINOR);
+    out.at(header::PLATFORM).u16(module.platform.code());
+    out.at(header::ARCH).u16(module.arch.code());
+    out.at(header::FLAGS).u32(module.flags.bits());
+    out.at(header::ENTRY).u32(module.entry.unwrap_or(NO_ENTRY));
+    out.at(header::SECTION_COUNT).u32(payloads.len() as u32);
+    out.at(header::SECTION_TABLE_OFFSET).u64(table_offset);
+    out.at(header::FILE_SIZE).u64(file_size);
+    out.at(header::SOURCE_HASH).bytes(&module.source_hash);
+    out.at(header::MODULE_HASH).bytes(&[0; 32]);
+    out.at(HEADER_SIZE);
 
     out.pad_to(table_offset);
     for (((section_type, bytes), offset), (name_offset, name_len)) in
@@ -257,7 +259,62 @@ impl Out {
     fn bytes(&mut self, v: &[u8]) {
         self.0.extend_from_slice(v);
     }
+    /// Checks (in debug builds) that the next field starts at `offset`.
+    fn at(&mut self, offset: usize) -> &mut Out {
+        debug_assert_eq!(self.0.len(), offset, "header field at the wrong offset");
+        self
+    }
     fn pad_to(&mut self, offset: u64) {
         self.0.resize(offset as usize, 0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::{Arch, Platform};
+    use crate::read::read;
+    use crate::testutil::sample_module;
+
+    #[test]
+    fn round_trips() {
+        let module = sample_module();
+        assert_eq!(read(&write(&module)), Ok(module));
+        let empty = Module::new(Platform::Linux, Arch::X86_64);
+        assert_eq!(read(&write(&empty)), Ok(empty));
+    }
+
+    #[test]
+    fn is_deterministic() {
+        let module = sample_module();
+        let bytes = write(&module);
+        assert_eq!(bytes, write(&module.clone()));
+        assert_eq!(bytes, write(&read(&bytes).expect("valid")));
+    }
+
+    #[test]
+    fn places_sections_at_16_byte_offsets() {
+        let bytes = write(&sample_module());
+        assert_eq!(&bytes[..4], b"SMF\0");
+        let header = crate::read_header(&bytes).expect("header");
+        let sections = crate::read::read_section_table(&bytes, &header).expect("sections");
+        assert_eq!(sections.len(), SectionType::ALL.len());
+        for (section, t) in sections.iter().zip(SectionType::ALL) {
+            assert_eq!(section.section_type, Some(t));
+            assert_eq!(section.name, t.name());
+            assert_eq!(section.offset % FILE_ALIGN, 0, "{}", t.name());
+        }
+    }
+
+    #[test]
+    fn stores_each_string_once() {
+        let mut module = sample_module();
+        module.files.push("rt_alloc".to_owned()); // same text as an import
+        let bytes = write(&module);
+        let (_, strtab) = crate::testutil::section(&bytes, SectionType::Strings);
+        let table = &bytes[strtab.offset as usize..][..strtab.size as usize];
+        let text = String::from_utf8_lossy(table);
+        assert_eq!(text.matches("rt_alloc").count(), 1);
+        assert_eq!(read(&bytes), Ok(module));
     }
 }
