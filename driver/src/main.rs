@@ -1,3 +1,206 @@
-mod runtime;
+//! `simple`: the command-line driver. The only part of the project that
+//! reads files, looks at the clock or runs programs.
 
-fn main() {}
+mod render;
+mod runtime;
+mod session;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use render::ErrorFormat;
+use session::{DriverError, Session};
+use simple_compiler::Options;
+
+#[derive(Parser)]
+#[command(name = "simple", version, about = "The Simple compiler: compiles to native code and runs it")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args, Clone, Copy)]
+struct CompileFlags {
+    /// How to print diagnostics.
+    #[arg(long, value_enum, default_value_t)]
+    error_format: ErrorFormat,
+    /// Skip MIR optimisations.
+    #[arg(long)]
+    no_opt: bool,
+}
+
+impl CompileFlags {
+    fn options(self) -> Options {
+        Options { no_opt: self.no_opt }
+    }
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Compile FILE (reusing FILE.smf when up to date) and run it.
+    Run {
+        file: PathBuf,
+        /// Arguments for the program.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+        #[command(flatten)]
+        flags: CompileFlags,
+    },
+    /// Compile FILE to an SMF module.
+    Build {
+        file: PathBuf,
+        /// Output path (default: FILE with extension .smf).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = Emit::Smf)]
+        emit: Emit,
+        #[command(flatten)]
+        flags: CompileFlags,
+    },
+    /// Check FILE for errors without generating code.
+    Check {
+        file: PathBuf,
+        #[command(flatten)]
+        flags: CompileFlags,
+    },
+    /// Print an intermediate form of FILE.
+    Dump {
+        #[arg(value_enum)]
+        what: DumpKind,
+        file: PathBuf,
+        /// Only this function (hir, mir, clif, asm).
+        #[arg(long = "fn")]
+        function: Option<String>,
+        #[command(flatten)]
+        flags: CompileFlags,
+    },
+    /// Work with SMF modules.
+    Smf {
+        #[command(subcommand)]
+        command: SmfCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum SmfCommand {
+    /// Print every part of an SMF module.
+    Inspect { file: PathBuf },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Emit {
+    Smf,
+    Obj,
+    Exe,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum DumpKind {
+    Tokens,
+    Ast,
+    Hir,
+    Mir,
+    Clif,
+    Asm,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run { file, args: _, flags } => run(&file, flags),
+        Command::Build { file, output, emit, flags } => build(&file, output, emit, flags),
+        Command::Check { file, flags } => check(&file, flags),
+        Command::Dump { what, file, function, flags } => dump(what, &file, function.as_deref(), flags),
+        Command::Smf { command: SmfCommand::Inspect { file } } => inspect(&file),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Opens a session and reports its diagnostics; `None` if it has errors.
+fn compile(file: &Path, flags: CompileFlags) -> Result<Option<Session>, DriverError> {
+    let session = Session::open(file, flags.options())?;
+    let diags = session.diagnostics();
+    if !diags.is_empty() {
+        render::emit(diags, flags.error_format, &|p| session.text_of(p));
+    }
+    Ok((!session.has_errors()).then_some(session))
+}
+
+fn check(file: &Path, flags: CompileFlags) -> Result<ExitCode, DriverError> {
+    Ok(match compile(file, flags)? {
+        Some(_) => ExitCode::SUCCESS,
+        None => ExitCode::from(1),
+    })
+}
+
+fn build(file: &Path, output: Option<PathBuf>, emit: Emit, flags: CompileFlags) -> Result<ExitCode, DriverError> {
+    if !matches!(emit, Emit::Smf) {
+        return Err(DriverError::Usage("`--emit obj` and `--emit exe` are not supported yet".into()));
+    }
+    let Some(session) = compile(file, flags)? else { return Ok(ExitCode::from(1)) };
+    let out = output.unwrap_or_else(|| session::smf_path(file));
+    session::write_atomic(&out, session.link()?)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run(file: &Path, flags: CompileFlags) -> Result<ExitCode, DriverError> {
+    let smf = session::smf_path(file);
+    // Hashing needs the sources, not a compilation: a fresh session whose
+    // queries run only if the module is stale.
+    let session = Session::open(file, flags.options())?;
+    if !session::is_up_to_date(&smf, &session.source_hash()) {
+        let diags = session.diagnostics();
+        if !diags.is_empty() {
+            render::emit(diags, flags.error_format, &|p| session.text_of(p));
+        }
+        if session.has_errors() {
+            return Ok(ExitCode::from(1));
+        }
+        session::write_atomic(&smf, session.link()?)?;
+    }
+    let module = simple_smf::load(&smf, &runtime::resolve, simple_abi::ABI_VERSION)
+        .map_err(|source| DriverError::Load { path: smf.clone(), source })?;
+    let status = runtime::run(&module);
+    Ok(ExitCode::from(status as u8))
+}
+
+fn dump(what: DumpKind, file: &Path, function: Option<&str>, flags: CompileFlags) -> Result<ExitCode, DriverError> {
+    let text = session::read_source(file)?;
+    let out = match what {
+        DumpKind::Tokens => {
+            let (tokens, _) = simple_syntax::lex(&text);
+            simple_syntax::dump_tokens(&text, &tokens)
+        }
+        DumpKind::Ast => simple_syntax::dump_ast(&simple_syntax::parse(&text).file),
+        DumpKind::Hir | DumpKind::Mir | DumpKind::Clif | DumpKind::Asm => {
+            let Some(session) = compile(file, flags)? else { return Ok(ExitCode::from(1)) };
+            simple_compiler::dump::dump_functions(&session.db, session.entry, function, match what {
+                DumpKind::Hir => simple_compiler::dump::Stage::Hir,
+                DumpKind::Mir => simple_compiler::dump::Stage::Mir,
+                DumpKind::Clif => simple_compiler::dump::Stage::Clif,
+                _ => simple_compiler::dump::Stage::Asm,
+            })
+            .map_err(DriverError::Usage)?
+        }
+    };
+    print!("{out}");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn inspect(file: &Path) -> Result<ExitCode, DriverError> {
+    let bytes = std::fs::read(file).map_err(|source| DriverError::Read { path: file.to_owned(), source })?;
+    match simple_smf::inspect_bytes(&bytes) {
+        Ok(text) => {
+            print!("{text}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => Err(DriverError::Usage(format!("`{}` is not a valid SMF module: {e}", file.display()))),
+    }
+}

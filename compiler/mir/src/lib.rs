@@ -9,12 +9,14 @@
 //! Positions are [`Loc`]s relative to the function's first line, so a MIR body
 //! does not change when lines are inserted above its function.
 
-pub mod pretty;
 pub mod opt;
+pub mod parse;
+pub mod pretty;
 mod verify;
 
+pub use parse::{ParseError, parse};
 pub use pretty::pretty;
-pub use verify::verify;
+pub use verify::{Place, VerifyError, abi_ty, verify};
 
 use simple_abi::{Rt, TrapCode};
 
@@ -154,7 +156,6 @@ pub enum BinOp {
     IAnd,
     IOr,
     IXor,
-    /// Traps `IntegerOverflow` on `MIN`.
     IMin,
     IMax,
     ICmp(Cmp),

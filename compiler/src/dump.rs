@@ -1,0 +1,55 @@
+//! Textual dumps of the intermediate forms, for `simple dump` and tests.
+
+use crate::db::{self, Db};
+use crate::SourceFile;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    Hir,
+    Mir,
+    Clif,
+    Asm,
+}
+
+/// Dumps every function of `file` (or only `only`) at `stage`.
+pub fn dump_functions(
+    db: &dyn Db,
+    file: SourceFile,
+    only: Option<&str>,
+    stage: Stage,
+
+) -> Result<String, String> {
+    let fns: Vec<_> = db::file_fns(db, file).iter().copied().filter(|f| only.is_none_or(|n| f.name(db) == n)).collect();
+    if fns.is_empty() {
+        return Err(match only {
+            Some(name) => format!("no function named `{name}`"),
+            None => "the file has no functions".to_string(),
+        });
+    }
+    let mut out = String::new();
+    for f in fns {
+        let text = match stage {
+            Stage::Hir => format!("{:#?}\n", db::fn_hir(db, f).body),
+            _ => {
+                let body = db::fn_mir(db, f).as_ref().ok_or("the function has errors")?;
+                match stage {
+                    Stage::Mir => simple_mir::pretty(body),
+                    Stage::Clif => {
+                        let isa = crate::isa().map_err(|e| e.to_string())?;
+                        simple_codegen::dump_clif(body, &*isa).map_err(|e| e.to_string())?
+                    }
+                    _ => {
+                        let isa = crate::isa().map_err(|e| e.to_string())?;
+                        simple_codegen::dump_asm(body, &*isa).map_err(|e| e.to_string())?
+                    }
+                }
+            }
+        };
+        if stage == Stage::Hir {
+            out.push_str(&format!("fn {}:\n", f.name(db)));
+        }
+        out.push_str(&text);
+        out.push('\n');
+    }
+    Ok(out)
+}

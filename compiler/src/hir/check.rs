@@ -1,0 +1,966 @@
+//! The type checker: AST of one function → typed HIR plus diagnostics.
+//!
+//! It resolves names, checks and infers types, checks calls against
+//! signatures, tracks which code can be reached (for `unreachable code` and
+//! missing return values) and rejects constructs of later tiers with a
+//! "not supported yet" diagnostic at their span. It never stops at the first
+//! error: a wrong expression gets type [`Ty::Error`], which fits everywhere.
+
+use simple_syntax::Span;
+use simple_syntax::ast::{self, BinOp, ExprKind as A, StmtKind, UnaryOp};
+
+use super::{Block, Builtin, Expr, ExprKind, FnHir, LocalId, LocalInfo, Stmt, Ty};
+use crate::consts::{self, ConstValue};
+use crate::diagnostics::{RelDiagnostic, RelSpan};
+use crate::items::{ConstTable, FileItems, FnSource, FnSourceKind, Signature, resolve_type};
+
+/// What a function body can see at module level.
+pub struct ModuleScope<'a> {
+    pub items: &'a FileItems,
+    pub consts: &'a ConstTable,
+    /// The signature of a function of the module, by name.
+    pub signature: &'a dyn Fn(&str) -> Option<&'a Signature>,
+}
+
+pub fn check_fn(scope: &ModuleScope, source: &FnSource, sig: &Signature) -> FnHir {
+    let mut cx = Checker {
+        scope,
+        part: 0,
+        locals: Vec::new(),
+        scopes: vec![Vec::new()],
+        ret: sig.ret,
+        loops: Vec::new(),
+        diags: Vec::new(),
+        exit_status: None,
+    };
+    let (name, body, param_count) = match &source.kind {
+        FnSourceKind::Def(def) => {
+            for (param, psig) in def.params.iter().zip(&sig.params) {
+                cx.bind(&param.name.text, psig.ty, false);
+            }
+            let body = match &def.body {
+                Some(block) => cx.fn_body(def, block),
+                None => Block::default(),
+            };
+            (def.name.text.clone(), body, sig.params.len() as u32)
+        }
+        FnSourceKind::Script(stmts) => {
+            let body = cx.script_body(stmts);
+            (crate::items::SCRIPT_MAIN.to_string(), body, 0)
+        }
+    };
+    FnHir {
+        name,
+        locals: cx.locals,
+        param_count,
+        ret: sig.ret,
+        body,
+        exit_status: cx.exit_status,
+        diagnostics: cx.diags,
+    }
+}
+
+struct Checker<'a> {
+    scope: &'a ModuleScope<'a>,
+    /// The part of the function being checked (see `FnSource::parts`).
+    part: u32,
+    locals: Vec<LocalInfo>,
+    scopes: Vec<Vec<(String, LocalId)>>,
+    ret: Ty,
+    /// For each enclosing loop: whether a `break` leaves it.
+    loops: Vec<bool>,
+    diags: Vec<RelDiagnostic>,
+    exit_status: Option<LocalId>,
+}
+
+/// Whether control can continue after a statement.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Flow {
+    Continues,
+    Diverges,
+}
+
+impl<'a> Checker<'a> {
+    fn rel(&self, span: Span) -> RelSpan {
+        RelSpan { part: self.part, span }
+    }
+
+    fn error(&mut self, span: Span, message: impl Into<String>) -> &mut RelDiagnostic {
+        let d = RelDiagnostic::error(self.rel(span), message);
+        self.diags.push(d);
+        self.diags.last_mut().expect("just pushed")
+    }
+
+    fn mismatch(&mut self, span: Span, expected: Ty, found: Ty) {
+        if found.fits(expected) {
+            return;
+        }
+        self.error(span, format!("mismatched types: expected `{expected}`, found `{found}`"))
+            .label = Some(format!("expected `{expected}`"));
+    }
+
+    fn unsupported(&mut self, span: Span, what: &str) -> Expr {
+        self.error(span, format!("{what} not supported yet"));
+        self.error_expr(span)
+    }
+
+    fn error_expr(&self, span: Span) -> Expr {
+        Expr { kind: ExprKind::Error, ty: Ty::Error, span: self.rel(span) }
+    }
+
+    fn bind(&mut self, name: &str, ty: Ty, mutable: bool) -> LocalId {
+        let id = LocalId(self.locals.len() as u32);
+        self.locals.push(LocalInfo { name: name.to_string(), ty, mutable });
+        self.scopes.last_mut().expect("function scope").push((name.to_string(), id));
+        id
+    }
+
+    fn lookup_local(&self, name: &str) -> Option<LocalId> {
+        self.scopes.iter().rev().flat_map(|s| s.iter().rev()).find(|(n, _)| n == name).map(|(_, id)| *id)
+    }
+
+    fn fn_body(&mut self, def: &ast::FnDef, block: &ast::Block) -> Block {
+        let wants_value = !matches!(self.ret, Ty::Nil | Ty::Error);
+        let (body, flow) = self.block(block, wants_value.then_some(self.ret));
+        if wants_value && flow == Flow::Continues {
+            let tail_ty = body.tail.as_ref().map(|t| t.ty);
+            match tail_ty {
+                Some(ty) if ty != Ty::Nil => {
+                    let span = block.stmts.last().map_or(block.span, |s| s.span);
+                    self.mismatch(span, self.ret, ty);
+                }
+                _ => {
+                    let name = &def.name;
+                    self.error(name.span, format!("function `{}` may reach its end without returning a value", name.text))
+                        .label = Some(format!("expected `{}` because of this return type", self.ret));
+                }
+            }
+        }
+        body
+    }
+
+    fn script_body(&mut self, stmts: &[ast::Stmt]) -> Block {
+        let mut out = Block::default();
+        let mut diverged = false;
+        let mut warned = false;
+        for (i, stmt) in stmts.iter().enumerate() {
+            self.part = i as u32;
+            if diverged && !warned {
+                warned = true;
+                self.diags.push(RelDiagnostic::warning(self.rel(stmt.span), "unreachable code"));
+            }
+            if let StmtKind::Assign { target, op: None, value } = &stmt.kind
+                && let A::Name(name) = &target.kind
+                && name.text == "main"
+                && self.lookup_local("main").is_none()
+            {
+                let value = self.expr(value, Some(Ty::I64));
+                self.mismatch(stmt.span, Ty::I64, value.ty);
+                if self.exit_status.is_some() {
+                    self.error(target.span, "the exit status is set more than once");
+                }
+                let local = *self.exit_status.get_or_insert_with(|| {
+                    let id = LocalId(self.locals.len() as u32);
+                    self.locals.push(LocalInfo { name: "main".into(), ty: Ty::I64, mutable: true });
+                    id
+                });
+                out.stmts.push(Stmt::Assign { local, value });
+                continue;
+            }
+            let (s, flow) = self.stmt(stmt, false, None);
+            diverged |= flow == Flow::Diverges;
+            out.stmts.extend(s);
+        }
+        self.part = 0;
+        out
+    }
+
+    /// Checks a block in a new scope. With `value`, the block's last
+    /// expression statement becomes its tail value.
+    fn block(&mut self, block: &ast::Block, value: Option<Ty>) -> (Block, Flow) {
+        self.scopes.push(Vec::new());
+        let mut out = Block::default();
+        let mut flow = Flow::Continues;
+        let mut warned = false;
+        let last = block.stmts.len().saturating_sub(1);
+        for (i, stmt) in block.stmts.iter().enumerate() {
+            if flow == Flow::Diverges && !warned {
+                warned = true;
+                self.diags.push(RelDiagnostic::warning(self.rel(stmt.span), "unreachable code"));
+            }
+            let is_tail = i == last && value.is_some();
+            let (s, f) = self.stmt(stmt, is_tail, value);
+            if f == Flow::Diverges {
+                flow = Flow::Diverges;
+            }
+            match s {
+                Some(Stmt::Expr(e)) if is_tail => out.tail = Some(Box::new(e)),
+                Some(s) => out.stmts.push(s),
+                None => {}
+            }
+        }
+        self.scopes.pop();
+        (out, flow)
+    }
+
+    fn stmt(&mut self, stmt: &ast::Stmt, is_tail: bool, value: Option<Ty>) -> (Option<Stmt>, Flow) {
+        let span = stmt.span;
+        match &stmt.kind {
+            StmtKind::Let { pattern, mutable, ty, value: init } => {
+                let declared = ty.as_ref().map(|t| {
+                    resolve_type(t, self.part).unwrap_or_else(|d| {
+                        self.diags.push(d);
+                        Ty::Error
+                    })
+                });
+                let Some(init) = init else {
+                    self.error(span, "a binding needs an initial value");
+                    return (None, Flow::Continues);
+                };
+                let init = self.expr(init, declared);
+                if let Some(declared) = declared {
+                    self.mismatch(init.span.span, declared, init.ty);
+                }
+                let flow = if init.ty == Ty::Never { Flow::Diverges } else { Flow::Continues };
+                let ty = declared.unwrap_or(match init.ty {
+                    Ty::Never => Ty::Error,
+                    t => t,
+                });
+                let ast::PatternKind::Binding { name, mutable: pat_mut } = &pattern.kind else {
+                    self.unsupported(pattern.span, "destructuring patterns are");
+                    return (None, flow);
+                };
+                if ty == Ty::Nil {
+                    // A nil binding is allowed; it simply holds no value.
+                }
+                let local = self.bind(&name.text, ty, *mutable || *pat_mut);
+                (Some(Stmt::Let { local, init }), flow)
+            }
+            StmtKind::Assign { target, op, value } => (self.assign(target, *op, value, span), Flow::Continues),
+            StmtKind::Expr(e) => {
+                let expr = if is_tail {
+                    self.tail_expr(e, value)
+                } else {
+                    self.stmt_expr(e)
+                };
+                let flow = if expr.ty == Ty::Never { Flow::Diverges } else { Flow::Continues };
+                (Some(Stmt::Expr(expr)), flow)
+            }
+            StmtKind::Return(value) => {
+                let value = match value {
+                    Some(v) => {
+                        let expected = if self.ret == Ty::Nil { None } else { Some(self.ret) };
+                        let e = self.expr(v, expected);
+                        self.mismatch(v.span, self.ret, e.ty);
+                        Some(e)
+                    }
+                    None => {
+                        self.mismatch(span, self.ret, Ty::Nil);
+                        None
+                    }
+                };
+                (Some(Stmt::Return { value, span: self.rel(span) }), Flow::Diverges)
+            }
+            StmtKind::Break | StmtKind::Continue => {
+                let is_break = matches!(stmt.kind, StmtKind::Break);
+                match self.loops.last_mut() {
+                    Some(breaks) => {
+                        *breaks |= is_break;
+                        (Some(if is_break { Stmt::Break } else { Stmt::Continue }), Flow::Diverges)
+                    }
+                    None => {
+                        let kw = if is_break { "break" } else { "continue" };
+                        self.error(span, format!("`{kw}` outside of a loop"));
+                        (None, Flow::Continues)
+                    }
+                }
+            }
+            StmtKind::While { cond, body } => {
+                let cond = self.condition(cond);
+                let (body, _) = self.loop_body(body);
+                (Some(Stmt::While { cond, body: body.0 }), Flow::Continues)
+            }
+            StmtKind::Loop { body } => {
+                let ((body, breaks), _) = self.loop_body(body);
+                let flow = if breaks { Flow::Continues } else { Flow::Diverges };
+                (Some(Stmt::Loop { body }), flow)
+            }
+            StmtKind::For { pattern, iter, body } => (self.for_loop(pattern, iter, body), Flow::Continues),
+            StmtKind::WhileLet { .. } => {
+                self.unsupported(span, "`while let` loops are");
+                (None, Flow::Continues)
+            }
+            StmtKind::Send { .. } => {
+                self.unsupported(span, "actors are");
+                (None, Flow::Continues)
+            }
+            StmtKind::Item(_) => {
+                self.unsupported(span, "nested items are");
+                (None, Flow::Continues)
+            }
+        }
+    }
+
+    /// Checks a loop body; returns it with whether a `break` leaves the loop.
+    fn loop_body(&mut self, body: &ast::Block) -> ((Block, bool), Flow) {
+        self.loops.push(false);
+        let (block, flow) = self.block(body, None);
+        let breaks = self.loops.pop().unwrap_or(false);
+        ((block, breaks), flow)
+    }
+
+    fn condition(&mut self, cond: &ast::Expr) -> Expr {
+        let e = self.expr(cond, Some(Ty::Bool));
+        self.mismatch(cond.span, Ty::Bool, e.ty);
+        e
+    }
+
+    fn for_loop(&mut self, pattern: &ast::Pattern, iter: &ast::Expr, body: &ast::Block) -> Option<Stmt> {
+        let (start, end, step, inclusive) = match &iter.kind {
+            A::Range { start, end, inclusive } => (self.int_expr(start), self.int_expr(end), None, *inclusive),
+            A::Call { callee, args }
+                if matches!(&callee.kind, A::Name(n) if n.text == "range" && self.is_builtin_name("range")) =>
+            {
+                if args.iter().any(|a| a.name.is_some()) {
+                    self.error(iter.span, "`range` takes no named arguments");
+                }
+                let mut ints: Vec<Expr> = args.iter().map(|a| self.int_expr(&a.value)).collect();
+                match ints.len() {
+                    1 => {
+                        let end = ints.remove(0);
+                        let zero = Expr { kind: ExprKind::Const(ConstValue::I64(0)), ty: Ty::I64, span: end.span };
+                        (zero, end, None, false)
+                    }
+                    2 | 3 => {
+                        let step = if ints.len() == 3 { ints.pop() } else { None };
+                        let end = ints.pop().expect("len >= 2");
+                        let start = ints.pop().expect("len >= 2");
+                        (start, end, step, false)
+                    }
+                    n => {
+                        self.error(iter.span, format!("`range` takes 1 to 3 arguments but {n} were supplied"));
+                        return None;
+                    }
+                }
+            }
+            _ => {
+                let e = self.expr(iter, None);
+                if e.ty != Ty::Error {
+                    self.error(iter.span, format!("iterating over `{}` is not supported yet", e.ty));
+                }
+                return None;
+            }
+        };
+        self.scopes.push(Vec::new());
+        let var = match &pattern.kind {
+            ast::PatternKind::Binding { name, .. } => self.bind(&name.text, Ty::I64, false),
+            ast::PatternKind::Wildcard => self.bind("_", Ty::I64, false),
+            _ => {
+                self.unsupported(pattern.span, "destructuring patterns are");
+                self.bind("_", Ty::I64, false)
+            }
+        };
+        let ((body, _), _) = self.loop_body(body);
+        self.scopes.pop();
+        Some(Stmt::ForRange { var, start, end, step, inclusive, body })
+    }
+
+    fn int_expr(&mut self, e: &ast::Expr) -> Expr {
+        let x = self.expr(e, Some(Ty::I64));
+        self.mismatch(e.span, Ty::I64, x.ty);
+        x
+    }
+
+    fn assign(&mut self, target: &ast::Expr, op: Option<BinOp>, value: &ast::Expr, span: Span) -> Option<Stmt> {
+        let A::Name(name) = &target.kind else {
+            self.unsupported(target.span, "assignment to fields and elements is");
+            return None;
+        };
+        let Some(local) = self.lookup_local(&name.text) else {
+            let what = if self.scope.consts.lookup(&name.text).is_some() {
+                format!("cannot assign to constant `{}`", name.text)
+            } else if self.scope.items.find_fn(&name.text).is_some() {
+                format!("cannot assign to function `{}`", name.text)
+            } else {
+                format!("cannot find `{}` in this scope", name.text)
+            };
+            self.error(name.span, what);
+            self.expr(value, None);
+            return None;
+        };
+        let info = self.locals[local.0 as usize].clone();
+        if !info.mutable {
+            self.error(span, format!("cannot assign twice to immutable variable `{}`", name.text))
+                .help = Some(format!("make the binding mutable: `let mut {}` or `var {}`", name.text, name.text));
+        }
+        let value = match op {
+            None => {
+                let v = self.expr(value, Some(info.ty));
+                self.mismatch(value.span, info.ty, v.ty);
+                v
+            }
+            Some(op) => {
+                let lhs = Expr { kind: ExprKind::Local(local), ty: info.ty, span: self.rel(target.span) };
+                let rhs = self.expr(value, Some(info.ty));
+                let op_span = self.rel(span);
+                let e = self.binary(op, op_span, lhs, rhs, span);
+                self.mismatch(span, info.ty, e.ty);
+                e
+            }
+        };
+        Some(Stmt::Assign { local, value })
+    }
+
+    /// An expression in statement position: its value is dropped, so an `if`
+    /// needs no `else` and its branches may differ.
+    fn stmt_expr(&mut self, e: &ast::Expr) -> Expr {
+        match &e.kind {
+            A::If { branches, else_block } => self.if_expr(e.span, branches, else_block.as_ref(), None, false),
+            _ => self.expr(e, None),
+        }
+    }
+
+    /// The last expression of a block whose value is used.
+    fn tail_expr(&mut self, e: &ast::Expr, expected: Option<Ty>) -> Expr {
+        match &e.kind {
+            // Without `else` the `if` cannot give the value: check it as a
+            // statement; the caller reports the missing value.
+            A::If { branches, else_block: None } => self.if_expr(e.span, branches, None, None, false),
+            _ => self.expr(e, expected),
+        }
+    }
+
+    fn is_builtin_name(&self, name: &str) -> bool {
+        self.lookup_local(name).is_none() && self.scope.items.find_fn(name).is_none()
+    }
+
+    fn expr(&mut self, e: &ast::Expr, expected: Option<Ty>) -> Expr {
+        let span = self.rel(e.span);
+        let (kind, ty) = match &e.kind {
+            A::Int(v) => match consts::int_literal(*v, false, span) {
+                Ok(v) => (ExprKind::Const(ConstValue::I64(v)), Ty::I64),
+                Err(d) => {
+                    self.diags.push(d);
+                    (ExprKind::Error, Ty::Error)
+                }
+            },
+            A::Float(bits) => (ExprKind::Const(ConstValue::F64(*bits)), Ty::F64),
+            A::Bool(b) => (ExprKind::Const(ConstValue::Bool(*b)), Ty::Bool),
+            A::Nil => (ExprKind::Const(ConstValue::Nil), Ty::Nil),
+            A::Str(parts) => return self.string(parts, e.span),
+            A::Name(name) => return self.name(name),
+            A::Unary { op: UnaryOp::Neg, operand } if matches!(operand.kind, A::Int(_)) => {
+                let A::Int(v) = operand.kind else { unreachable!("matched above") };
+                match consts::int_literal(v, true, span) {
+                    Ok(v) => (ExprKind::Const(ConstValue::I64(v)), Ty::I64),
+                    Err(d) => {
+                        self.diags.push(d);
+                        (ExprKind::Error, Ty::Error)
+                    }
+                }
+            }
+            A::Unary { op, operand } => {
+                let x = self.expr(operand, expected);
+                let ty = match (op, x.ty) {
+                    (_, Ty::Error) => Ty::Error,
+                    (UnaryOp::Neg, t @ (Ty::I64 | Ty::F64)) => t,
+                    (UnaryOp::Not, Ty::Bool) => Ty::Bool,
+                    (UnaryOp::BitNot, Ty::I64) => Ty::I64,
+                    (op, t) => {
+                        let sym = match op {
+                            UnaryOp::Neg => "-",
+                            UnaryOp::Not => "not",
+                            UnaryOp::BitNot => "~",
+                        };
+                        self.error(e.span, format!("cannot apply `{sym}` to `{t}`"));
+                        Ty::Error
+                    }
+                };
+                (ExprKind::Unary { op: *op, operand: Box::new(x) }, ty)
+            }
+            A::Binary { op, op_span, lhs, rhs } => {
+                let operand_hint = match op {
+                    BinOp::And | BinOp::Or => Some(Ty::Bool),
+                    BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => None,
+                    _ => expected,
+                };
+                if matches!(op, BinOp::In | BinOp::NotIn) {
+                    return self.unsupported(*op_span, "membership tests are");
+                }
+                if *op == BinOp::Coalesce {
+                    return self.unsupported(*op_span, "optionals are");
+                }
+                let l = self.expr(lhs, operand_hint);
+                let r = self.expr(rhs, Some(l.ty).filter(|t| !matches!(t, Ty::Error | Ty::Never)));
+                return self.binary(*op, self.rel(*op_span), l, r, e.span);
+            }
+            A::Chain { operands, ops } => {
+                let xs: Vec<Expr> = operands.iter().map(|o| self.expr(o, None)).collect();
+                let mut ok = true;
+                for (i, (op, op_span)) in ops.iter().enumerate() {
+                    let (l, r) = (xs[i].ty, xs[i + 1].ty);
+                    if !self.comparable(*op, l, r, *op_span) {
+                        ok = false;
+                    }
+                }
+                let ops = ops.iter().map(|(op, s)| (*op, self.rel(*s))).collect();
+                (ExprKind::Chain { operands: xs, ops }, if ok { Ty::Bool } else { Ty::Error })
+            }
+            A::Cast { expr: inner, ty, as_span } => {
+                let x = self.expr(inner, None);
+                let target = resolve_type(ty, self.part).unwrap_or_else(|d| {
+                    self.diags.push(d);
+                    Ty::Error
+                });
+                let ok = matches!(
+                    (x.ty, target),
+                    (Ty::Error, _)
+                        | (_, Ty::Error)
+                        | (Ty::I64, Ty::I64 | Ty::F64)
+                        | (Ty::F64, Ty::F64 | Ty::I64)
+                        | (Ty::Bool, Ty::Bool | Ty::I64)
+                        | (Ty::Str, Ty::Str)
+                );
+                if !ok {
+                    self.error(e.span, format!("cannot cast `{}` as `{target}`", x.ty));
+                }
+                let span = self.rel(*as_span);
+                return Expr { kind: ExprKind::Cast { expr: Box::new(x) }, ty: if ok { target } else { Ty::Error }, span };
+            }
+            A::Call { callee, args } => return self.call(e, callee, args),
+            A::If { branches, else_block } => {
+                return self.if_expr(e.span, branches, else_block.as_ref(), expected, true);
+            }
+            A::Field { .. } => return self.unsupported(e.span, "fields are"),
+            A::Path(_) => return self.unsupported(e.span, "enums are"),
+            A::Is { .. } => return self.unsupported(e.span, "`is` tests are"),
+            A::Index { .. } => return self.unsupported(e.span, "indexing is"),
+            A::Slice { .. } => return self.unsupported(e.span, "slicing is"),
+            A::IfLet { .. } => return self.unsupported(e.span, "`if let` is"),
+            A::Match { .. } => return self.unsupported(e.span, "`match` expressions are"),
+            A::Range { .. } => return self.unsupported(e.span, "ranges outside `for` loops are"),
+            A::Tuple(_) => return self.unsupported(e.span, "tuples are"),
+            A::List(_) => return self.unsupported(e.span, "lists are"),
+            A::Dict(_) => return self.unsupported(e.span, "dicts are"),
+            A::StructLit { .. } => return self.unsupported(e.span, "structs are"),
+            A::Lambda { .. } => return self.unsupported(e.span, "lambdas are"),
+            A::FunctionalUpdate { .. } => return self.unsupported(e.span, "functional updates are"),
+            A::Spawn(_) => return self.unsupported(e.span, "actors are"),
+            A::New { .. } | A::Borrow { .. } | A::Move(_) => return self.unsupported(e.span, "pointers are"),
+            A::Error => (ExprKind::Error, Ty::Error),
+        };
+        Expr { kind, ty, span }
+    }
+
+    fn comparable(&mut self, op: BinOp, l: Ty, r: Ty, op_span: Span) -> bool {
+        if matches!(l, Ty::Error) || matches!(r, Ty::Error) {
+            return true;
+        }
+        let ok = l == r
+            && match op {
+                BinOp::Eq | BinOp::Ne => matches!(l, Ty::I64 | Ty::F64 | Ty::Bool | Ty::Str | Ty::Nil),
+                _ => matches!(l, Ty::I64 | Ty::F64 | Ty::Str),
+            };
+        if !ok {
+            self.error(op_span, format!("cannot apply `{}` to `{l}` and `{r}`", op.symbol()));
+        }
+        ok
+    }
+
+    fn binary(&mut self, op: BinOp, op_span: RelSpan, l: Expr, r: Expr, span: Span) -> Expr {
+        let (lt, rt) = (l.ty, r.ty);
+        let ty = if matches!(lt, Ty::Error) || matches!(rt, Ty::Error) {
+            Ty::Error
+        } else {
+            match op {
+                BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
+                    if self.comparable(op, lt, rt, op_span.span) { Ty::Bool } else { Ty::Error }
+                }
+                BinOp::And | BinOp::Or if lt == Ty::Bool && rt == Ty::Bool => Ty::Bool,
+                BinOp::Add if lt == Ty::Str && rt == Ty::Str => Ty::Str,
+                BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::FloorDiv | BinOp::Rem | BinOp::Pow
+                    if lt == rt && matches!(lt, Ty::I64 | Ty::F64) =>
+                {
+                    lt
+                }
+                BinOp::BitAnd | BinOp::BitOr | BinOp::BitXor | BinOp::Shl | BinOp::Shr
+                    if lt == Ty::I64 && rt == Ty::I64 =>
+                {
+                    Ty::I64
+                }
+                _ => {
+                    self.diags.push(RelDiagnostic::error(
+                        op_span,
+                        format!("cannot apply `{}` to `{lt}` and `{rt}`", op.symbol()),
+                    ));
+                    Ty::Error
+                }
+            }
+        };
+        let span = RelSpan { part: op_span.part, span };
+        Expr { kind: ExprKind::Binary { op, op_span, lhs: Box::new(l), rhs: Box::new(r) }, ty, span }
+    }
+
+    fn name(&mut self, name: &ast::Name) -> Expr {
+        let span = self.rel(name.span);
+        if let Some(local) = self.lookup_local(&name.text) {
+            let ty = self.locals[local.0 as usize].ty;
+            return Expr { kind: ExprKind::Local(local), ty, span };
+        }
+        match self.scope.consts.lookup(&name.text) {
+            Some(Ok(value)) => {
+                let ty = value.ty();
+                return Expr { kind: ExprKind::Const(value), ty, span };
+            }
+            Some(Err(_)) => return self.error_expr(name.span),
+            None => {}
+        }
+        if self.scope.items.find_fn(&name.text).is_some() || BUILTINS.contains(&name.text.as_str()) {
+            return self.unsupported(name.span, "functions as values are");
+        }
+        self.error(name.span, format!("cannot find `{}` in this scope", name.text)).label =
+            Some("not found in this scope".into());
+        self.error_expr(name.span)
+    }
+
+    fn string(&mut self, parts: &[ast::StrPart], span: Span) -> Expr {
+        let rel = self.rel(span);
+        let mut out = Vec::new();
+        for part in parts {
+            match part {
+                ast::StrPart::Text(t) => out.push(Expr {
+                    kind: ExprKind::Const(ConstValue::Str(t.clone())),
+                    ty: Ty::Str,
+                    span: rel,
+                }),
+                ast::StrPart::Interp { expr, spec } => {
+                    if spec.is_some() {
+                        self.unsupported(expr.span, "format specifications are");
+                    }
+                    let x = self.expr(expr, None);
+                    out.push(self.to_str(x));
+                }
+            }
+        }
+        match out.len() {
+            0 => Expr { kind: ExprKind::Const(ConstValue::Str(String::new())), ty: Ty::Str, span: rel },
+            1 if matches!(out[0].kind, ExprKind::Const(_)) => out.pop().expect("len 1"),
+            _ => Expr { kind: ExprKind::Interp(out), ty: Ty::Str, span: rel },
+        }
+    }
+
+    fn to_str(&mut self, x: Expr) -> Expr {
+        let span = x.span;
+        match x.ty {
+            Ty::Str => x,
+            Ty::Nil if matches!(x.kind, ExprKind::Const(_)) => {
+                Expr { kind: ExprKind::Const(ConstValue::Str("nil".into())), ty: Ty::Str, span }
+            }
+            _ => Expr { kind: ExprKind::Builtin { builtin: Builtin::Str, args: vec![x] }, ty: Ty::Str, span },
+        }
+    }
+
+    fn if_expr(
+        &mut self,
+        span: Span,
+        branches: &[(ast::Expr, ast::Block)],
+        else_block: Option<&ast::Block>,
+        expected: Option<Ty>,
+        value_needed: bool,
+    ) -> Expr {
+        if value_needed && else_block.is_none() {
+            self.error(span, "`if` expression without `else` has type `nil`")
+                .help = Some("add an `else` branch that gives a value".into());
+        }
+        let want = if value_needed { expected.or(Some(Ty::Error)) } else { None };
+        let mut out = Vec::new();
+        let mut result_ty: Option<Ty> = expected.filter(|_| value_needed);
+        let mut all_diverge = true;
+        let mut check_branch = |cx: &mut Self, block: &ast::Block, out_ty: &mut Option<Ty>| {
+            let (b, flow) = cx.block(block, want);
+            let ty = if flow == Flow::Diverges { Ty::Never } else { b.tail.as_ref().map_or(Ty::Nil, |t| t.ty) };
+            if ty != Ty::Never {
+                all_diverge = false;
+            }
+            if value_needed {
+                match *out_ty {
+                    None | Some(Ty::Error) if ty != Ty::Never => *out_ty = Some(ty),
+                    Some(expected) => {
+                        let at = block.stmts.last().map_or(block.span, |s| s.span);
+                        cx.mismatch(at, expected, ty);
+                    }
+                    None => {}
+                }
+            }
+            b
+        };
+        for (cond, block) in branches {
+            let c = self.condition(cond);
+            let b = check_branch(self, block, &mut result_ty);
+            out.push((c, b));
+        }
+        let else_block = else_block.map(|b| check_branch(self, b, &mut result_ty));
+        let ty = if else_block.is_some() && all_diverge {
+            Ty::Never
+        } else if value_needed {
+            result_ty.unwrap_or(Ty::Error)
+        } else {
+            Ty::Nil
+        };
+        Expr { kind: ExprKind::If { branches: out, else_block }, ty, span: self.rel(span) }
+    }
+
+    fn call(&mut self, e: &ast::Expr, callee: &ast::Expr, args: &[ast::Arg]) -> Expr {
+        match &callee.kind {
+            A::Name(name) => {
+                if self.lookup_local(&name.text).is_some() {
+                    self.error(callee.span, format!("`{}` is not a function", name.text));
+                    self.check_args_loosely(args);
+                    return self.error_expr(e.span);
+                }
+                if let Some(sig) = (self.scope.signature)(&name.text) {
+                    if self.scope.items.find_fn(&name.text).is_some_and(|d| d.is_script) {
+                        self.error(callee.span, "the script's top-level code cannot be called");
+                        return self.error_expr(e.span);
+                    }
+                    return self.user_call(e, name, sig, args);
+                }
+                if self.scope.consts.lookup(&name.text).is_some() {
+                    self.error(callee.span, format!("`{}` is not a function", name.text));
+                    self.check_args_loosely(args);
+                    return self.error_expr(e.span);
+                }
+                self.builtin_call(e, name, args)
+            }
+            A::Field { base, name } => {
+                let recv = self.expr(base, None);
+                match (recv.ty, name.text.as_str()) {
+                    (Ty::Str, "len") => {
+                        self.no_named(args);
+                        if !args.is_empty() {
+                            self.error(e.span, format!("this method takes 0 arguments but {} were supplied", args.len()));
+                        }
+                        let span = self.rel(e.span);
+                        Expr { kind: ExprKind::Builtin { builtin: Builtin::StrLen, args: vec![recv] }, ty: Ty::I64, span }
+                    }
+                    (Ty::Error, _) => self.error_expr(e.span),
+                    (ty, m) => {
+                        self.error(name.span, format!("no method named `{m}` on type `{ty}`"));
+                        self.check_args_loosely(args);
+                        self.error_expr(e.span)
+                    }
+                }
+            }
+            A::Path(_) => self.unsupported(callee.span, "enums are"),
+            _ => {
+                let c = self.expr(callee, None);
+                if c.ty != Ty::Error {
+                    self.error(callee.span, format!("`{}` is not a function", c.ty));
+                }
+                self.error_expr(e.span)
+            }
+        }
+    }
+
+    fn check_args_loosely(&mut self, args: &[ast::Arg]) {
+        for a in args {
+            self.expr(&a.value, None);
+        }
+    }
+
+    fn no_named(&mut self, args: &[ast::Arg]) {
+        for a in args {
+            if let Some(n) = &a.name {
+                self.error(n.span, format!("no parameter named `{}`", n.text));
+            }
+        }
+    }
+
+    fn user_call(&mut self, e: &ast::Expr, name: &ast::Name, sig: &Signature, args: &[ast::Arg]) -> Expr {
+        let mut slots: Vec<Option<Expr>> = vec![None; sig.params.len()];
+        let mut positional = 0;
+        let mut seen_named = false;
+        let mut ok = true;
+        for arg in args {
+            match &arg.name {
+                None => {
+                    if seen_named {
+                        self.error(arg.value.span, "positional argument after named argument");
+                        ok = false;
+                    }
+                    let expected = sig.params.get(positional).map(|p| p.ty);
+                    let x = self.expr(&arg.value, expected);
+                    if let Some(p) = sig.params.get(positional) {
+                        self.mismatch(arg.value.span, p.ty, x.ty);
+                        slots[positional] = Some(x);
+                    }
+                    positional += 1;
+                }
+                Some(n) => {
+                    seen_named = true;
+                    match sig.params.iter().position(|p| p.name == n.text) {
+                        Some(i) => {
+                            let x = self.expr(&arg.value, Some(sig.params[i].ty));
+                            self.mismatch(arg.value.span, sig.params[i].ty, x.ty);
+                            if slots[i].is_some() {
+                                self.error(n.span, format!("argument `{}` given more than once", n.text));
+                                ok = false;
+                            }
+                            slots[i] = Some(x);
+                        }
+                        None => {
+                            self.error(n.span, format!("no parameter named `{}`", n.text));
+                            self.expr(&arg.value, None);
+                            ok = false;
+                        }
+                    }
+                }
+            }
+        }
+        if positional > sig.params.len() {
+            let n = sig.params.len();
+            self.error(
+                e.span,
+                format!("this function takes {n} argument{} but {positional} were supplied", if n == 1 { "" } else { "s" }),
+            );
+            return self.error_expr(e.span);
+        }
+        let mut out = Vec::new();
+        for (slot, p) in slots.into_iter().zip(&sig.params) {
+            match (slot, &p.default) {
+                (Some(x), _) => out.push(x),
+                (None, Some(d)) => {
+                    out.push(Expr { kind: ExprKind::Const(d.clone()), ty: d.ty(), span: self.rel(e.span) })
+                }
+                (None, None) => {
+                    self.error(e.span, format!("missing argument `{}`", p.name));
+                    ok = false;
+                }
+            }
+        }
+        if !ok || sig.params.iter().any(|p| p.ty == Ty::Error) {
+            return Expr { kind: ExprKind::Error, ty: if ok { sig.ret } else { Ty::Error }, span: self.rel(e.span) };
+        }
+        let span = self.rel(name.span);
+        Expr { kind: ExprKind::Call { symbol: name.text.clone(), args: out }, ty: sig.ret, span }
+    }
+
+    fn builtin_call(&mut self, e: &ast::Expr, name: &ast::Name, args: &[ast::Arg]) -> Expr {
+        let span = self.rel(e.span);
+        let builtin = match name.text.as_str() {
+            "print" => Builtin::Print { newline: false, stderr: false },
+            "println" => Builtin::Print { newline: true, stderr: false },
+            "eprint" => Builtin::Print { newline: false, stderr: true },
+            "eprintln" => Builtin::Print { newline: true, stderr: true },
+            "str" => Builtin::Str,
+            "assert" => Builtin::Assert,
+            "exit" => Builtin::Exit,
+            "abs" => Builtin::Abs,
+            "min" => Builtin::Min,
+            "max" => Builtin::Max,
+            "sqrt" => Builtin::Sqrt,
+            "floor" => Builtin::Floor,
+            "ceil" => Builtin::Ceil,
+            "clock" => Builtin::Clock,
+            "range" => {
+                self.error(name.span, "`range` can only be used in a `for` loop");
+                self.check_args_loosely(args);
+                return self.error_expr(e.span);
+            }
+            other => {
+                self.error(name.span, format!("cannot find `{other}` in this scope")).label =
+                    Some("not found in this scope".into());
+                self.check_args_loosely(args);
+                return self.error_expr(e.span);
+            }
+        };
+        self.no_named(args);
+        let xs: Vec<Expr> = args.iter().map(|a| self.expr(&a.value, None)).collect();
+        let arity = |cx: &mut Self, lo: usize, hi: usize| {
+            let n = xs.len();
+            if n < lo || n > hi {
+                let want = if lo == hi { lo.to_string() } else { format!("{lo} or {hi}") };
+                cx.error(e.span, format!("this function takes {want} argument{} but {n} were supplied", if hi == 1 { "" } else { "s" }));
+                false
+            } else {
+                true
+            }
+        };
+        let ty = match builtin {
+            Builtin::Print { .. } => Ty::Nil,
+            Builtin::Str => {
+                if !arity(self, 1, 1) {
+                    return self.error_expr(e.span);
+                }
+                let x = xs.into_iter().next().expect("arity 1");
+                let mut s = self.to_str(x);
+                s.span = span;
+                return s;
+            }
+            Builtin::Assert => {
+                if !arity(self, 1, 2) {
+                    return self.error_expr(e.span);
+                }
+                self.mismatch(args[0].value.span, Ty::Bool, xs[0].ty);
+                if let Some(m) = xs.get(1) {
+                    self.mismatch(args[1].value.span, Ty::Str, m.ty);
+                }
+                Ty::Nil
+            }
+            Builtin::Exit => {
+                if !arity(self, 1, 1) {
+                    return self.error_expr(e.span);
+                }
+                self.mismatch(args[0].value.span, Ty::I64, xs[0].ty);
+                Ty::Never
+            }
+            Builtin::Abs => {
+                if !arity(self, 1, 1) {
+                    return self.error_expr(e.span);
+                }
+                self.numeric(&xs[0], args[0].value.span)
+            }
+            Builtin::Min | Builtin::Max => {
+                if !arity(self, 2, 2) {
+                    return self.error_expr(e.span);
+                }
+                let t = self.numeric(&xs[0], args[0].value.span);
+                self.mismatch(args[1].value.span, t, xs[1].ty);
+                t
+            }
+            Builtin::Sqrt | Builtin::Floor | Builtin::Ceil => {
+                if !arity(self, 1, 1) {
+                    return self.error_expr(e.span);
+                }
+                self.mismatch(args[0].value.span, Ty::F64, xs[0].ty);
+                Ty::F64
+            }
+            Builtin::Clock => {
+                if !arity(self, 0, 0) {
+                    return self.error_expr(e.span);
+                }
+                Ty::F64
+            }
+            Builtin::StrLen => unreachable!("a method, not a function name"),
+        };
+        if xs.iter().any(|x| x.ty == Ty::Error) {
+            return self.error_expr(e.span);
+        }
+        Expr { kind: ExprKind::Builtin { builtin, args: xs }, ty, span }
+    }
+
+    fn numeric(&mut self, x: &Expr, span: Span) -> Ty {
+        match x.ty {
+            t @ (Ty::I64 | Ty::F64 | Ty::Error) => t,
+            t => {
+                self.error(span, format!("mismatched types: expected `i64` or `f64`, found `{t}`"));
+                Ty::Error
+            }
+        }
+    }
+}
+
+const BUILTINS: &[&str] = &[
+    "print", "println", "eprint", "eprintln", "str", "assert", "exit", "abs", "min", "max", "sqrt", "floor", "ceil",
+    "clock", "range",
+];

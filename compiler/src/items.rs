@@ -1,0 +1,397 @@
+//! Item collection: the position-independent summary of a file
+//! (`file_items`), function sources, signatures and constants.
+
+use std::collections::BTreeMap;
+
+use simple_syntax::Span;
+use simple_syntax::ast::{self, ItemKind, StmtKind};
+
+use crate::consts::{self, ConstError, ConstValue};
+use crate::diagnostics::{RelDiagnostic, RelSpan};
+use crate::hir::Ty;
+
+/// Name of the implicit function holding a script's top-level statements.
+pub const SCRIPT_MAIN: &str = "main";
+
+/// What a file declares, without positions: changes only when a name or a
+/// signature does.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct FileItems {
+    pub fns: Vec<FnDecl>,
+    pub consts: Vec<ConstDecl>,
+    /// Diagnostics about items, by index of the item in the file.
+    pub diagnostics: Vec<(u32, RelDiagnostic)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FnDecl {
+    pub name: String,
+    pub params: Vec<ast::Param>,
+    pub ret: Option<ast::TypeExpr>,
+    /// The implicit `main` of a script (returns its exit status).
+    pub is_script: bool,
+    pub name_span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConstDecl {
+    pub name: String,
+    pub ty: Option<ast::TypeExpr>,
+    pub value: ast::Expr,
+    /// Index of the item, to place diagnostics.
+    pub item: u32,
+}
+
+impl FileItems {
+    pub fn find_fn(&self, name: &str) -> Option<&FnDecl> {
+        self.fns.iter().find(|f| f.name == name)
+    }
+
+    pub fn fn_names(&self) -> impl Iterator<Item = &str> {
+        self.fns.iter().map(|f| f.name.as_str())
+    }
+
+    pub fn find_const(&self, name: &str) -> Option<&ConstDecl> {
+        self.consts.iter().find(|c| c.name == name)
+    }
+}
+
+fn unsupported(kind: &ItemKind) -> Option<&'static str> {
+    Some(match kind {
+        ItemKind::Struct(_) => "structs are not supported yet",
+        ItemKind::Class(_) => "classes are not supported yet",
+        ItemKind::Enum(_) => "enums are not supported yet",
+        ItemKind::Trait(_) => "traits are not supported yet",
+        ItemKind::Impl(_) => "impl blocks are not supported yet",
+        ItemKind::Actor(_) => "actors are not supported yet",
+        ItemKind::Import(_) => "imports are not supported yet",
+        ItemKind::TypeAlias { .. } => "type aliases are not supported yet",
+        ItemKind::Extern(_) => "extern functions are not supported yet",
+        ItemKind::HandlePool { .. } => "handle pools are not supported yet",
+        ItemKind::Fn(_) | ItemKind::Const(_) | ItemKind::Stmt(_) => return None,
+    })
+}
+
+/// Summarises a parsed file.
+pub fn collect(file: &ast::SourceFile) -> FileItems {
+    let mut out = FileItems::default();
+    let mut names: BTreeMap<&str, ()> = BTreeMap::new();
+    let mut first_stmt: Option<(u32, Span)> = None;
+    let mut has_main_fn = false;
+    for (index, top) in file.items.iter().enumerate() {
+        let index = index as u32;
+        let span = RelSpan { part: 0, span: top.item.span };
+        if let Some(message) = unsupported(&top.item.kind) {
+            out.diagnostics.push((index, RelDiagnostic::error(span, message)));
+            continue;
+        }
+        let name = match &top.item.kind {
+            ItemKind::Fn(def) => &def.name,
+            ItemKind::Const(def) => &def.name,
+            ItemKind::Stmt(stmt) => {
+                first_stmt.get_or_insert((index, stmt.span));
+                continue;
+            }
+            _ => continue,
+        };
+        if names.insert(&name.text, ()).is_some() {
+            let span = RelSpan { part: 0, span: name.span };
+            out.diagnostics.push((
+                index,
+                RelDiagnostic::error(span, format!("the name `{}` is defined multiple times", name.text))
+                    .with_label(format!("`{}` redefined here", name.text)),
+            ));
+            continue;
+        }
+        match &top.item.kind {
+            ItemKind::Fn(def) => {
+                has_main_fn |= def.name.text == SCRIPT_MAIN;
+                if !def.generics.is_empty() {
+                    let span = RelSpan { part: 0, span: def.generics[0].name.span };
+                    out.diagnostics.push((index, RelDiagnostic::error(span, "generic functions are not supported yet")));
+                }
+                out.fns.push(FnDecl {
+                    name: def.name.text.clone(),
+                    params: def.params.clone(),
+                    ret: def.ret.clone(),
+                    is_script: false,
+                    name_span: def.name.span,
+                });
+            }
+            ItemKind::Const(def) => out.consts.push(ConstDecl {
+                name: def.name.text.clone(),
+                ty: def.ty.clone(),
+                value: def.value.clone(),
+                item: index,
+            }),
+            _ => {}
+        }
+    }
+    if let Some((index, span)) = first_stmt {
+        if has_main_fn {
+            let span = RelSpan { part: 0, span };
+            out.diagnostics.push((
+                index,
+                RelDiagnostic::error(span, "top-level statements are not allowed in a file with `fn main`")
+                    .with_help("move these statements into `main`"),
+            ));
+        } else {
+            out.fns.push(FnDecl {
+                name: SCRIPT_MAIN.to_string(),
+                params: Vec::new(),
+                ret: None,
+                is_script: true,
+                name_span: Span::default(),
+            });
+        }
+    }
+    out
+}
+
+/// The source of a function: its syntax and the text of each part, with
+/// every span relative to its part.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FnSource {
+    pub kind: FnSourceKind,
+    pub parts: Vec<Part>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FnSourceKind {
+    Def(ast::FnDef),
+    /// The top-level statements of a script; statement `i` is part `i`.
+    Script(Vec<ast::Stmt>),
+}
+
+/// The text of one part and its first line relative to part 0's first line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Part {
+    pub text: String,
+    pub line_delta: u32,
+}
+
+fn top_items_of<'a>(file: &'a ast::SourceFile, name: &'a str) -> impl Iterator<Item = &'a ast::TopItem> {
+    let script = name == SCRIPT_MAIN && !file.items.iter().any(|t| is_fn_named(t, SCRIPT_MAIN));
+    file.items.iter().filter(move |t| match &t.item.kind {
+        ItemKind::Stmt(_) => script,
+        _ => is_fn_named(t, name),
+    })
+}
+
+fn is_fn_named(top: &ast::TopItem, name: &str) -> bool {
+    matches!(&top.item.kind, ItemKind::Fn(def) if def.name.text == name)
+}
+
+pub fn fn_source(file: &ast::SourceFile, text: &str, name: &str) -> Option<FnSource> {
+    let mut parts = Vec::new();
+    let mut stmts = Vec::new();
+    let mut first_line_start = None;
+    let mut def = None;
+    for top in top_items_of(file, name) {
+        let start = top.base as usize;
+        let item_text = text.get(start..start + top.len as usize).unwrap_or("");
+        let first = *first_line_start.get_or_insert(start);
+        let line_delta = text.get(first..start).map_or(0, |s| s.matches('\n').count() as u32);
+        parts.push(Part { text: item_text.to_string(), line_delta });
+        match &top.item.kind {
+            ItemKind::Stmt(stmt) => stmts.push(stmt.clone()),
+            ItemKind::Fn(d) => {
+                def = Some(d.clone());
+                break;
+            }
+            _ => {}
+        }
+    }
+    let kind = match def {
+        Some(def) => FnSourceKind::Def(def),
+        None if !stmts.is_empty() => FnSourceKind::Script(stmts),
+        None => return None,
+    };
+    Some(FnSource { kind, parts })
+}
+
+/// Absolute offsets of the parts of a function (see [`FnSource::parts`]).
+pub fn fn_part_bases(file: &ast::SourceFile, name: &str) -> Vec<u32> {
+    let mut bases: Vec<u32> = top_items_of(file, name).map(|t| t.base).collect();
+    if file.items.iter().any(|t| is_fn_named(t, name)) {
+        bases.truncate(1);
+    }
+    bases
+}
+
+/// A function's parameters and result, resolved.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Signature {
+    pub params: Vec<ParamSig>,
+    pub ret: Ty,
+    pub diagnostics: Vec<RelDiagnostic>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParamSig {
+    pub name: String,
+    pub ty: Ty,
+    /// Default arguments are constant expressions, evaluated once here and
+    /// inserted at each call site that omits them.
+    pub default: Option<ConstValue>,
+}
+
+/// Resolves a type written in source.
+pub fn resolve_type(ty: &ast::TypeExpr, part: u32) -> Result<Ty, RelDiagnostic> {
+    let span = RelSpan { part, span: ty.span };
+    let what = match &ty.kind {
+        ast::TypeExprKind::Named { path, args } if path.len() == 1 && args.is_empty() => {
+            return match path[0].text.as_str() {
+                "i64" | "int" => Ok(Ty::I64),
+                "f64" | "float" => Ok(Ty::F64),
+                "bool" => Ok(Ty::Bool),
+                "str" => Ok(Ty::Str),
+                "nil" => Ok(Ty::Nil),
+                other => Err(RelDiagnostic::error(span, format!("cannot find type `{other}` in this scope"))),
+            };
+        }
+        ast::TypeExprKind::Named { path, .. } if path.len() > 1 => "qualified type names are",
+        ast::TypeExprKind::Named { .. } => "generic types are",
+        ast::TypeExprKind::Optional(_) => "optional types are",
+        ast::TypeExprKind::List(_) => "list types are",
+        ast::TypeExprKind::Dict(..) => "dict types are",
+        ast::TypeExprKind::Tuple(_) => "tuple types are",
+        ast::TypeExprKind::Fn { .. } => "function types are",
+        ast::TypeExprKind::Dyn(_) => "trait objects are",
+        ast::TypeExprKind::Pointer { .. } | ast::TypeExprKind::BorrowMut(_) => "pointer types are",
+    };
+    Err(RelDiagnostic::error(span, format!("{what} not supported yet")))
+}
+
+pub fn signature(items: &FileItems, consts: &ConstTable, name: &str) -> Signature {
+    let Some(decl) = items.find_fn(name) else { return Signature::default() };
+    let mut sig = Signature::default();
+    if decl.is_script {
+        sig.ret = Ty::I64;
+        return sig;
+    }
+    for param in &decl.params {
+        let ty = match &param.ty {
+            Some(ty) => resolve_type(ty, 0).unwrap_or_else(|d| {
+                sig.diagnostics.push(d);
+                Ty::Error
+            }),
+            None => {
+                let span = RelSpan { part: 0, span: param.name.span };
+                sig.diagnostics.push(RelDiagnostic::error(span, "methods and `self` are not supported yet"));
+                Ty::Error
+            }
+        };
+        let default = param.default.as_ref().and_then(|expr| {
+            match consts::eval(expr, 0, &mut |n| consts.lookup(n)) {
+                Ok(value) if value.ty() == ty || ty == Ty::Error => Some(value),
+                Ok(value) => {
+                    let span = RelSpan { part: 0, span: expr.span };
+                    sig.diagnostics.push(
+                        RelDiagnostic::error(span, format!("mismatched types: expected `{ty}`, found `{}`", value.ty()))
+                            .with_label(format!("expected `{ty}`")),
+                    );
+                    None
+                }
+                Err(ConstError::New(d)) => {
+                    sig.diagnostics.push(d);
+                    None
+                }
+                Err(ConstError::Reported) => None,
+            }
+        });
+        sig.params.push(ParamSig { name: param.name.text.clone(), ty, default });
+    }
+    sig.ret = match &decl.ret {
+        Some(ty) => resolve_type(ty, 0).unwrap_or_else(|d| {
+            sig.diagnostics.push(d);
+            Ty::Error
+        }),
+        None => Ty::Nil,
+    };
+    if name == SCRIPT_MAIN && (!sig.params.is_empty() || !matches!(sig.ret, Ty::I64 | Ty::Nil | Ty::Error)) {
+        let span = RelSpan { part: 0, span: decl.name_span };
+        sig.diagnostics
+            .push(RelDiagnostic::error(span, "`main` must take no parameters and return `i64` or nothing"));
+    }
+    sig
+}
+
+/// The constants of a file, evaluated. A constant with an error has no value
+/// (its uses type-check as errors without further diagnostics).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ConstTable {
+    pub values: BTreeMap<String, Result<ConstValue, Ty>>,
+    pub diagnostics: Vec<(u32, RelDiagnostic)>,
+}
+
+impl ConstTable {
+    /// `Ok(value)`, or `Err(type)` for a known constant without a value
+    /// (`Ty::Error` if it failed), or `None` if there is no such constant.
+    pub fn lookup(&self, name: &str) -> Option<Result<ConstValue, Ty>> {
+        self.values.get(name).cloned()
+    }
+}
+
+pub fn eval_consts(items: &FileItems) -> ConstTable {
+    #[derive(Clone, Copy, PartialEq)]
+    enum State {
+        InProgress,
+        Done,
+    }
+    struct Evaluator<'a> {
+        items: &'a FileItems,
+        state: BTreeMap<String, State>,
+        table: ConstTable,
+    }
+    impl Evaluator<'_> {
+        fn get(&mut self, name: &str) -> Option<Result<ConstValue, Ty>> {
+            let items = self.items;
+            let decl = items.find_const(name)?;
+            match self.state.get(name) {
+                Some(State::Done) => return self.table.lookup(name),
+                Some(State::InProgress) => {
+                    let span = RelSpan { part: 0, span: decl.value.span };
+                    self.table
+                        .diagnostics
+                        .push((decl.item, RelDiagnostic::error(span, format!("cycle in constant `{name}`"))));
+                    return Some(Err(Ty::Error));
+                }
+                None => {}
+            }
+            self.state.insert(name.to_string(), State::InProgress);
+            let result = consts::eval(&decl.value, 0, &mut |n| self.get(n));
+            let value = match result {
+                Ok(value) => match decl.ty.as_ref().map(|t| resolve_type(t, 0)) {
+                    Some(Ok(ty)) if ty != value.ty() => {
+                        let span = RelSpan { part: 0, span: decl.value.span };
+                        let d = RelDiagnostic::error(
+                            span,
+                            format!("mismatched types: expected `{ty}`, found `{}`", value.ty()),
+                        );
+                        self.table.diagnostics.push((decl.item, d));
+                        Err(Ty::Error)
+                    }
+                    Some(Err(d)) => {
+                        self.table.diagnostics.push((decl.item, d));
+                        Err(Ty::Error)
+                    }
+                    _ => Ok(value),
+                },
+                Err(ConstError::New(d)) => {
+                    self.table.diagnostics.push((decl.item, d));
+                    Err(Ty::Error)
+                }
+                Err(ConstError::Reported) => Err(Ty::Error),
+            };
+            self.state.insert(name.to_string(), State::Done);
+            self.table.values.insert(name.to_string(), value.clone());
+            Some(value)
+        }
+    }
+    let mut evaluator = Evaluator { items, state: BTreeMap::new(), table: ConstTable::default() };
+    for decl in &items.consts {
+        evaluator.get(&decl.name);
+    }
+    evaluator.table
+}

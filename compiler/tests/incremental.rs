@@ -1,0 +1,122 @@
+//! The incremental invariants of DESIGN.md, proved from Salsa's event log:
+//! which queries executed after an edit.
+
+use salsa::Setter;
+use salsa::plumbing::AsId;
+use simple_compiler::{Database, FnId, Project, SourceFile, db};
+
+const PROGRAM: &str = "\
+fn a(x: i64) -> i64:
+    return x + 1
+
+fn b(x: i64) -> i64:
+    return x * 2
+
+fn c(s: str) -> str:
+    return s + \"!\"
+
+fn main() -> i64:
+    println(c(\"hi\"))
+    return a(b(20))
+";
+
+struct Fixture {
+    db: Database,
+    file: SourceFile,
+    project: Project,
+}
+
+impl Fixture {
+    fn new(text: &str) -> Fixture {
+        let db = Database::with_event_log();
+        let file = SourceFile::new(&db, "test.spl".into(), text.to_string());
+        let project = Project::new(&db, file, vec![file]);
+        let fixture = Fixture { db, file, project };
+        fixture.build();
+        fixture.db.take_executions();
+        fixture
+    }
+
+    fn build(&self) -> Vec<u8> {
+        match db::link_smf(&self.db, self.project) {
+            Ok(bytes) => bytes.clone(),
+            Err(e) => panic!("build failed: {e}: {:?}", db::diagnostics(&self.db, self.project)),
+        }
+    }
+
+    fn edit(&mut self, text: String) {
+        self.file.set_text(&mut self.db).to(text);
+    }
+
+    fn text(&self) -> String {
+        self.file.text(&self.db).clone()
+    }
+
+    /// Names of the functions a query executed for since the last call.
+    fn executed(&self, query: &str, log: &[(String, salsa::Id)]) -> Vec<String> {
+        let names = ["a", "b", "c", "main"];
+        let mut out: Vec<String> = log
+            .iter()
+            .filter(|(q, _)| q == query)
+            .map(|(_, id)| {
+                names
+                    .iter()
+                    .find(|n| FnId::new(&self.db, self.file, n.to_string()).as_id() == *id)
+                    .map_or_else(|| format!("{id:?}"), |n| n.to_string())
+            })
+            .collect();
+        out.sort();
+        out
+    }
+}
+
+fn clean_build(text: &str) -> Vec<u8> {
+    Fixture::new(text).build()
+}
+
+#[test]
+fn editing_one_body_recompiles_that_function_only() {
+    let mut fx = Fixture::new(PROGRAM);
+    fx.edit(fx.text().replace("x * 2", "x * 3"));
+    let bytes = fx.build();
+    let log = fx.db.take_executions();
+    for query in ["fn_hir", "fn_mir", "codegen_fn"] {
+        assert_eq!(fx.executed(query, &log), ["b"], "{query} executions: {log:?}");
+    }
+    assert_eq!(bytes, clean_build(&fx.text()), "incremental build differs from a clean one");
+}
+
+#[test]
+fn blank_lines_and_comments_above_functions_recompile_nothing() {
+    let mut fx = Fixture::new(PROGRAM);
+    let before = simple_smf::read(&fx.build()).expect("valid module");
+    let edited = format!("# a comment\n\n{}", fx.text().replace("fn b(", "# about b\n\n\nfn b("));
+    fx.edit(edited);
+    let bytes = fx.build();
+    let log = fx.db.take_executions();
+    for query in ["fn_hir", "fn_mir", "codegen_fn"] {
+        assert_eq!(fx.executed(query, &log), Vec::<String>::new(), "{query} executions: {log:?}");
+    }
+    // The line table moved with the source: `a` by two lines, `b` by five.
+    let after = simple_smf::read(&bytes).expect("valid module");
+    let lines = |m: &simple_smf::Module| m.line_table.iter().map(|e| e.line).collect::<Vec<_>>();
+    assert_ne!(lines(&before), lines(&after));
+    assert_eq!(before.code, after.code);
+    assert_eq!(bytes, clean_build(&fx.text()));
+}
+
+#[test]
+fn changing_a_signature_rechecks_its_callers_only() {
+    let mut fx = Fixture::new(PROGRAM);
+    fx.edit(fx.text().replace("fn a(x: i64) -> i64:\n    return x + 1", "fn a(x: i64, y: i64 = 5) -> i64:\n    return x + y"));
+    let bytes = fx.build();
+    let log = fx.db.take_executions();
+    assert_eq!(fx.executed("fn_hir", &log), ["a", "main"], "{log:?}");
+    assert!(!fx.executed("codegen_fn", &log).contains(&"c".to_string()));
+    assert_eq!(bytes, clean_build(&fx.text()));
+}
+
+#[test]
+fn output_is_deterministic() {
+    assert_eq!(clean_build(PROGRAM), clean_build(PROGRAM));
+}

@@ -1,0 +1,104 @@
+//! A compilation session: reads the program's files into the database and
+//! builds its SMF module, reusing `FILE.smf` when its source hash matches.
+
+use std::path::{Path, PathBuf};
+
+use simple_compiler::db::{self, BuildError};
+use simple_compiler::diagnostics::{Diagnostic, Level};
+use simple_compiler::{Database, Options, Project, SourceFile};
+
+/// Errors a user can cause outside their program's source.
+#[derive(Debug, thiserror::Error)]
+pub enum DriverError {
+    #[error("cannot read `{path}`: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("`{path}` is not valid UTF-8")]
+    NotUtf8 { path: PathBuf },
+    #[error("cannot write `{path}`: {source}")]
+    Write { path: PathBuf, source: std::io::Error },
+    #[error("cannot load `{path}`: {source}")]
+    Load { path: PathBuf, source: simple_smf::LoadError },
+    #[error("{0}")]
+    Build(#[from] BuildError),
+    #[error("{0}")]
+    Usage(String),
+}
+
+pub struct Session {
+    pub db: Database,
+    pub project: Project,
+    pub entry: SourceFile,
+}
+
+pub fn read_source(path: &Path) -> Result<String, DriverError> {
+    let bytes = std::fs::read(path).map_err(|source| DriverError::Read { path: path.to_owned(), source })?;
+    String::from_utf8(bytes).map_err(|_| DriverError::NotUtf8 { path: path.to_owned() })
+}
+
+impl Session {
+    pub fn open(path: &Path, options: Options) -> Result<Session, DriverError> {
+        let text = read_source(path)?;
+        let mut db = Database::default();
+        db.set_options(options);
+        let entry = SourceFile::new(&db, path.to_owned(), text);
+        let project = Project::new(&db, entry, vec![entry]);
+        Ok(Session { db, project, entry })
+    }
+
+    pub fn diagnostics(&self) -> &[Diagnostic] {
+        db::diagnostics(&self.db, self.project)
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics().iter().any(|d| d.level == Level::Error)
+    }
+
+    pub fn text_of(&self, path: &Path) -> Option<String> {
+        self.project.files(&self.db).iter().find(|f| f.path(&self.db) == path).map(|f| f.text(&self.db).clone())
+    }
+
+    pub fn source_hash(&self) -> [u8; 32] {
+        db::source_hash(&self.db, self.project)
+    }
+
+    /// The SMF bytes of the program.
+    pub fn link(&self) -> Result<&[u8], BuildError> {
+        db::link_smf(&self.db, self.project).as_deref().map_err(Clone::clone)
+    }
+}
+
+/// `FILE.spl` → `FILE.smf`.
+pub fn smf_path(source: &Path) -> PathBuf {
+    source.with_extension("smf")
+}
+
+/// Whether `smf` exists and was built from exactly these sources, compiler
+/// and options. A file that cannot be read or parsed is simply stale.
+pub fn is_up_to_date(smf: &Path, source_hash: &[u8; 32]) -> bool {
+    let Ok(mut file) = std::fs::File::open(smf) else { return false };
+    let mut header = vec![0u8; simple_smf::HEADER_SIZE];
+    use std::io::Read;
+    if file.read_exact(&mut header).is_err() {
+        return false;
+    }
+    simple_smf::read_header(&header).is_ok_and(|h| &h.source_hash == source_hash)
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file in the same
+/// directory, then a rename, so readers never see a torn module.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), DriverError> {
+    let err = |source| DriverError::Write { path: path.to_owned(), source };
+    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{file_name}.tmp{}", std::process::id()));
+    let result = (|| {
+        use std::io::Write;
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_data()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.map_err(err)
+}
