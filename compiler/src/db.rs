@@ -36,6 +36,7 @@ pub struct SourceFile {
 
 #[salsa::input(debug)]
 pub struct Project {
+    #[returns(copy)]
     pub entry: SourceFile,
     /// Every file of the program, the entry first.
     #[returns(ref)]
@@ -45,6 +46,7 @@ pub struct Project {
 /// Compilation settings: one per database, created with it.
 #[salsa::input(singleton, debug)]
 pub struct Config {
+    #[returns(copy)]
     pub options: Options,
 }
 
@@ -57,6 +59,7 @@ pub fn options(db: &dyn Db) -> Options {
 /// a script's top-level statements.
 #[salsa::interned(debug)]
 pub struct FnId<'db> {
+    #[returns(copy)]
     pub file: SourceFile,
     #[returns(ref)]
     pub name: String,
@@ -211,7 +214,7 @@ pub fn codegen_fn<'db>(db: &'db dyn Db, f: FnId<'db>) -> Result<CompiledFn, Stri
 }
 
 fn compile(body: &simple_mir::Body) -> Result<CompiledFn, String> {
-    let isa = crate::isa().map_err(|e| e.to_string())?;
+    let isa = crate::isa()?;
     simple_codegen::compile_function(body, &*isa).map_err(|e| e.to_string())
 }
 
@@ -331,7 +334,7 @@ pub fn entry_fn(db: &dyn Db, project: Project) -> Result<CompiledFn, String> {
 
 /// The hash that decides whether a cached SMF is up to date: every source
 /// file's path and text, the compiler version and the options.
-#[salsa::tracked]
+#[salsa::tracked(returns(copy))]
 pub fn source_hash(db: &dyn Db, project: Project) -> [u8; 32] {
     let mut hasher = blake3::Hasher::new();
     hasher.update(crate::COMPILER_VERSION.as_bytes());

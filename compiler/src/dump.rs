@@ -35,11 +35,11 @@ pub fn dump_functions(
                 match stage {
                     Stage::Mir => simple_mir::pretty(body),
                     Stage::Clif => {
-                        let isa = crate::isa().map_err(|e| e.to_string())?;
+                        let isa = crate::isa()?;
                         simple_codegen::dump_clif(body, &*isa).map_err(|e| e.to_string())?
                     }
                     _ => {
-                        let isa = crate::isa().map_err(|e| e.to_string())?;
+                        let isa = crate::isa()?;
                         simple_codegen::dump_asm(body, &*isa).map_err(|e| e.to_string())?
                     }
                 }

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use simple_syntax::Span;
-use simple_syntax::ast::{self, ItemKind, StmtKind};
+use simple_syntax::ast::{self, ItemKind};
 
 use crate::consts::{self, ConstError, ConstValue};
 use crate::diagnostics::{RelDiagnostic, RelSpan};

@@ -22,7 +22,7 @@ pub const COMPILER_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+abi", "1
 
 /// The host's code generator, built once per process: the ISA depends only
 /// on the machine, never on the program.
-pub fn isa() -> Result<Arc<dyn simple_codegen::TargetIsa>, simple_codegen::CodegenError> {
-    static ISA: OnceLock<Result<Arc<dyn simple_codegen::TargetIsa>, simple_codegen::CodegenError>> = OnceLock::new();
-    ISA.get_or_init(simple_codegen::native_isa).clone()
+pub fn isa() -> Result<Arc<dyn simple_codegen::TargetIsa>, String> {
+    static ISA: OnceLock<Result<Arc<dyn simple_codegen::TargetIsa>, String>> = OnceLock::new();
+    ISA.get_or_init(|| simple_codegen::native_isa().map_err(|e| e.to_string())).clone()
 }

@@ -507,7 +507,7 @@ impl Lower<'_> {
         let ty = machine_ty(e.ty);
         let result = (ty != mir::Ty::Nil).then(|| self.temp(ty));
         let join = self.new_block();
-        let mut assign_tail = |cx: &mut Self, block: &Block| {
+        let assign_tail = |cx: &mut Self, block: &Block| {
             let v = cx.block(block);
             if let (Some(r), Some(v)) = (result, v) {
                 if block.tail.as_ref().is_some_and(|t| t.ty != Ty::Never) {

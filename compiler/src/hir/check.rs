@@ -22,7 +22,7 @@ pub struct ModuleScope<'a> {
     pub signature: &'a dyn Fn(&str) -> Option<&'a Signature>,
 }
 
-pub fn check_fn(scope: &ModuleScope, source: &FnSource, sig: &Signature) -> FnHir {
+pub fn check_fn<'a>(scope: &'a ModuleScope<'a>, source: &FnSource, sig: &Signature) -> FnHir {
     let mut cx = Checker {
         scope,
         part: 0,
