@@ -87,7 +87,10 @@ fn mutated_programs_do_not_panic() {
                         chars.remove(i);
                     }
                     1 => chars.insert(i, TOKENS[rng.below(TOKENS.len())].chars().next().unwrap_or(' ')),
-                    _ => chars.swap(i, rng.below(chars.len())),
+                    _ => {
+                        let j = rng.below(chars.len());
+                        chars.swap(i, j);
+                    }
                 }
             }
             compile(&chars.into_iter().collect::<String>());
