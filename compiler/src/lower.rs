@@ -537,6 +537,9 @@ impl Lower<'_> {
     }
 
     fn builtin(&mut self, builtin: Builtin, args: &[Expr], loc: Loc) -> Operand {
+        if builtin == Builtin::Assert {
+            return self.assert(args, loc);
+        }
         let mut vals: Vec<Operand> = args.iter().map(|a| self.expr(a)).collect();
         let arg_ty = args.first().map_or(Ty::Nil, |a| a.ty);
         match builtin {
@@ -570,16 +573,7 @@ impl Lower<'_> {
                     _ => Self::str_const("nil"),
                 }
             }
-            Builtin::Assert => {
-                let (fail, ok) = (self.new_block(), self.new_block());
-                let cond = vals[0].clone();
-                self.terminate_into(Terminator::Branch { cond, then_block: ok, else_block: fail }, loc, fail);
-                if let Some(msg) = vals.get(1) {
-                    self.runtime(Rt::AssertMessage, vec![msg.clone()], loc);
-                }
-                self.terminate_into(Terminator::Trap(TrapCode::AssertionFailed), loc, ok);
-                Operand::Const(Const::Nil)
-            }
+            Builtin::Assert => unreachable!("lowered by `assert`"),
             Builtin::Exit => {
                 self.runtime(Rt::Exit, vals, loc);
                 self.terminate(Terminator::Trap(TrapCode::Unreachable), loc);
@@ -612,5 +606,18 @@ impl Lower<'_> {
             Builtin::Clock => self.runtime(Rt::Clock, vals, loc),
             Builtin::StrLen => self.runtime(Rt::StrLen, vals, loc),
         }
+    }
+
+    /// `assert(cond, msg)`: the message is built only when the assert fails.
+    fn assert(&mut self, args: &[Expr], loc: Loc) -> Operand {
+        let cond = self.expr(&args[0]);
+        let (fail, ok) = (self.new_block(), self.new_block());
+        self.terminate_into(Terminator::Branch { cond, then_block: ok, else_block: fail }, loc, fail);
+        if let Some(msg) = args.get(1) {
+            let msg = self.expr(msg);
+            self.runtime(Rt::AssertMessage, vec![msg], loc);
+        }
+        self.terminate_into(Terminator::Trap(TrapCode::AssertionFailed), loc, ok);
+        Operand::Const(Const::Nil)
     }
 }
