@@ -42,15 +42,21 @@ impl fmt::Display for SyntaxErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             SyntaxErrorKind::UnterminatedString => write!(f, "unterminated string"),
-            SyntaxErrorKind::InvalidCharacter(c) => write!(f, "invalid character `{}`", c.escape_debug()),
-            SyntaxErrorKind::InvalidEscape(c) => write!(f, "invalid escape sequence `\\{}`", c.escape_debug()),
+            SyntaxErrorKind::InvalidCharacter(c) => {
+                write!(f, "invalid character `{}`", c.escape_debug())
+            }
+            SyntaxErrorKind::InvalidEscape(c) => {
+                write!(f, "invalid escape sequence `\\{}`", c.escape_debug())
+            }
             SyntaxErrorKind::InvalidUnicodeEscape => write!(f, "invalid unicode escape"),
             SyntaxErrorKind::MalformedNumber => write!(f, "malformed number literal"),
             SyntaxErrorKind::UnindentMismatch => {
                 write!(f, "unindent does not match any outer indentation level")
             }
             SyntaxErrorKind::UnexpectedIndent => write!(f, "unexpected indent"),
-            SyntaxErrorKind::Expected { expected, found } => write!(f, "expected {expected}, found {found}"),
+            SyntaxErrorKind::Expected { expected, found } => {
+                write!(f, "expected {expected}, found {found}")
+            }
             SyntaxErrorKind::EmptyInterpolation => write!(f, "empty interpolation `{{}}`"),
             SyntaxErrorKind::NestedTooDeeply => write!(f, "expression nested too deeply"),
             SyntaxErrorKind::InvalidAssignTarget => write!(f, "invalid assignment target"),

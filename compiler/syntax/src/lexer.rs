@@ -10,8 +10,9 @@
 //!   between two levels is an error; the line then stays in the innermost
 //!   level it closes, so INDENT and DEDENT always balance.
 //! - Recovery for a forgotten closing bracket: inside brackets, a line that
-//!   starts at column 0 with an item keyword (`fn`, `struct`, ...) resets the
-//!   bracket depth, so the parser reports the missing bracket and goes on.
+//!   starts with a keyword that can only start a statement (`let`, `return`,
+//!   `fn NAME`, ...) resets the bracket depth, so the parser reports the
+//!   missing bracket and goes on with the next statement.
 //! - The stream always ends with NEWLINE (if the last line had tokens), the
 //!   DEDENTs of every open level, and EOF.
 //!
@@ -26,9 +27,14 @@ use crate::token::{StrSegment, Token, TokenKind};
 /// How deeply string literals may nest inside interpolations.
 const MAX_STRING_NESTING: u32 = 32;
 
-/// Words that, at column 0 inside unclosed brackets, end the bracketed region.
-const ITEM_KEYWORDS: &[&str] =
-    &["fn", "struct", "class", "enum", "trait", "impl", "actor", "import", "from", "const", "extern", "type", "pub", "static"];
+/// Keywords that can only start a statement: at the start of a line inside
+/// brackets they mean a closing bracket was forgotten. (`fn` counts when a
+/// name follows: `fn(` is a function type.)
+const STATEMENT_KEYWORDS: &[&str] = &[
+    "struct", "class", "enum", "trait", "impl", "actor", "import", "from", "const", "extern",
+    "type", "pub", "static", "let", "val", "var", "return", "while", "for", "loop", "break",
+    "continue",
+];
 
 /// Lex a whole file.
 pub fn lex(text: &str) -> (Vec<Token>, Vec<SyntaxError>) {
@@ -106,7 +112,9 @@ impl<'a> Lexer<'a> {
 
     /// Whether the current line already produced a token that needs a NEWLINE.
     fn line_has_tokens(&self) -> bool {
-        self.tokens.last().is_some_and(|t| !matches!(t.kind, TokenKind::Newline | TokenKind::Indent | TokenKind::Dedent))
+        self.tokens.last().is_some_and(|t| {
+            !matches!(t.kind, TokenKind::Newline | TokenKind::Indent | TokenKind::Dedent)
+        })
     }
 
     fn run_layout(&mut self) {
@@ -117,7 +125,7 @@ impl<'a> Lexer<'a> {
                 b'\n' => {
                     let start = self.pos;
                     self.pos += 1;
-                    if self.brackets > 0 && self.item_keyword_at(self.pos) {
+                    if self.brackets > 0 && self.forgotten_bracket_at(self.pos) {
                         self.brackets = 0;
                     }
                     if self.brackets == 0 {
@@ -163,13 +171,19 @@ impl<'a> Lexer<'a> {
         true
     }
 
-    fn item_keyword_at(&self, pos: usize) -> bool {
-        let mut end = pos;
-        while self.bytes.get(end).is_some_and(|&b| is_ident_continue(b)) {
-            end += 1;
+    /// Inside brackets, at the start of a line: does it look like the next
+    /// statement rather than a continuation?
+    fn forgotten_bracket_at(&self, pos: usize) -> bool {
+        let blank = |b: &u8| matches!(b, b' ' | b'\t' | b'\x0c' | b'\r');
+        let start = pos + self.bytes[pos..].iter().take_while(|b| blank(b)).count();
+        let end = start + self.bytes[start..].iter().take_while(|&&b| is_ident_continue(b)).count();
+        let word = &self.src[start..end];
+        if word == "fn" {
+            let after = end + self.bytes[end..].iter().take_while(|b| blank(b)).count();
+            return after > end && self.bytes.get(after).is_some_and(|&b| is_ident_start(b));
         }
-        let word = &self.src[pos..end];
-        ITEM_KEYWORDS.contains(&word) && self.bytes.get(end) == Some(&b' ')
+        STATEMENT_KEYWORDS.contains(&word)
+            && !self.bytes.get(end).is_some_and(|&b| is_ident_continue(b))
     }
 
     fn skip_comment(&mut self) {
@@ -241,9 +255,14 @@ impl<'a> Lexer<'a> {
                 b'\r' if self.byte(1) == Some(b'\n') => return InterpEnd::Unterminated,
                 b' ' | b'\t' | b'\r' | b'\x0c' => self.pos += 1,
                 b'}' if self.brackets == 0 => return InterpEnd::Close,
-                b':' if self.brackets == 0 && self.byte(1) != Some(b':') => return InterpEnd::Colon,
+                b':' if self.brackets == 0 && self.byte(1) != Some(b':') => {
+                    return InterpEnd::Colon;
+                }
                 b'#' => {
-                    self.error(SyntaxErrorKind::InvalidCharacter('#'), Span::new(self.pos as u32, self.pos as u32 + 1));
+                    self.error(
+                        SyntaxErrorKind::InvalidCharacter('#'),
+                        Span::new(self.pos as u32, self.pos as u32 + 1),
+                    );
                     self.pos += 1;
                 }
                 _ => self.token(),
@@ -376,7 +395,10 @@ impl<'a> Lexer<'a> {
         }
         self.skip_digits();
         let mut is_float = false;
-        if !after_dot && self.byte(0) == Some(b'.') && self.byte(1).is_some_and(|b| b.is_ascii_digit()) {
+        if !after_dot
+            && self.byte(0) == Some(b'.')
+            && self.byte(1).is_some_and(|b| b.is_ascii_digit())
+        {
             self.pos += 1;
             self.skip_digits();
             is_float = true;
@@ -494,8 +516,10 @@ impl<'a> Lexer<'a> {
     /// same place already did.
     fn unterminated(&mut self, start: usize) {
         let end = self.pos as u32;
-        let already =
-            self.errors.last().is_some_and(|e| e.kind == SyntaxErrorKind::UnterminatedString && e.span.end == end);
+        let already = self
+            .errors
+            .last()
+            .is_some_and(|e| e.kind == SyntaxErrorKind::UnterminatedString && e.span.end == end);
         if !already {
             self.error(SyntaxErrorKind::UnterminatedString, self.span_from(start));
         }
@@ -548,7 +572,11 @@ impl<'a> Lexer<'a> {
             return None;
         }
         self.pos += 1;
-        let value = if digits.is_empty() || digits.len() > 6 { None } else { u32::from_str_radix(digits, 16).ok() };
+        let value = if digits.is_empty() || digits.len() > 6 {
+            None
+        } else {
+            u32::from_str_radix(digits, 16).ok()
+        };
         let c = value.and_then(char::from_u32);
         if c.is_none() {
             self.error(SyntaxErrorKind::InvalidUnicodeEscape, self.span_from(start));
@@ -594,9 +622,16 @@ impl<'a> Lexer<'a> {
                         Some(b'\r') if self.byte(1) == Some(b'\n') => return Err(()),
                         Some(b'"') => {
                             let at = Span::new(self.pos as u32, self.pos as u32 + 1);
-                            self.error(SyntaxErrorKind::Expected { expected: "`}`", found: "`\"`" }, at);
+                            self.error(
+                                SyntaxErrorKind::Expected { expected: "`}`", found: "`\"`" },
+                                at,
+                            );
                             let spec = self.src[spec_start..self.pos].to_string();
-                            return Ok(Some(StrSegment::Interp { tokens, spec: Some(spec), span: self.span_from(open) }));
+                            return Ok(Some(StrSegment::Interp {
+                                tokens,
+                                spec: Some(spec),
+                                span: self.span_from(open),
+                            }));
                         }
                         Some(_) => self.pos += self.char().map_or(1, char::len_utf8),
                     }
@@ -620,7 +655,13 @@ fn int_value(digits: &str, radix: u32) -> Option<u128> {
         }
         let d = c.to_digit(radix)?;
         any = true;
-        value = value.checked_mul(u128::from(radix)).and_then(|v| v.checked_add(u128::from(d))).unwrap_or(u128::MAX);
+        value = value
+            .checked_mul(u128::from(radix))
+            .and_then(|v| v.checked_add(u128::from(d)))
+            .unwrap_or(u128::MAX);
     }
     any.then_some(value)
 }
+
+#[cfg(test)]
+mod tests;

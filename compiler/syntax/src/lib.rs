@@ -5,6 +5,17 @@
 //! value with a span, and no input makes it panic.
 
 pub mod ast;
+mod error;
+mod lexer;
+mod parser;
+pub mod print;
+pub mod token;
+
+pub use error::{SyntaxError, SyntaxErrorKind};
+pub use lexer::lex;
+pub use parser::{MAX_DEPTH, Parse, parse};
+pub use print::{dump_ast, dump_tokens};
+pub use token::{Token, TokenKind};
 
 /// A byte range. Inside an item, relative to [`ast::TopItem::base`]; in a
 /// [`SyntaxError`] or a [`token::Token`], absolute in the file.
