@@ -327,9 +327,11 @@ pub fn link_smf(db: &dyn Db, project: Project) -> Result<Vec<u8>, BuildError> {
 #[salsa::tracked(returns(ref))]
 pub fn entry_fn(db: &dyn Db, project: Project) -> Result<CompiledFn, String> {
     let file = project.entry(db);
-    let main = file_items(db, file).find_fn("main").ok_or("the program has no `main`")?;
-    let returns_status = fn_signature(db, FnId::new(db, file, main.name.clone())).ret == hir::Ty::I64;
-    compile(&lower::entry_body(returns_status))
+    // `Some(returns status)`, or `None` for a file with nothing to run.
+    let main = file_items(db, file)
+        .find_fn(crate::items::SCRIPT_MAIN)
+        .map(|main| fn_signature(db, FnId::new(db, file, main.name.clone())).ret == hir::Ty::I64);
+    compile(&lower::entry_body(main))
 }
 
 /// The hash that decides whether a cached SMF is up to date: every source

@@ -13,7 +13,7 @@ use simple_syntax::ast::{BinOp, UnaryOp};
 
 use crate::consts::ConstValue;
 use crate::diagnostics::RelSpan;
-use crate::hir::{Block, Builtin, Expr, ExprKind, FnHir, Stmt, Ty};
+use crate::hir::{Block, Builtin, Expr, ExprKind, FnHir, ParamValue, Stmt, Ty};
 use crate::items::FnSource;
 use crate::line_index::LineIndex;
 
@@ -58,10 +58,13 @@ pub fn lower_fn(hir: &FnHir, source: &FnSource) -> mir::Body {
     cx.into_body()
 }
 
-/// The synthetic entry point: calls `main`, returns the exit status.
-pub fn entry_body(returns_status: bool) -> mir::Body {
+/// The synthetic entry point: calls `main` (if the program has one) and
+/// returns the exit status.
+pub fn entry_body(main: Option<bool>) -> mir::Body {
     let mut stmts = Vec::new();
-    let ret = if returns_status {
+    let ret = if main.is_none() {
+        Operand::Const(Const::I64(0))
+    } else if main == Some(true) {
         let call = Rvalue::Call { symbol: crate::items::SCRIPT_MAIN.into(), args: Vec::new(), ret: mir::Ty::I64 };
         stmts.push(mir::Stmt { kind: StmtKind::Assign(Local(0), call), loc: Loc::default() });
         Operand::Local(Local(0))
@@ -77,6 +80,16 @@ pub fn entry_body(returns_status: bool) -> mir::Body {
         locals: vec![mir::LocalDecl { ty: mir::Ty::I64, name: Some("status".into()) }],
         blocks: vec![BlockData { stmts, terminator: Terminator::Return(Some(ret)), terminator_loc: Loc::default() }],
     }
+}
+
+fn const_operand(c: &ConstValue) -> Operand {
+    Operand::Const(match c {
+        ConstValue::I64(v) => Const::I64(*v),
+        ConstValue::F64(bits) => Const::F64(bits.0),
+        ConstValue::Bool(b) => Const::Bool(*b),
+        ConstValue::Str(s) => Const::Str(s.clone()),
+        ConstValue::Nil => Const::Nil,
+    })
 }
 
 fn machine_ty(ty: Ty) -> mir::Ty {
@@ -325,13 +338,7 @@ impl Lower<'_> {
     fn expr(&mut self, e: &Expr) -> Operand {
         let loc = self.loc(e.span);
         match &e.kind {
-            ExprKind::Const(c) => Operand::Const(match c {
-                ConstValue::I64(v) => Const::I64(*v),
-                ConstValue::F64(bits) => Const::F64(bits.0),
-                ConstValue::Bool(b) => Const::Bool(*b),
-                ConstValue::Str(s) => Const::Str(s.clone()),
-                ConstValue::Nil => Const::Nil,
-            }),
+            ExprKind::Const(c) => const_operand(c),
             ExprKind::Local(l) => {
                 if self.body.local_ty(Local(l.0)) == mir::Ty::Nil {
                     Operand::Const(Const::Nil)
@@ -339,12 +346,16 @@ impl Lower<'_> {
                     Operand::Local(Local(l.0))
                 }
             }
-            ExprKind::Call { symbol, args } => {
-                let args: Vec<Operand> = args
+            ExprKind::Call { symbol, args, params } => {
+                let written: Vec<(Operand, Ty)> = args.iter().map(|a| (self.expr(a), a.ty)).collect();
+                let args: Vec<Operand> = params
                     .iter()
-                    .filter_map(|a| {
-                        let v = self.expr(a);
-                        (machine_ty(a.ty) != mir::Ty::Nil).then_some(v)
+                    .filter_map(|p| {
+                        let (v, ty) = match p {
+                            ParamValue::Arg(i) => written[*i].clone(),
+                            ParamValue::Default(c) => (const_operand(c), c.ty()),
+                        };
+                        (machine_ty(ty) != mir::Ty::Nil).then_some(v)
                     })
                     .collect();
                 let ret = machine_ty(e.ty);

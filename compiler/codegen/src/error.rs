@@ -14,9 +14,5 @@ pub enum CodegenError {
     #[error("Cranelift could not compile `{symbol}`: {message}")]
     Cranelift { symbol: String, message: String },
     #[error("`{symbol}`: unsupported relocation {what} at code offset {offset}")]
-    UnsupportedRelocation {
-        symbol: String,
-        offset: u32,
-        what: String,
-    },
+    UnsupportedRelocation { symbol: String, offset: u32, what: String },
 }

@@ -23,11 +23,7 @@ use crate::CodegenError;
 pub fn native_isa() -> Result<Arc<dyn TargetIsa>, CodegenError> {
     let isa_builder = cranelift_native::builder().map_err(|e| CodegenError::Isa(e.to_string()))?;
     let mut flags = settings::builder();
-    let verifier = if cfg!(debug_assertions) {
-        "true"
-    } else {
-        "false"
-    };
+    let verifier = if cfg!(debug_assertions) { "true" } else { "false" };
     for (name, value) in [
         ("opt_level", "speed"),
         ("preserve_frame_pointers", "true"),
@@ -37,11 +33,7 @@ pub fn native_isa() -> Result<Arc<dyn TargetIsa>, CodegenError> {
         ("enable_verifier", verifier),
         ("unwind_info", "false"),
     ] {
-        flags
-            .set(name, value)
-            .map_err(|e| CodegenError::Isa(format!("setting {name}={value}: {e}")))?;
+        flags.set(name, value).map_err(|e| CodegenError::Isa(format!("setting {name}={value}: {e}")))?;
     }
-    isa_builder
-        .finish(settings::Flags::new(flags))
-        .map_err(|e| CodegenError::Isa(e.to_string()))
+    isa_builder.finish(settings::Flags::new(flags)).map_err(|e| CodegenError::Isa(e.to_string()))
 }

@@ -19,6 +19,8 @@ mod link;
 #[cfg(test)]
 mod tests;
 
+/// The target the functions are compiled for (see [`native_isa`]).
+pub use cranelift_codegen::isa::TargetIsa;
 pub use dump::{dump_asm, dump_clif};
 pub use error::CodegenError;
 pub use function::{CompiledFn, FnReloc, RelocTarget, compile_function};

@@ -92,7 +92,11 @@ pub enum StmtKind {
 pub enum Terminator {
     Goto(BlockId),
     /// Branch on a `Bool` operand.
-    Branch { cond: Operand, then_block: BlockId, else_block: BlockId },
+    Branch {
+        cond: Operand,
+        then_block: BlockId,
+        else_block: BlockId,
+    },
     /// Return; the operand is `None` exactly when the function returns `Nil`.
     Return(Option<Operand>),
     /// A runtime error: codegen emits a trap with this code.
@@ -124,7 +128,11 @@ pub enum Rvalue {
     Cast(CastKind, Operand),
     /// A call to a Simple function by symbol. Arguments are in parameter
     /// order with defaults already filled in.
-    Call { symbol: String, args: Vec<Operand>, ret: Ty },
+    Call {
+        symbol: String,
+        args: Vec<Operand>,
+        ret: Ty,
+    },
     /// A call to a runtime function (`simple_abi::Rt`).
     Runtime(Rt, Vec<Operand>),
     /// `sqrt`, `floor`, `ceil`: a single machine instruction.

@@ -10,8 +10,8 @@
 use simple_abi::TrapCode;
 
 use crate::{
-    BinOp, BlockData, BlockId, Body, CastKind, Cmp, Const, Intrinsic, Local, Loc, Operand,
-    Rvalue, StmtKind, Terminator, UnOp, pretty, verify,
+    BinOp, BlockData, BlockId, Body, CastKind, Cmp, Const, Intrinsic, Loc, Local, Operand, Rvalue, StmtKind,
+    Terminator, UnOp, pretty, verify,
 };
 
 /// How many times the pipeline of cheap passes runs at most; each round can
@@ -19,9 +19,15 @@ use crate::{
 const MAX_ROUNDS: usize = 4;
 
 /// Runs every pass: constant folding, branch folding, dead-block removal,
-/// jump threading and block merging until nothing changes (at most [`MAX_ROUNDS`] rounds), then
-/// dead-assignment removal.
+/// jump threading and block merging until nothing changes (at most
+/// [`MAX_ROUNDS`] rounds), then dead-assignment removal.
+///
+/// A body that does not verify is left unchanged, so codegen reports the
+/// problem instead of a pass tripping over it.
 pub fn optimize(body: &mut Body) {
+    if verify(body).is_err() {
+        return;
+    }
     for _ in 0..MAX_ROUNDS {
         let before = body.clone();
         run(body, "const_fold", const_fold);
@@ -39,12 +45,12 @@ pub fn optimize(body: &mut Body) {
 
 fn run(body: &mut Body, name: &str, pass: fn(&mut Body)) {
     pass(body);
-    if cfg!(debug_assertions) {
-        if let Err(e) = verify(body) {
-            // A pass produced invalid MIR from valid MIR: a compiler bug,
-            // caught in debug builds and tests only.
-            panic!("MIR pass `{name}` broke an invariant: {e}\n{}", pretty(body));
-        }
+    if cfg!(debug_assertions)
+        && let Err(e) = verify(body)
+    {
+        // A pass produced invalid MIR from valid MIR: a compiler bug,
+        // caught in debug builds and tests only.
+        panic!("MIR pass `{name}` broke an invariant: {e}\n{}", pretty(body));
     }
 }
 
@@ -133,11 +139,7 @@ fn propagate_single_assignments(body: &mut Body) -> bool {
         // Whether a read at statement `i` of this block (`usize::MAX` for
         // the terminator) sees the value assigned at (`def_block`, `def_i`).
         let sees = |def_block: usize, def_i: usize, i: usize| {
-            if def_block == b {
-                i > def_i
-            } else {
-                dominates(&idom, def_block, b)
-            }
+            if def_block == b { i > def_i } else { dominates(&idom, def_block, b) }
         };
         let lookup = |l: Local, i: usize| match &defs[l.0 as usize] {
             Some((db, di, c)) if sees(*db, *di, i) => Some(c.clone()),
@@ -160,11 +162,11 @@ fn propagate_single_assignments(body: &mut Body) -> bool {
 
 /// Replaces a local operand by its known constant; whether it did.
 fn substitute(op: &mut Operand, known: impl Fn(Local) -> Option<Const>) -> bool {
-    if let Operand::Local(l) = op {
-        if let Some(c) = known(*l) {
-            *op = Operand::Const(c);
-            return true;
-        }
+    if let Operand::Local(l) = op
+        && let Some(c) = known(*l)
+    {
+        *op = Operand::Const(c);
+        return true;
     }
     false
 }
@@ -173,9 +175,7 @@ fn rvalue_operands_mut(rvalue: &mut Rvalue) -> Vec<&mut Operand> {
     match rvalue {
         Rvalue::Use(a) | Rvalue::Unary(_, a) | Rvalue::Cast(_, a) => vec![a],
         Rvalue::Binary(_, a, b) => vec![a, b],
-        Rvalue::Call { args, .. } | Rvalue::Runtime(_, args) | Rvalue::Intrinsic(_, args) => {
-            args.iter_mut().collect()
-        }
+        Rvalue::Call { args, .. } | Rvalue::Runtime(_, args) | Rvalue::Intrinsic(_, args) => args.iter_mut().collect(),
     }
 }
 
@@ -183,9 +183,7 @@ fn rvalue_operands(rvalue: &Rvalue) -> Vec<&Operand> {
     match rvalue {
         Rvalue::Use(a) | Rvalue::Unary(_, a) | Rvalue::Cast(_, a) => vec![a],
         Rvalue::Binary(_, a, b) => vec![a, b],
-        Rvalue::Call { args, .. } | Rvalue::Runtime(_, args) | Rvalue::Intrinsic(_, args) => {
-            args.iter().collect()
-        }
+        Rvalue::Call { args, .. } | Rvalue::Runtime(_, args) | Rvalue::Intrinsic(_, args) => args.iter().collect(),
     }
 }
 
@@ -311,11 +309,7 @@ fn fold(rvalue: &Rvalue) -> Option<Const> {
             }
             _ => None,
         },
-        Rvalue::Binary(..)
-        | Rvalue::Unary(..)
-        | Rvalue::Cast(..)
-        | Rvalue::Call { .. }
-        | Rvalue::Runtime(..) => None,
+        Rvalue::Binary(..) | Rvalue::Unary(..) | Rvalue::Cast(..) | Rvalue::Call { .. } | Rvalue::Runtime(..) => None,
     }
 }
 
@@ -344,11 +338,7 @@ fn fold_int(op: BinOp, a: i64, b: i64) -> Option<Const> {
         BinOp::IRem => a.checked_rem(b)?,
         BinOp::IFloorDiv => {
             let q = a.checked_div(b)?;
-            if a % b != 0 && ((a < 0) != (b < 0)) {
-                q - 1
-            } else {
-                q
-            }
+            if a % b != 0 && ((a < 0) != (b < 0)) { q - 1 } else { q }
         }
         BinOp::IPow => int_pow(a, b)?,
         BinOp::IShl => a << shift_amount(b)?,
@@ -428,7 +418,7 @@ fn fold_float(op: BinOp, a: f64, b: f64) -> Option<Const> {
 
 /// `FMin`/`FMax`: a NaN operand yields the other operand (Rust's
 /// `f64::min`/`max`); `-0.0` is smaller than `+0.0`.
-pub fn float_min_max(a: f64, b: f64, min: bool) -> f64 {
+fn float_min_max(a: f64, b: f64, min: bool) -> f64 {
     if a.is_nan() {
         return b;
     }
@@ -483,12 +473,7 @@ fn fold_cast(kind: CastKind, a: &Const) -> Option<Const> {
 /// [`remove_dead_blocks`]).
 pub fn fold_branches(body: &mut Body) {
     for block in &mut body.blocks {
-        if let Terminator::Branch {
-            cond,
-            then_block,
-            else_block,
-        } = &block.terminator
-        {
+        if let Terminator::Branch { cond, then_block, else_block } = &block.terminator {
             let target = match cond {
                 Operand::Const(Const::Bool(true)) => Some(*then_block),
                 Operand::Const(Const::Bool(false)) => Some(*else_block),
@@ -531,9 +516,7 @@ pub fn remove_dead_blocks(body: &mut Body) {
         .filter(|(_, r)| **r)
         .map(|(mut block, _)| {
             // A reachable block's successors are reachable.
-            map_successors(&mut block.terminator, |s| {
-                new_id[s.0 as usize].expect("successor of a reachable block")
-            });
+            map_successors(&mut block.terminator, |s| new_id[s.0 as usize].expect("successor of a reachable block"));
             block
         })
         .collect();
@@ -542,11 +525,7 @@ pub fn remove_dead_blocks(body: &mut Body) {
 fn map_successors(term: &mut Terminator, f: impl Fn(BlockId) -> BlockId) {
     match term {
         Terminator::Goto(b) => *b = f(*b),
-        Terminator::Branch {
-            then_block,
-            else_block,
-            ..
-        } => {
+        Terminator::Branch { then_block, else_block, .. } => {
             *then_block = f(*then_block);
             *else_block = f(*else_block);
         }
@@ -682,8 +661,8 @@ fn is_pure(rvalue: &Rvalue) -> bool {
     match rvalue {
         Rvalue::Use(_) | Rvalue::Intrinsic(..) => true,
         Rvalue::Binary(op, _, b) => match op {
-            IAnd | IOr | IXor | IMin | IMax | ICmp(_) | FAdd | FSub | FMul | FDiv | FRem
-            | FFloorDiv | FPow | FMin | FMax | FCmp(_) | BoolEq | BoolNe => true,
+            IAnd | IOr | IXor | IMin | IMax | ICmp(_) | FAdd | FSub | FMul | FDiv | FRem | FFloorDiv | FPow | FMin
+            | FMax | FCmp(_) | BoolEq | BoolNe => true,
             IShl | IShr => const_i64(b).is_some_and(|b| (0..64).contains(&b)),
             IDiv | IRem | IFloorDiv => const_i64(b).is_some_and(|b| b != 0 && b != -1),
             IAdd | ISub | IMul | IPow => fold(rvalue).is_some(),
@@ -713,13 +692,8 @@ mod tests {
         pass(&mut body);
         verify(&body).unwrap_or_else(|e| panic!("pass output does not verify: {e}"));
         let actual = pretty(&body);
-        let expected = parse(expected)
-            .map(|b| pretty(&b))
-            .unwrap_or_else(|e| panic!("bad expected text: {e}"));
-        assert_eq!(
-            actual, expected,
-            "\n--- actual ---\n{actual}\n--- expected ---\n{expected}"
-        );
+        let expected = parse(expected).map(|b| pretty(&b)).unwrap_or_else(|e| panic!("bad expected text: {e}"));
+        assert_eq!(actual, expected, "\n--- actual ---\n{actual}\n--- expected ---\n{expected}");
     }
 
     #[test]

@@ -11,8 +11,8 @@ use std::fmt;
 use simple_abi::{Rt, TrapCode};
 
 use crate::{
-    BinOp, BlockData, BlockId, Body, CastKind, Cmp, Const, Intrinsic, Local, LocalDecl, Loc,
-    Operand, Rvalue, Stmt, StmtKind, Terminator, Ty, UnOp,
+    BinOp, BlockData, BlockId, Body, CastKind, Cmp, Const, Intrinsic, Loc, Local, LocalDecl, Operand, Rvalue, Stmt,
+    StmtKind, Terminator, Ty, UnOp,
 };
 
 /// A syntax error in textual MIR: the 1-based line and what is wrong.
@@ -32,20 +32,9 @@ impl std::error::Error for ParseError {}
 
 /// Parses one function in the textual MIR form.
 pub fn parse(text: &str) -> Result<Body, ParseError> {
-    let mut lines = text
-        .lines()
-        .enumerate()
-        .map(|(i, l)| (i + 1, l.trim()))
-        .filter(|(_, l)| !l.is_empty())
-        .peekable();
-    let (header_line, header) = lines.next().ok_or(ParseError {
-        line: 1,
-        message: "empty input".into(),
-    })?;
-    let mut body = parse_header(header).map_err(|message| ParseError {
-        line: header_line,
-        message,
-    })?;
+    let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l.trim())).filter(|(_, l)| !l.is_empty()).peekable();
+    let (header_line, header) = lines.next().ok_or(ParseError { line: 1, message: "empty input".into() })?;
+    let mut body = parse_header(header).map_err(|message| ParseError { line: header_line, message })?;
     let mut closed = false;
     for (line, text) in lines {
         let at = |message: String| ParseError { line, message };
@@ -87,10 +76,7 @@ pub fn parse(text: &str) -> Result<Body, ParseError> {
         }
     }
     if !closed {
-        return Err(ParseError {
-            line: text.lines().count(),
-            message: "missing the closing `}`".into(),
-        });
+        return Err(ParseError { line: text.lines().count(), message: "missing the closing `}`".into() });
     }
     Ok(body)
 }
@@ -120,13 +106,7 @@ fn parse_header(text: &str) -> Result<Body, String> {
     let ret = p.ty()?;
     p.punct('{')?;
     p.end()?;
-    Ok(Body {
-        symbol,
-        param_count: locals.len() as u32,
-        ret,
-        locals,
-        blocks: Vec::new(),
-    })
+    Ok(Body { symbol, param_count: locals.len() as u32, ret, locals, blocks: Vec::new() })
 }
 
 /// Splits `text @3:14` into `text` and the location.
@@ -139,20 +119,9 @@ fn split_loc(text: &str) -> Result<(&str, Loc), String> {
     if loc.contains('"') {
         return Ok((text, Loc::default()));
     }
-    let (line, col) = loc
-        .split_once(':')
-        .ok_or_else(|| format!("bad location `@{loc}`"))?;
-    let number = |s: &str| {
-        s.parse::<u32>()
-            .map_err(|_| format!("bad location `@{loc}`"))
-    };
-    Ok((
-        item.trim_end(),
-        Loc {
-            line: number(line)?,
-            col: number(col)?,
-        },
-    ))
+    let (line, col) = loc.split_once(':').ok_or_else(|| format!("bad location `@{loc}`"))?;
+    let number = |s: &str| s.parse::<u32>().map_err(|_| format!("bad location `@{loc}`"));
+    Ok((item.trim_end(), Loc { line: number(line)?, col: number(col)? }))
 }
 
 fn parse_line(text: &str) -> Result<Line, String> {
@@ -169,11 +138,7 @@ fn parse_line(text: &str) -> Result<Line, String> {
             let then_block = p.block_id()?;
             p.punct(',')?;
             let else_block = p.block_id()?;
-            Line::Terminator(Terminator::Branch {
-                cond,
-                then_block,
-                else_block,
-            })
+            Line::Terminator(Terminator::Branch { cond, then_block, else_block })
         }
         Some("return") => {
             p.ident()?;
@@ -235,11 +200,7 @@ impl<'a> Parser<'a> {
     }
 
     fn end(&mut self) -> Result<(), String> {
-        if self.at_end() {
-            Ok(())
-        } else {
-            Err(format!("unexpected `{}`", self.rest()))
-        }
+        if self.at_end() { Ok(()) } else { Err(format!("unexpected `{}`", self.rest())) }
     }
 
     fn eat(&mut self, c: char) -> bool {
@@ -253,19 +214,13 @@ impl<'a> Parser<'a> {
     }
 
     fn punct(&mut self, c: char) -> Result<(), String> {
-        if self.eat(c) {
-            Ok(())
-        } else {
-            Err(format!("expected `{c}` at `{}`", self.rest()))
-        }
+        if self.eat(c) { Ok(()) } else { Err(format!("expected `{c}` at `{}`", self.rest())) }
     }
 
     fn peek_word(&mut self) -> Option<&'a str> {
         self.skip_space();
         let rest = self.rest();
-        let len = rest
-            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-            .unwrap_or(rest.len());
+        let len = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(rest.len());
         (len > 0).then(|| &rest[..len])
     }
 
@@ -318,9 +273,7 @@ impl<'a> Parser<'a> {
     fn local(&mut self) -> Result<Local, String> {
         match self.peek_word() {
             Some(word) if word.starts_with('_') => {
-                let n = word[1..]
-                    .parse()
-                    .map_err(|_| format!("bad local `{word}`"))?;
+                let n = word[1..].parse().map_err(|_| format!("bad local `{word}`"))?;
                 self.pos += word.len();
                 Ok(Local(n))
             }
@@ -331,9 +284,7 @@ impl<'a> Parser<'a> {
     fn block_id(&mut self) -> Result<BlockId, String> {
         match self.peek_word() {
             Some(word) if word.starts_with("bb") => {
-                let n = word[2..]
-                    .parse()
-                    .map_err(|_| format!("bad block `{word}`"))?;
+                let n = word[2..].parse().map_err(|_| format!("bad block `{word}`"))?;
                 self.pos += word.len();
                 Ok(BlockId(n))
             }
@@ -350,9 +301,7 @@ impl<'a> Parser<'a> {
         if rest.starts_with('"') {
             return self.string().map(|s| Operand::Const(Const::Str(s)));
         }
-        let len = rest
-            .find(|c: char| c.is_whitespace() || matches!(c, ',' | ')'))
-            .unwrap_or(rest.len());
+        let len = rest.find(|c: char| c.is_whitespace() || matches!(c, ',' | ')')).unwrap_or(rest.len());
         let token = &rest[..len];
         let c = match token {
             "true" => Const::Bool(true),
@@ -361,17 +310,10 @@ impl<'a> Parser<'a> {
             "inf" => Const::F64(f64::INFINITY.to_bits()),
             "-inf" => Const::F64(f64::NEG_INFINITY.to_bits()),
             "NaN" => Const::F64(f64::NAN.to_bits()),
-            _ if token.contains(['.', 'e']) => Const::F64(
-                token
-                    .parse::<f64>()
-                    .map_err(|_| format!("bad float `{token}`"))?
-                    .to_bits(),
-            ),
-            _ => Const::I64(
-                token
-                    .parse()
-                    .map_err(|_| format!("expected an operand at `{rest}`"))?,
-            ),
+            _ if token.contains(['.', 'e']) => {
+                Const::F64(token.parse::<f64>().map_err(|_| format!("bad float `{token}`"))?.to_bits())
+            }
+            _ => Const::I64(token.parse().map_err(|_| format!("expected an operand at `{rest}`"))?),
         };
         self.pos += len;
         Ok(Operand::Const(c))
@@ -439,10 +381,7 @@ impl<'a> Parser<'a> {
             return self.operand().map(Rvalue::Use);
         };
         // A word that is an operand (`_3`, `true`, `inf`, ...) is a `Use`.
-        if !self.rest()[word.len()..].trim_start().starts_with('(')
-            && word != "call"
-            && word != "runtime"
-        {
+        if !self.rest()[word.len()..].trim_start().starts_with('(') && word != "call" && word != "runtime" {
             return self.operand().map(Rvalue::Use);
         }
         self.pos += word.len();
@@ -457,8 +396,7 @@ impl<'a> Parser<'a> {
             }
             "runtime" => {
                 let name = self.ident()?;
-                let rt = runtime_by_name(&name)
-                    .ok_or_else(|| format!("unknown runtime function `{name}`"))?;
+                let rt = runtime_by_name(&name).ok_or_else(|| format!("unknown runtime function `{name}`"))?;
                 Ok(Rvalue::Runtime(rt, self.args()?))
             }
             _ => {
@@ -468,10 +406,7 @@ impl<'a> Parser<'a> {
                     if args.len() == n {
                         Ok(())
                     } else {
-                        Err(format!(
-                            "`{word}` takes {n} operands, got {}",
-                            args.len()
-                        ))
+                        Err(format!("`{word}` takes {n} operands, got {}", args.len()))
                     }
                 };
                 let mut args_iter = args.iter().cloned();
@@ -523,20 +458,13 @@ fn op_by_name(name: &str) -> Option<Op> {
         return cmp(c).map(|c| Op::Binary(FCmp(c)));
     }
     let binary = [
-        IAdd, ISub, IMul, IDiv, IRem, IFloorDiv, IPow, IShl, IShr, IAnd, IOr, IXor, IMin, IMax,
-        FAdd, FSub, FMul, FDiv, FRem, FFloorDiv, FPow, FMin, FMax, BoolEq, BoolNe,
+        IAdd, ISub, IMul, IDiv, IRem, IFloorDiv, IPow, IShl, IShr, IAnd, IOr, IXor, IMin, IMax, FAdd, FSub, FMul, FDiv,
+        FRem, FFloorDiv, FPow, FMin, FMax, BoolEq, BoolNe,
     ];
     if let Some(op) = binary.into_iter().find(|op| format!("{op:?}") == name) {
         return Some(Op::Binary(op));
     }
-    let unary = [
-        UnOp::INeg,
-        UnOp::IAbs,
-        UnOp::INot,
-        UnOp::FNeg,
-        UnOp::FAbs,
-        UnOp::Not,
-    ];
+    let unary = [UnOp::INeg, UnOp::IAbs, UnOp::INot, UnOp::FNeg, UnOp::FAbs, UnOp::Not];
     if let Some(op) = unary.into_iter().find(|op| format!("{op:?}") == name) {
         return Some(Op::Unary(op));
     }
@@ -622,10 +550,7 @@ bb2:
             body.blocks[0].stmts[2].kind,
             StmtKind::Eval(Rvalue::Runtime(
                 Rt::PrintStr,
-                vec![
-                    Operand::Const(Const::I64(1)),
-                    Operand::Const(Const::Str("a \"q\" @1:2 \\ \n \u{1b}".into()))
-                ]
+                vec![Operand::Const(Const::I64(1)), Operand::Const(Const::Str("a \"q\" @1:2 \\ \n \u{1b}".into()))]
             ))
         );
     }

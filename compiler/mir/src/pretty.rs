@@ -20,8 +20,7 @@
 use std::fmt::{self, Write as _};
 
 use crate::{
-    BinOp, Body, CastKind, Cmp, Const, Intrinsic, Local, Loc, Operand, Rvalue, StmtKind,
-    Terminator, Ty, UnOp,
+    BinOp, Body, CastKind, Cmp, Const, Intrinsic, Loc, Local, Operand, Rvalue, StmtKind, Terminator, Ty, UnOp,
 };
 
 /// The textual form of `body`, one line per declaration, statement and
@@ -200,11 +199,9 @@ impl fmt::Display for Terminator {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Terminator::Goto(b) => write!(f, "goto {b}"),
-            Terminator::Branch {
-                cond,
-                then_block,
-                else_block,
-            } => write!(f, "branch {cond}, {then_block}, {else_block}"),
+            Terminator::Branch { cond, then_block, else_block } => {
+                write!(f, "branch {cond}, {then_block}, {else_block}")
+            }
             Terminator::Return(Some(op)) => write!(f, "return {op}"),
             Terminator::Return(None) => f.write_str("return"),
             Terminator::Trap(code) => write!(f, "trap {code:?}"),
@@ -219,10 +216,7 @@ mod tests {
     use simple_abi::{Rt, TrapCode};
 
     fn decl(ty: Ty, name: Option<&str>) -> LocalDecl {
-        LocalDecl {
-            ty,
-            name: name.map(str::to_string),
-        }
+        LocalDecl { ty, name: name.map(str::to_string) }
     }
 
     #[test]
@@ -245,11 +239,7 @@ mod tests {
                         Stmt {
                             kind: StmtKind::Assign(
                                 Local(2),
-                                Rvalue::Binary(
-                                    BinOp::IAdd,
-                                    Operand::Local(Local(0)),
-                                    Operand::Local(Local(1)),
-                                ),
+                                Rvalue::Binary(BinOp::IAdd, Operand::Local(Local(0)), Operand::Local(Local(1))),
                             ),
                             loc: loc(1, 14),
                         },
@@ -274,10 +264,7 @@ mod tests {
                         Stmt {
                             kind: StmtKind::Eval(Rvalue::Runtime(
                                 Rt::PrintStr,
-                                vec![
-                                    Operand::Const(Const::I64(1)),
-                                    Operand::Const(Const::Str("hi \"x\"\n".into())),
-                                ],
+                                vec![Operand::Const(Const::I64(1)), Operand::Const(Const::Str("hi \"x\"\n".into()))],
                             )),
                             loc: loc(3, 5),
                         },

@@ -23,12 +23,10 @@ use std::fmt;
 
 use simple_abi::AbiType;
 
-use crate::{
-    BinOp, BlockId, Body, CastKind, Local, Operand, Rvalue, StmtKind, Terminator, Ty, UnOp,
-};
+use crate::{BinOp, BlockId, Body, CastKind, Local, Operand, Rvalue, StmtKind, Terminator, Ty, UnOp};
 
 /// Where in a body a problem was found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Place {
     /// The body as a whole (its declarations).
     Body,
@@ -39,7 +37,7 @@ pub enum Place {
 }
 
 /// A broken MIR invariant: the function, where, and what is wrong.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct VerifyError {
     pub symbol: String,
     pub place: Place,
@@ -58,11 +56,7 @@ impl fmt::Display for Place {
 
 impl fmt::Display for VerifyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "invalid MIR in `{}` at {}: {}",
-            self.symbol, self.place, self.message
-        )
+        write!(f, "invalid MIR in `{}` at {}: {}", self.symbol, self.place, self.message)
     }
 }
 
@@ -70,19 +64,11 @@ impl std::error::Error for VerifyError {}
 
 /// Checks `body` against the invariants listed in the module documentation.
 pub fn verify(body: &Body) -> Result<(), VerifyError> {
-    let fail = |place: Place, message: String| VerifyError {
-        symbol: body.symbol.clone(),
-        place,
-        message,
-    };
+    let fail = |place: Place, message: String| VerifyError { symbol: body.symbol.clone(), place, message };
     if body.param_count as usize > body.locals.len() {
         return Err(fail(
             Place::Body,
-            format!(
-                "{} parameters but only {} locals",
-                body.param_count,
-                body.locals.len()
-            ),
+            format!("{} parameters but only {} locals", body.param_count, body.locals.len()),
         ));
     }
     if body.blocks.is_empty() {
@@ -92,13 +78,8 @@ pub fn verify(body: &Body) -> Result<(), VerifyError> {
     for (b, block) in body.blocks.iter().enumerate() {
         let block_id = BlockId(b as u32);
         for (index, stmt) in block.stmts.iter().enumerate() {
-            let place = Place::Stmt {
-                block: block_id,
-                index,
-            };
-            checker
-                .stmt(&stmt.kind)
-                .map_err(|message| fail(place, message))?;
+            let place = Place::Stmt { block: block_id, index };
+            checker.stmt(&stmt.kind).map_err(|message| fail(place, message))?;
         }
         checker
             .terminator(&block.terminator)
@@ -117,12 +98,7 @@ impl Checker<'_> {
             .locals
             .get(local.0 as usize)
             .map(|decl| decl.ty)
-            .ok_or_else(|| {
-                format!(
-                    "local {local} out of range ({} locals)",
-                    self.body.locals.len()
-                )
-            })
+            .ok_or_else(|| format!("local {local} out of range ({} locals)", self.body.locals.len()))
     }
 
     fn operand(&self, op: &Operand) -> Result<Ty, String> {
@@ -135,21 +111,14 @@ impl Checker<'_> {
     /// An operand that must have type `want` as input to `what`.
     fn expect(&self, op: &Operand, want: Ty, what: &str) -> Result<(), String> {
         let got = self.operand(op)?;
-        if got == want {
-            Ok(())
-        } else {
-            Err(format!("{what} expects {want}, but operand {op} is {got}"))
-        }
+        if got == want { Ok(()) } else { Err(format!("{what} expects {want}, but operand {op} is {got}")) }
     }
 
     fn block(&self, id: BlockId) -> Result<(), String> {
         if (id.0 as usize) < self.body.blocks.len() {
             Ok(())
         } else {
-            Err(format!(
-                "jump to {id}, but there are {} blocks",
-                self.body.blocks.len()
-            ))
+            Err(format!("jump to {id}, but there are {} blocks", self.body.blocks.len()))
         }
     }
 
@@ -159,9 +128,7 @@ impl Checker<'_> {
                 let local_ty = self.local(*local)?;
                 let rvalue_ty = self.rvalue(rvalue)?;
                 if local_ty != rvalue_ty {
-                    return Err(format!(
-                        "{local} has type {local_ty} but is assigned a {rvalue_ty}"
-                    ));
+                    return Err(format!("{local} has type {local_ty} but is assigned a {rvalue_ty}"));
                 }
                 Ok(())
             }
@@ -224,10 +191,7 @@ impl Checker<'_> {
             }
             Rvalue::Intrinsic(i, args) => {
                 let [arg] = args.as_slice() else {
-                    return Err(format!(
-                        "intrinsic {i:?} takes 1 argument, got {}",
-                        args.len()
-                    ));
+                    return Err(format!("intrinsic {i:?} takes 1 argument, got {}", args.len()));
                 };
                 self.expect(arg, Ty::F64, &format!("{i:?}"))?;
                 Ok(Ty::F64)
@@ -238,23 +202,18 @@ impl Checker<'_> {
     fn terminator(&self, term: &Terminator) -> Result<(), String> {
         match term {
             Terminator::Goto(b) => self.block(*b),
-            Terminator::Branch {
-                cond,
-                then_block,
-                else_block,
-            } => {
+            Terminator::Branch { cond, then_block, else_block } => {
                 self.expect(cond, Ty::Bool, "branch")?;
                 self.block(*then_block)?;
                 self.block(*else_block)
             }
             Terminator::Return(None) if self.body.ret == Ty::Nil => Ok(()),
-            Terminator::Return(None) => Err(format!(
-                "return without a value from a function returning {}",
-                self.body.ret
-            )),
-            Terminator::Return(Some(op)) if self.body.ret == Ty::Nil => Err(format!(
-                "return {op} from a function returning nil (must carry no operand)"
-            )),
+            Terminator::Return(None) => {
+                Err(format!("return without a value from a function returning {}", self.body.ret))
+            }
+            Terminator::Return(Some(op)) if self.body.ret == Ty::Nil => {
+                Err(format!("return {op} from a function returning nil (must carry no operand)"))
+            }
             Terminator::Return(Some(op)) => self.expect(op, self.body.ret, "return"),
             Terminator::Trap(_) => Ok(()),
         }
@@ -265,8 +224,9 @@ impl Checker<'_> {
 fn binary_types(op: BinOp) -> (Ty, Ty) {
     use BinOp::*;
     match op {
-        IAdd | ISub | IMul | IDiv | IRem | IFloorDiv | IPow | IShl | IShr | IAnd | IOr | IXor
-        | IMin | IMax => (Ty::I64, Ty::I64),
+        IAdd | ISub | IMul | IDiv | IRem | IFloorDiv | IPow | IShl | IShr | IAnd | IOr | IXor | IMin | IMax => {
+            (Ty::I64, Ty::I64)
+        }
         ICmp(_) => (Ty::I64, Ty::Bool),
         FAdd | FSub | FMul | FDiv | FRem | FFloorDiv | FPow | FMin | FMax => (Ty::F64, Ty::F64),
         FCmp(_) => (Ty::F64, Ty::Bool),
@@ -281,5 +241,135 @@ pub fn abi_ty(t: AbiType) -> Ty {
         AbiType::F64 => Ty::F64,
         AbiType::Bool => Ty::Bool,
         AbiType::Ptr => Ty::Str,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse;
+
+    /// The error `verify` reports for a body given as text.
+    fn check_err(text: &str) -> String {
+        let body = parse(text).unwrap_or_else(|e| panic!("bad test input: {e}"));
+        verify(&body).expect_err("body should not verify").to_string()
+    }
+
+    #[test]
+    fn accepts_a_well_typed_body() {
+        let body = parse(
+            r#"fn f(_0: i64, _1: f64, _2: nil) -> bool {
+                let _3: bool
+                let _4: str
+                let _5: nil
+            bb0:
+                _3 = ICmpLt(_0, 3) @1:1
+                _4 = runtime spl_str_from_f64(_1) @1:2
+                runtime spl_print_str(1, _4) @1:3
+                _5 = call g(_2, _0) -> nil @1:4
+                _5 = _2 @1:5
+                branch _3, bb1, bb1 @1:6
+            bb1:
+                return _3 @2:1
+            }"#,
+        )
+        .unwrap();
+        assert_eq!(verify(&body), Ok(()));
+    }
+
+    #[test]
+    fn rejects_operand_type_mismatches() {
+        let err = check_err(
+            "fn f(_0: f64) -> i64 {
+                let _1: i64
+            bb0:
+                _1 = IAdd(_0, 1) @1:1
+                return _1 @1:2
+            }",
+        );
+        assert_eq!(err, "invalid MIR in `f` at bb0[0]: IAdd expects i64, but operand _0 is f64");
+        let err = check_err(
+            "fn f(_0: i64) -> i64 {
+                let _1: f64
+            bb0:
+                _1 = IAdd(_0, 1) @1:1
+                return _0 @1:2
+            }",
+        );
+        assert_eq!(err, "invalid MIR in `f` at bb0[0]: _1 has type f64 but is assigned a i64");
+    }
+
+    #[test]
+    fn rejects_bad_terminators() {
+        let err = check_err(
+            "fn f(_0: i64) -> i64 {
+            bb0:
+                branch _0, bb1, bb2 @1:1
+            bb1:
+                return _0 @1:2
+            }",
+        );
+        assert_eq!(err, "invalid MIR in `f` at bb0 terminator: branch expects bool, but operand _0 is i64");
+        let err = check_err(
+            "fn f() -> nil {
+            bb0:
+                goto bb7 @1:1
+            }",
+        );
+        assert_eq!(err, "invalid MIR in `f` at bb0 terminator: jump to bb7, but there are 1 blocks");
+        let err = check_err(
+            "fn f() -> nil {
+            bb0:
+                return 1 @1:1
+            }",
+        );
+        assert!(err.contains("must carry no operand"), "{err}");
+        let err = check_err(
+            "fn f() -> i64 {
+            bb0:
+                return @1:1
+            }",
+        );
+        assert!(err.contains("return without a value"), "{err}");
+    }
+
+    #[test]
+    fn rejects_nil_as_a_machine_value_and_bad_runtime_calls() {
+        let err = check_err(
+            "fn f(_0: nil) -> nil {
+            bb0:
+                runtime spl_print_i64(1, _0) @1:1
+                return @1:2
+            }",
+        );
+        assert!(err.contains("expects i64, but operand _0 is nil"), "{err}");
+        let err = check_err(
+            "fn f() -> nil {
+            bb0:
+                runtime spl_print_i64(1) @1:1
+                return @1:2
+            }",
+        );
+        assert!(err.contains("runtime spl_print_i64 takes 2 arguments, got 1"), "{err}");
+    }
+
+    #[test]
+    fn rejects_out_of_range_locals_and_params() {
+        let err = check_err(
+            "fn f() -> i64 {
+            bb0:
+                return _3 @1:1
+            }",
+        );
+        assert!(err.contains("local _3 out of range"), "{err}");
+        let mut body = parse("fn f(_0: i64) -> nil {\nbb0:\n return\n}").unwrap();
+        body.param_count = 2;
+        assert_eq!(
+            verify(&body).unwrap_err().to_string(),
+            "invalid MIR in `f` at declarations: 2 parameters but only 1 locals"
+        );
+        body.param_count = 1;
+        body.blocks.clear();
+        assert!(verify(&body).unwrap_err().message.contains("no blocks"));
     }
 }

@@ -9,7 +9,7 @@
 use simple_syntax::Span;
 use simple_syntax::ast::{self, BinOp, ExprKind as A, StmtKind, UnaryOp};
 
-use super::{Block, Builtin, Expr, ExprKind, FnHir, LocalId, LocalInfo, Stmt, Ty};
+use super::{Block, Builtin, Expr, ExprKind, FnHir, LocalId, LocalInfo, ParamValue, Stmt, Ty};
 use crate::consts::{self, ConstValue};
 use crate::diagnostics::{RelDiagnostic, RelSpan};
 use crate::items::{ConstTable, FileItems, FnSource, FnSourceKind, Signature, resolve_type};
@@ -149,7 +149,7 @@ impl<'a> Checker<'a> {
                 warned = true;
                 self.diags.push(RelDiagnostic::warning(self.rel(stmt.span), "unreachable code"));
             }
-            if let StmtKind::Assign { target, op: None, value } = &stmt.kind
+            if let StmtKind::Assign { target, op: None, value, .. } = &stmt.kind
                 && let A::Name(name) = &target.kind
                 && name.text == "main"
                 && self.lookup_local("main").is_none()
@@ -226,17 +226,20 @@ impl<'a> Checker<'a> {
                     Ty::Never => Ty::Error,
                     t => t,
                 });
-                let ast::PatternKind::Binding { name, mutable: pat_mut } = &pattern.kind else {
-                    self.unsupported(pattern.span, "destructuring patterns are");
-                    return (None, flow);
+                let (name, pat_mut) = match &pattern.kind {
+                    ast::PatternKind::Binding { name, mutable } => (name.text.as_str(), *mutable),
+                    ast::PatternKind::Wildcard => ("_", false),
+                    _ => {
+                        self.unsupported(pattern.span, "destructuring patterns are");
+                        return (None, flow);
+                    }
                 };
-                if ty == Ty::Nil {
-                    // A nil binding is allowed; it simply holds no value.
-                }
-                let local = self.bind(&name.text, ty, *mutable || *pat_mut);
+                let local = self.bind(name, ty, *mutable || pat_mut);
                 (Some(Stmt::Let { local, init }), flow)
             }
-            StmtKind::Assign { target, op, value } => (self.assign(target, *op, value, span), Flow::Continues),
+            StmtKind::Assign { target, op, op_span, value } => {
+                (self.assign(target, *op, *op_span, value, span), Flow::Continues)
+            }
             StmtKind::Expr(e) => {
                 let expr = if is_tail {
                     self.tail_expr(e, value)
@@ -371,7 +374,14 @@ impl<'a> Checker<'a> {
         x
     }
 
-    fn assign(&mut self, target: &ast::Expr, op: Option<BinOp>, value: &ast::Expr, span: Span) -> Option<Stmt> {
+    fn assign(
+        &mut self,
+        target: &ast::Expr,
+        op: Option<BinOp>,
+        op_span: Span,
+        value: &ast::Expr,
+        span: Span,
+    ) -> Option<Stmt> {
         let A::Name(name) = &target.kind else {
             self.unsupported(target.span, "assignment to fields and elements is");
             return None;
@@ -402,8 +412,7 @@ impl<'a> Checker<'a> {
             Some(op) => {
                 let lhs = Expr { kind: ExprKind::Local(local), ty: info.ty, span: self.rel(target.span) };
                 let rhs = self.expr(value, Some(info.ty));
-                let op_span = self.rel(span);
-                let e = self.binary(op, op_span, lhs, rhs, span);
+                let e = self.binary(op, self.rel(op_span), lhs, rhs, span);
                 self.mismatch(span, info.ty, e.ty);
                 e
             }
@@ -777,61 +786,57 @@ impl<'a> Checker<'a> {
     }
 
     fn user_call(&mut self, e: &ast::Expr, name: &ast::Name, sig: &Signature, args: &[ast::Arg]) -> Expr {
-        let mut slots: Vec<Option<Expr>> = vec![None; sig.params.len()];
+        let mut slots: Vec<Option<usize>> = vec![None; sig.params.len()];
+        let mut written = Vec::new();
         let mut positional = 0;
         let mut seen_named = false;
         let mut ok = true;
         for arg in args {
-            match &arg.name {
+            let param = match &arg.name {
                 None => {
                     if seen_named {
                         self.error(arg.value.span, "positional argument after named argument");
                         ok = false;
                     }
-                    let expected = sig.params.get(positional).map(|p| p.ty);
-                    let x = self.expr(&arg.value, expected);
-                    if let Some(p) = sig.params.get(positional) {
-                        self.mismatch(arg.value.span, p.ty, x.ty);
-                        slots[positional] = Some(x);
-                    }
                     positional += 1;
+                    Some(positional - 1).filter(|&i| i < sig.params.len())
                 }
                 Some(n) => {
                     seen_named = true;
-                    match sig.params.iter().position(|p| p.name == n.text) {
-                        Some(i) => {
-                            let x = self.expr(&arg.value, Some(sig.params[i].ty));
-                            self.mismatch(arg.value.span, sig.params[i].ty, x.ty);
-                            if slots[i].is_some() {
-                                self.error(n.span, format!("argument `{}` given more than once", n.text));
-                                ok = false;
-                            }
-                            slots[i] = Some(x);
+                    let found = sig.params.iter().position(|p| p.name == n.text);
+                    match found {
+                        Some(i) if slots[i].is_some() => {
+                            self.error(n.span, format!("argument `{}` given more than once", n.text));
+                            ok = false;
                         }
+                        Some(_) => {}
                         None => {
                             self.error(n.span, format!("no parameter named `{}`", n.text));
-                            self.expr(&arg.value, None);
                             ok = false;
                         }
                     }
+                    found
                 }
+            };
+            let expected = param.map(|i| sig.params[i].ty);
+            let x = self.expr(&arg.value, expected);
+            if let Some(i) = param {
+                self.mismatch(arg.value.span, sig.params[i].ty, x.ty);
+                slots[i].get_or_insert(written.len());
             }
+            written.push(x);
         }
         if positional > sig.params.len() {
             let n = sig.params.len();
-            self.error(
-                e.span,
-                format!("this function takes {n} argument{} but {positional} were supplied", if n == 1 { "" } else { "s" }),
-            );
+            let s = if n == 1 { "" } else { "s" };
+            self.error(e.span, format!("this function takes {n} argument{s} but {positional} were supplied"));
             return self.error_expr(e.span);
         }
-        let mut out = Vec::new();
+        let mut params = Vec::new();
         for (slot, p) in slots.into_iter().zip(&sig.params) {
             match (slot, &p.default) {
-                (Some(x), _) => out.push(x),
-                (None, Some(d)) => {
-                    out.push(Expr { kind: ExprKind::Const(d.clone()), ty: d.ty(), span: self.rel(e.span) })
-                }
+                (Some(i), _) => params.push(ParamValue::Arg(i)),
+                (None, Some(d)) => params.push(ParamValue::Default(d.clone())),
                 (None, None) => {
                     self.error(e.span, format!("missing argument `{}`", p.name));
                     ok = false;
@@ -842,7 +847,7 @@ impl<'a> Checker<'a> {
             return Expr { kind: ExprKind::Error, ty: if ok { sig.ret } else { Ty::Error }, span: self.rel(e.span) };
         }
         let span = self.rel(name.span);
-        Expr { kind: ExprKind::Call { symbol: name.text.clone(), args: out }, ty: sig.ret, span }
+        Expr { kind: ExprKind::Call { symbol: name.text.clone(), args: written, params }, ty: sig.ret, span }
     }
 
     fn builtin_call(&mut self, e: &ast::Expr, name: &ast::Name, args: &[ast::Arg]) -> Expr {

@@ -128,8 +128,9 @@ pub struct Expr {
 pub enum ExprKind {
     Const(ConstValue),
     Local(LocalId),
-    /// A call to a Simple function; arguments in parameter order.
-    Call { symbol: String, args: Vec<Expr> },
+    /// A call to a Simple function. `args` are evaluated in the order
+    /// written; `params` says where each parameter's value comes from.
+    Call { symbol: String, args: Vec<Expr>, params: Vec<ParamValue> },
     Builtin { builtin: Builtin, args: Vec<Expr> },
     /// Operands have the same type (`lhs.ty`), except where one is `Error`.
     Binary { op: BinOp, op_span: RelSpan, lhs: Box<Expr>, rhs: Box<Expr> },
@@ -142,6 +143,14 @@ pub enum ExprKind {
     /// String interpolation: every part is a `str` expression.
     Interp(Vec<Expr>),
     Error,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ParamValue {
+    /// The call's argument at this index (in written order).
+    Arg(usize),
+    /// The parameter's default.
+    Default(ConstValue),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

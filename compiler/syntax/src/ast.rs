@@ -234,8 +234,8 @@ pub struct Stmt {
 pub enum StmtKind {
     /// `let`/`val` (immutable) or `let mut`/`var` (mutable).
     Let { pattern: Pattern, mutable: bool, ty: Option<TypeExpr>, value: Option<Expr> },
-    /// `place = value` or `place op= value`.
-    Assign { target: Expr, op: Option<BinOp>, value: Expr },
+    /// `place = value` or `place op= value`; `op_span` is the `=` or `op=`.
+    Assign { target: Expr, op: Option<BinOp>, op_span: Span, value: Expr },
     Expr(Expr),
     Return(Option<Expr>),
     Break,

@@ -1145,12 +1145,12 @@ impl<'a> Parser<'a> {
         let Some(op) = assign_op(self.nth(0)) else {
             return StmtKind::Expr(target);
         };
-        self.bump();
+        let op_span = self.bump();
         let value = self.expr();
         if !is_place(&target) {
             self.report(SyntaxErrorKind::InvalidAssignTarget, target.span);
         }
-        StmtKind::Assign { target, op, value }
+        StmtKind::Assign { target, op, op_span, value }
     }
 
     // ----- Expressions --------------------------------------------------

@@ -445,7 +445,7 @@ fn stmt_sexp(stmt: &Stmt) -> Sexp {
             }
             list(items)
         }
-        StmtKind::Assign { target, op, value } => {
+        StmtKind::Assign { target, op, value, .. } => {
             let op = match op {
                 Some(op) => format!("{}=", op.symbol()),
                 None => "=".to_string(),
