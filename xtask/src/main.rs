@@ -1,1 +1,64 @@
-fn main() {}
+//! Project chores, run as `cargo xtask <task>` (an alias for
+//! `cargo run --release --package xtask --`).
+//!
+//! Tasks:
+//! - `bench`: run testdata/bench in Simple beside its peers (gcc -O2, python3,
+//!   lua5.4, luajit) and print medians and ratios; see `cargo xtask bench --help`.
+//!
+//! Only std is used, so the task builds quickly and never waits on the network.
+
+mod bench;
+mod json;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+usage: cargo xtask <task> [options]
+
+tasks:
+  bench     run testdata/bench in Simple and its peers; `cargo xtask bench --help`
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some(task) = args.first() else {
+        eprint!("{USAGE}");
+        return ExitCode::from(2);
+    };
+    let rest = &args[1..];
+    let result = match task.as_str() {
+        "bench" => match bench::Options::parse(rest) {
+            Ok(Some(opts)) => bench::run(&workspace_root(), opts),
+            Ok(None) => {
+                print!("{}", bench::USAGE);
+                return ExitCode::SUCCESS;
+            }
+            Err(e) => {
+                eprintln!("error: {e}\n\n{}", bench::USAGE);
+                return ExitCode::from(2);
+            }
+        },
+        "help" | "--help" | "-h" => {
+            print!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        other => {
+            eprintln!("error: unknown task `{other}`\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// The workspace root: the xtask crate lives at `<root>/xtask`.
+fn workspace_root() -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().map(PathBuf::from).unwrap_or(manifest)
+}
