@@ -1,3 +1,40 @@
 //! The runtime linked into `simple`: the `extern "C"` functions compiled code
 //! calls (declared in `simple_abi`), and the fault handling that turns traps
 //! into `error:` messages.
+//!
+//! Map:
+//! - [`symbols`]: the table the loader resolves runtime imports against
+//!   ([`resolve`]); a test checks it is exactly `simple_abi::RUNTIME_FUNCTIONS`.
+//! - `print`, `strings`, `math`, `process`: the runtime functions themselves,
+//!   over `output` (the buffered stdout) and `number_text` (number
+//!   formatting without allocation).
+//! - [`exec`]: [`run`] runs a loaded program on its own thread
+//!   ([`exec::run_entry`] runs any code described by a [`code_map::CodeMap`]).
+//! - `fault`, `backtrace`, `report`: the signal handler, the frame-pointer
+//!   walk and the text of a runtime error.
+//! - [`code_map::CodeMap`]: what the runtime needs from a loaded module (addresses to
+//!   functions, lines and trap codes); the SMF loader implements it.
+//!
+//! Runtime functions never panic: a panic cannot unwind through compiled
+//! code. Errors a program can cause end it with `error: ...` and status 101.
+
+mod backtrace;
+pub mod code_map;
+pub mod exec;
+mod fault;
+mod math;
+mod number_text;
+mod output;
+mod print;
+mod process;
+mod report;
+mod strings;
+pub mod symbols;
+
+#[cfg(test)]
+mod crash_tests;
+#[cfg(test)]
+mod test_support;
+
+pub use exec::run;
+pub use symbols::resolve;
