@@ -144,6 +144,12 @@ pub fn file_items(db: &dyn Db, file: SourceFile) -> FileItems {
     items::collect(&parse(db, file).file)
 }
 
+/// The names of a file's functions.
+#[salsa::tracked(returns(ref))]
+pub fn module_names(db: &dyn Db, file: SourceFile) -> items::ModuleNames {
+    file_items(db, file).names()
+}
+
 /// Constants of a file, evaluated.
 #[salsa::tracked(returns(ref))]
 pub fn const_table(db: &dyn Db, file: SourceFile) -> ConstTable {
@@ -182,10 +188,10 @@ pub fn fn_hir<'db>(db: &'db dyn Db, f: FnId<'db>) -> FnHir {
     let file = f.file(db);
     let Some(source) = fn_source(db, f) else { return FnHir::missing(f.name(db)) };
     let scope = hir::ModuleScope {
-        items: file_items(db, file),
+        names: module_names(db, file),
         consts: const_table(db, file),
         signature: &|name: &str| {
-            file_items(db, file).find_fn(name).map(|_| fn_signature(db, FnId::new(db, file, name.to_string())))
+            module_names(db, file).is_fn(name).then(|| fn_signature(db, FnId::new(db, file, name.to_string())))
         },
     };
     hir::check_fn(&scope, source, fn_signature(db, f))

@@ -42,7 +42,30 @@ pub struct ConstDecl {
     pub item: u32,
 }
 
+/// The functions a file declares, by name: unlike [`FileItems`], unchanged
+/// when a signature changes, so bodies that only need to know a name exists
+/// do not depend on every signature.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ModuleNames {
+    /// Function name → whether it is a script's implicit `main`.
+    fns: BTreeMap<String, bool>,
+}
+
+impl ModuleNames {
+    pub fn is_fn(&self, name: &str) -> bool {
+        self.fns.contains_key(name)
+    }
+
+    pub fn is_script(&self, name: &str) -> bool {
+        self.fns.get(name).copied().unwrap_or(false)
+    }
+}
+
 impl FileItems {
+    pub fn names(&self) -> ModuleNames {
+        ModuleNames { fns: self.fns.iter().map(|f| (f.name.clone(), f.is_script)).collect() }
+    }
+
     pub fn find_fn(&self, name: &str) -> Option<&FnDecl> {
         self.fns.iter().find(|f| f.name == name)
     }

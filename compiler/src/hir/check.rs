@@ -12,11 +12,11 @@ use simple_syntax::ast::{self, BinOp, ExprKind as A, StmtKind, UnaryOp};
 use super::{Block, Builtin, Expr, ExprKind, FnHir, LocalId, LocalInfo, ParamValue, Stmt, Ty};
 use crate::consts::{self, ConstValue};
 use crate::diagnostics::{RelDiagnostic, RelSpan};
-use crate::items::{ConstTable, FileItems, FnSource, FnSourceKind, Signature, resolve_type};
+use crate::items::{ConstTable, FnSource, FnSourceKind, ModuleNames, Signature, resolve_type};
 
 /// What a function body can see at module level.
 pub struct ModuleScope<'a> {
-    pub items: &'a FileItems,
+    pub names: &'a ModuleNames,
     pub consts: &'a ConstTable,
     /// The signature of a function of the module, by name.
     pub signature: &'a dyn Fn(&str) -> Option<&'a Signature>,
@@ -389,7 +389,7 @@ impl<'a> Checker<'a> {
         let Some(local) = self.lookup_local(&name.text) else {
             let what = if self.scope.consts.lookup(&name.text).is_some() {
                 format!("cannot assign to constant `{}`", name.text)
-            } else if self.scope.items.find_fn(&name.text).is_some() {
+            } else if self.scope.names.is_fn(&name.text) {
                 format!("cannot assign to function `{}`", name.text)
             } else {
                 format!("cannot find `{}` in this scope", name.text)
@@ -440,7 +440,7 @@ impl<'a> Checker<'a> {
     }
 
     fn is_builtin_name(&self, name: &str) -> bool {
-        self.lookup_local(name).is_none() && self.scope.items.find_fn(name).is_none()
+        self.lookup_local(name).is_none() && !self.scope.names.is_fn(name)
     }
 
     fn expr(&mut self, e: &ast::Expr, expected: Option<Ty>) -> Expr {
@@ -624,7 +624,7 @@ impl<'a> Checker<'a> {
             Some(Err(_)) => return self.error_expr(name.span),
             None => {}
         }
-        if self.scope.items.find_fn(&name.text).is_some() || BUILTINS.contains(&name.text.as_str()) {
+        if self.scope.names.is_fn(&name.text) || BUILTINS.contains(&name.text.as_str()) {
             return self.unsupported(name.span, "functions as values are");
         }
         self.error(name.span, format!("cannot find `{}` in this scope", name.text)).label =
@@ -728,7 +728,7 @@ impl<'a> Checker<'a> {
                     return self.error_expr(e.span);
                 }
                 if let Some(sig) = (self.scope.signature)(&name.text) {
-                    if self.scope.items.find_fn(&name.text).is_some_and(|d| d.is_script) {
+                    if self.scope.names.is_script(&name.text) {
                         self.error(callee.span, "the script's top-level code cannot be called");
                         return self.error_expr(e.span);
                     }
