@@ -118,7 +118,7 @@ pub fn eval(expr: &ast::Expr, part: u32, lookup: &mut Lookup) -> Result<ConstVal
                 (ConstValue::Bool(b), Ty::I64) => ConstValue::I64(b as i64),
                 (ConstValue::F64(f), Ty::I64) => {
                     let f = f.value();
-                    if f.is_nan() || f < -9.223_372_036_854_776e18 || f >= 9.223_372_036_854_776e18 {
+                    if !(-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&f) {
                         return Err(RelDiagnostic::error(span, "invalid cast in constant expression").into());
                     }
                     ConstValue::I64(f as i64)
@@ -162,8 +162,8 @@ fn binary(op: BinOp, l: ConstValue, r: ConstValue, span: RelSpan) -> Result<Cons
             I64(if (a % b != 0) && ((a < 0) != (b < 0)) { q - 1 } else { q })
         }
         (BinOp::Pow, I64(a), I64(b)) => {
-            let exp = u32::try_from(b)
-                .map_err(|_| RelDiagnostic::error(span, "negative exponent in constant expression"))?;
+            let exp =
+                u32::try_from(b).map_err(|_| RelDiagnostic::error(span, "negative exponent in constant expression"))?;
             I64(a.checked_pow(exp).ok_or_else(ovf)?)
         }
         (BinOp::BitAnd, I64(a), I64(b)) => I64(a & b),

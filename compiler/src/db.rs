@@ -301,10 +301,9 @@ pub fn link_smf(db: &dyn Db, project: Project) -> Result<Vec<u8>, BuildError> {
             compiled.push((code, file_index as u32, lines.line_col(text, base).0 + 1));
         }
     }
-    let entry = entry_fn(db, project).as_ref().map_err(|e| BuildError::Codegen {
-        function: simple_abi::ENTRY_SYMBOL.into(),
-        message: e.clone(),
-    })?;
+    let entry = entry_fn(db, project)
+        .as_ref()
+        .map_err(|e| BuildError::Codegen { function: simple_abi::ENTRY_SYMBOL.into(), message: e.clone() })?;
     let input = simple_codegen::LinkInput {
         functions: compiled
             .iter()

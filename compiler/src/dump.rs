@@ -1,7 +1,7 @@
 //! Textual dumps of the intermediate forms, for `simple dump` and tests.
 
-use crate::db::{self, Db};
 use crate::SourceFile;
+use crate::db::{self, Db};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stage {
@@ -12,13 +12,7 @@ pub enum Stage {
 }
 
 /// Dumps every function of `file` (or only `only`) at `stage`.
-pub fn dump_functions(
-    db: &dyn Db,
-    file: SourceFile,
-    only: Option<&str>,
-    stage: Stage,
-
-) -> Result<String, String> {
+pub fn dump_functions(db: &dyn Db, file: SourceFile, only: Option<&str>, stage: Stage) -> Result<String, String> {
     let fns: Vec<_> = db::file_fns(db, file).iter().copied().filter(|f| only.is_none_or(|n| f.name(db) == n)).collect();
     if fns.is_empty() {
         return Err(match only {

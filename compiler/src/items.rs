@@ -131,7 +131,8 @@ pub fn collect(file: &ast::SourceFile) -> FileItems {
                 has_main_fn |= def.name.text == SCRIPT_MAIN;
                 if !def.generics.is_empty() {
                     let span = RelSpan { part: 0, span: def.generics[0].name.span };
-                    out.diagnostics.push((index, RelDiagnostic::error(span, "generic functions are not supported yet")));
+                    out.diagnostics
+                        .push((index, RelDiagnostic::error(span, "generic functions are not supported yet")));
                 }
                 out.fns.push(FnDecl {
                     name: def.name.text.clone(),
@@ -305,23 +306,21 @@ pub fn signature(items: &FileItems, consts: &ConstTable, name: &str) -> Signatur
                 Ty::Error
             }
         };
-        let default = param.default.as_ref().and_then(|expr| {
-            match consts::eval(expr, 0, &mut |n| consts.lookup(n)) {
-                Ok(value) if value.ty() == ty || ty == Ty::Error => Some(value),
-                Ok(value) => {
-                    let span = RelSpan { part: 0, span: expr.span };
-                    sig.diagnostics.push(
-                        RelDiagnostic::error(span, format!("mismatched types: expected `{ty}`, found `{}`", value.ty()))
-                            .with_label(format!("expected `{ty}`")),
-                    );
-                    None
-                }
-                Err(ConstError::New(d)) => {
-                    sig.diagnostics.push(d);
-                    None
-                }
-                Err(ConstError::Reported) => None,
+        let default = param.default.as_ref().and_then(|expr| match consts::eval(expr, 0, &mut |n| consts.lookup(n)) {
+            Ok(value) if value.ty() == ty || ty == Ty::Error => Some(value),
+            Ok(value) => {
+                let span = RelSpan { part: 0, span: expr.span };
+                sig.diagnostics.push(
+                    RelDiagnostic::error(span, format!("mismatched types: expected `{ty}`, found `{}`", value.ty()))
+                        .with_label(format!("expected `{ty}`")),
+                );
+                None
             }
+            Err(ConstError::New(d)) => {
+                sig.diagnostics.push(d);
+                None
+            }
+            Err(ConstError::Reported) => None,
         });
         sig.params.push(ParamSig { name: param.name.text.clone(), ty, default });
     }
@@ -334,8 +333,7 @@ pub fn signature(items: &FileItems, consts: &ConstTable, name: &str) -> Signatur
     };
     if name == SCRIPT_MAIN && (!sig.params.is_empty() || !matches!(sig.ret, Ty::I64 | Ty::Nil | Ty::Error)) {
         let span = RelSpan { part: 0, span: decl.name_span };
-        sig.diagnostics
-            .push(RelDiagnostic::error(span, "`main` must take no parameters and return `i64` or nothing"));
+        sig.diagnostics.push(RelDiagnostic::error(span, "`main` must take no parameters and return `i64` or nothing"));
     }
     sig
 }

@@ -8,7 +8,7 @@
 //! explicit in the control flow.
 
 use simple_abi::{Rt, TrapCode};
-use simple_mir::{self as mir, BlockData, BlockId, Cmp, Const, Local, Loc, Operand, Rvalue, StmtKind, Terminator};
+use simple_mir::{self as mir, BlockData, BlockId, Cmp, Const, Loc, Local, Operand, Rvalue, StmtKind, Terminator};
 use simple_syntax::ast::{BinOp, UnaryOp};
 
 use crate::consts::ConstValue;
@@ -19,11 +19,8 @@ use crate::line_index::LineIndex;
 
 pub fn lower_fn(hir: &FnHir, source: &FnSource) -> mir::Body {
     let parts = source.parts.iter().map(|p| (LineIndex::new(&p.text), p.text.as_str(), p.line_delta)).collect();
-    let locals = hir
-        .locals
-        .iter()
-        .map(|l| mir::LocalDecl { ty: machine_ty(l.ty), name: Some(l.name.clone()) })
-        .collect();
+    let locals =
+        hir.locals.iter().map(|l| mir::LocalDecl { ty: machine_ty(l.ty), name: Some(l.name.clone()) }).collect();
     let mut cx = Lower {
         parts,
         body: mir::Body {
@@ -102,13 +99,17 @@ fn machine_ty(ty: Ty) -> mir::Ty {
     }
 }
 
+/// A block under construction: statements so far, and the terminator once
+/// finished.
+type OpenBlock = (Vec<mir::Stmt>, Option<(Terminator, Loc)>);
+
 struct Lower<'a> {
     parts: Vec<(LineIndex, &'a str, u32)>,
     body: mir::Body,
     /// The block being filled.
     current: BlockId,
-    /// Blocks by id: statements so far, and the terminator once finished.
-    blocks: Vec<(Vec<mir::Stmt>, Option<(Terminator, Loc)>)>,
+    /// Blocks by id, in construction.
+    blocks: Vec<OpenBlock>,
     /// For each enclosing loop: (continue target, break target).
     loops: Vec<(BlockId, BlockId)>,
 }
@@ -171,7 +172,8 @@ impl Lower<'_> {
             .map(|(stmts, term)| {
                 // Only blocks nothing jumps to are left open; dead-block
                 // removal deletes them.
-                let (terminator, terminator_loc) = term.unwrap_or((Terminator::Trap(TrapCode::Unreachable), Loc::default()));
+                let (terminator, terminator_loc) =
+                    term.unwrap_or((Terminator::Trap(TrapCode::Unreachable), Loc::default()));
                 BlockData { stmts, terminator, terminator_loc }
             })
             .collect();
@@ -221,7 +223,11 @@ impl Lower<'_> {
                 self.terminate_into(Terminator::Goto(header), Loc::default(), header);
                 let c = self.expr(cond);
                 let loc = self.loc(cond.span);
-                self.terminate_into(Terminator::Branch { cond: c, then_block: body_block, else_block: exit }, loc, body_block);
+                self.terminate_into(
+                    Terminator::Branch { cond: c, then_block: body_block, else_block: exit },
+                    loc,
+                    body_block,
+                );
                 self.loops.push((header, exit));
                 self.block(body);
                 self.loops.pop();
@@ -265,7 +271,11 @@ impl Lower<'_> {
             None => {
                 let cmp = if inclusive { Cmp::Le } else { Cmp::Lt };
                 let cond = self.binop(mir::BinOp::ICmp(cmp), var_op.clone(), end_op.clone(), loc);
-                self.terminate_into(Terminator::Branch { cond, then_block: body_block, else_block: exit }, loc, body_block);
+                self.terminate_into(
+                    Terminator::Branch { cond, then_block: body_block, else_block: exit },
+                    loc,
+                    body_block,
+                );
             }
             Some(step) => {
                 // Counting up while `i < end` if step > 0, down while
@@ -274,14 +284,30 @@ impl Lower<'_> {
                 let step = Operand::Local(step);
                 let zero = Operand::Const(Const::I64(0));
                 let positive = self.binop(mir::BinOp::ICmp(Cmp::Gt), step.clone(), zero.clone(), loc);
-                self.terminate_into(Terminator::Branch { cond: positive, then_block: up, else_block: down_check }, loc, up);
+                self.terminate_into(
+                    Terminator::Branch { cond: positive, then_block: up, else_block: down_check },
+                    loc,
+                    up,
+                );
                 let below = self.binop(mir::BinOp::ICmp(Cmp::Lt), var_op.clone(), end_op.clone(), loc);
-                self.terminate_into(Terminator::Branch { cond: below, then_block: body_block, else_block: exit }, loc, down_check);
+                self.terminate_into(
+                    Terminator::Branch { cond: below, then_block: body_block, else_block: exit },
+                    loc,
+                    down_check,
+                );
                 let negative = self.binop(mir::BinOp::ICmp(Cmp::Lt), step, zero, loc);
                 let down = self.new_block();
-                self.terminate_into(Terminator::Branch { cond: negative, then_block: down, else_block: exit }, loc, down);
+                self.terminate_into(
+                    Terminator::Branch { cond: negative, then_block: down, else_block: exit },
+                    loc,
+                    down,
+                );
                 let above = self.binop(mir::BinOp::ICmp(Cmp::Gt), var_op.clone(), end_op.clone(), loc);
-                self.terminate_into(Terminator::Branch { cond: above, then_block: body_block, else_block: exit }, loc, body_block);
+                self.terminate_into(
+                    Terminator::Branch { cond: above, then_block: body_block, else_block: exit },
+                    loc,
+                    body_block,
+                );
             }
         }
         self.loops.push((incr, exit));
@@ -520,11 +546,11 @@ impl Lower<'_> {
         let join = self.new_block();
         let assign_tail = |cx: &mut Self, block: &Block| {
             let v = cx.block(block);
-            if let (Some(r), Some(v)) = (result, v) {
-                if block.tail.as_ref().is_some_and(|t| t.ty != Ty::Never) {
-                    let loc = cx.end_loc(block);
-                    cx.push(StmtKind::Assign(r, Rvalue::Use(v)), loc);
-                }
+            if let (Some(r), Some(v)) = (result, v)
+                && block.tail.as_ref().is_some_and(|t| t.ty != Ty::Never)
+            {
+                let loc = cx.end_loc(block);
+                cx.push(StmtKind::Assign(r, Rvalue::Use(v)), loc);
             }
             cx.terminate_into(Terminator::Goto(join), Loc::default(), join);
         };
@@ -591,7 +617,8 @@ impl Lower<'_> {
                 Operand::Const(Const::Nil)
             }
             Builtin::Abs => {
-                let (op, ty) = if arg_ty == Ty::F64 { (mir::UnOp::FAbs, mir::Ty::F64) } else { (mir::UnOp::IAbs, mir::Ty::I64) };
+                let (op, ty) =
+                    if arg_ty == Ty::F64 { (mir::UnOp::FAbs, mir::Ty::F64) } else { (mir::UnOp::IAbs, mir::Ty::I64) };
                 let v = vals.pop().unwrap_or(Operand::Const(Const::Nil));
                 self.assign_temp(ty, Rvalue::Unary(op, v), loc)
             }

@@ -108,7 +108,10 @@ fn blank_lines_and_comments_above_functions_recompile_nothing() {
 #[test]
 fn changing_a_signature_rechecks_its_callers_only() {
     let mut fx = Fixture::new(PROGRAM);
-    fx.edit(fx.text().replace("fn a(x: i64) -> i64:\n    return x + 1", "fn a(x: i64, y: i64 = 5) -> i64:\n    return x + y"));
+    fx.edit(
+        fx.text()
+            .replace("fn a(x: i64) -> i64:\n    return x + 1", "fn a(x: i64, y: i64 = 5) -> i64:\n    return x + y"),
+    );
     let bytes = fx.build();
     let log = fx.db.take_executions();
     assert_eq!(fx.executed("fn_hir", &log), ["a", "main"], "{log:?}");

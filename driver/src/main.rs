@@ -181,12 +181,17 @@ fn dump(what: DumpKind, file: &Path, function: Option<&str>, flags: CompileFlags
         DumpKind::Ast => simple_syntax::dump_ast(&simple_syntax::parse(&text).file),
         DumpKind::Hir | DumpKind::Mir | DumpKind::Clif | DumpKind::Asm => {
             let Some(session) = compile(file, flags)? else { return Ok(ExitCode::from(1)) };
-            simple_compiler::dump::dump_functions(&session.db, session.entry, function, match what {
-                DumpKind::Hir => simple_compiler::dump::Stage::Hir,
-                DumpKind::Mir => simple_compiler::dump::Stage::Mir,
-                DumpKind::Clif => simple_compiler::dump::Stage::Clif,
-                _ => simple_compiler::dump::Stage::Asm,
-            })
+            simple_compiler::dump::dump_functions(
+                &session.db,
+                session.entry,
+                function,
+                match what {
+                    DumpKind::Hir => simple_compiler::dump::Stage::Hir,
+                    DumpKind::Mir => simple_compiler::dump::Stage::Mir,
+                    DumpKind::Clif => simple_compiler::dump::Stage::Clif,
+                    _ => simple_compiler::dump::Stage::Asm,
+                },
+            )
             .map_err(DriverError::Usage)?
         }
     };

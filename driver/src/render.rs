@@ -68,9 +68,9 @@ fn human(d: &Diagnostic, text: &str, styled: bool) -> String {
     if let Some(label) = &d.label {
         annotation = annotation.label(label.as_str());
     }
-    let mut group = level.primary_title(d.message.as_str()).element(
-        Snippet::source(text).path(path.as_str()).fold(true).annotation(annotation),
-    );
+    let mut group = level
+        .primary_title(d.message.as_str())
+        .element(Snippet::source(text).path(path.as_str()).fold(true).annotation(annotation));
     if let Some(help) = &d.help {
         group = group.element(Level::HELP.message(help.as_str()));
     }

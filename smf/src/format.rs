@@ -74,9 +74,7 @@ pub const LOADABLE_ALIGN: u32 = 16;
 pub fn fnv1a(bytes: &[u8]) -> u64 {
     const OFFSET_BASIS: u64 = 0xcbf2_9ce4_8422_2325;
     const PRIME: u64 = 0x0000_0100_0000_01b3;
-    bytes.iter().fold(OFFSET_BASIS, |hash, &byte| {
-        (hash ^ u64::from(byte)).wrapping_mul(PRIME)
-    })
+    bytes.iter().fold(OFFSET_BASIS, |hash, &byte| (hash ^ u64::from(byte)).wrapping_mul(PRIME))
 }
 
 /// The operating system the code was compiled for.
@@ -166,11 +164,8 @@ impl Flags {
     /// The line table and file list are meant to be complete.
     pub const DEBUG_INFO: Flags = Flags(4);
     const ALL: u32 = 1 | 2 | 4;
-    const NAMES: [(Flags, &'static str); 3] = [
-        (Flags::EXECUTABLE, "EXECUTABLE"),
-        (Flags::RELOADABLE, "RELOADABLE"),
-        (Flags::DEBUG_INFO, "DEBUG_INFO"),
-    ];
+    const NAMES: [(Flags, &'static str); 3] =
+        [(Flags::EXECUTABLE, "EXECUTABLE"), (Flags::RELOADABLE, "RELOADABLE"), (Flags::DEBUG_INFO, "DEBUG_INFO")];
 
     pub const fn empty() -> Flags {
         Flags(0)
@@ -182,11 +177,7 @@ impl Flags {
 
     /// `None` if `bits` has a bit this version does not know.
     pub const fn from_bits(bits: u32) -> Option<Flags> {
-        if bits & !Flags::ALL == 0 {
-            Some(Flags(bits))
-        } else {
-            None
-        }
+        if bits & !Flags::ALL == 0 { Some(Flags(bits)) } else { None }
     }
 
     pub const fn contains(self, other: Flags) -> bool {
@@ -207,16 +198,9 @@ impl BitOr for Flags {
 
 impl fmt::Display for Flags {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let names: Vec<&str> = Flags::NAMES
-            .iter()
-            .filter(|(flag, _)| self.contains(*flag))
-            .map(|(_, name)| *name)
-            .collect();
-        if names.is_empty() {
-            f.pad("(none)")
-        } else {
-            f.pad(&names.join(" | "))
-        }
+        let names: Vec<&str> =
+            Flags::NAMES.iter().filter(|(flag, _)| self.contains(*flag)).map(|(_, name)| *name).collect();
+        if names.is_empty() { f.pad("(none)") } else { f.pad(&names.join(" | ")) }
     }
 }
 
@@ -308,9 +292,7 @@ impl SectionType {
     /// Alignment the writer records for the section.
     pub const fn alignment(self) -> u32 {
         match self {
-            SectionType::Text | SectionType::Rodata | SectionType::Data | SectionType::Bss => {
-                LOADABLE_ALIGN
-            }
+            SectionType::Text | SectionType::Rodata | SectionType::Data | SectionType::Bss => LOADABLE_ALIGN,
             SectionType::Symbols | SectionType::Relocations => 8,
             SectionType::Strings => 1,
             _ => 4,
@@ -318,10 +300,7 @@ impl SectionType {
     }
 
     pub const fn is_loadable(self) -> bool {
-        matches!(
-            self,
-            SectionType::Text | SectionType::Rodata | SectionType::Data | SectionType::Bss
-        )
+        matches!(self, SectionType::Text | SectionType::Rodata | SectionType::Data | SectionType::Bss)
     }
 }
 
@@ -356,13 +335,8 @@ impl fmt::Display for SectionFlags {
     /// `r-x` style, like /proc/self/maps; unknown bits are shown in hex.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let bit = |flag: SectionFlags, c: char| if self.contains(flag) { c } else { '-' };
-        let mut text: String = [
-            bit(SectionFlags::R, 'r'),
-            bit(SectionFlags::W, 'w'),
-            bit(SectionFlags::X, 'x'),
-        ]
-        .into_iter()
-        .collect();
+        let mut text: String =
+            [bit(SectionFlags::R, 'r'), bit(SectionFlags::W, 'w'), bit(SectionFlags::X, 'x')].into_iter().collect();
         let unknown = self.0 & !7;
         if unknown != 0 {
             text.push_str(&format!("+{unknown:#x}"));

@@ -47,21 +47,11 @@ fn render_into(
     header: Option<&Header>,
     sections: &[SectionHeader],
 ) -> std::fmt::Result {
-    let (major, minor) = header.map_or((VERSION_MAJOR, VERSION_MINOR), |h| {
-        (h.version_major, h.version_minor)
-    });
-    writeln!(
-        out,
-        "SMF {major}.{minor}, {} {}",
-        module.platform, module.arch
-    )?;
+    let (major, minor) = header.map_or((VERSION_MAJOR, VERSION_MINOR), |h| (h.version_major, h.version_minor));
+    writeln!(out, "SMF {major}.{minor}, {} {}", module.platform, module.arch)?;
     writeln!(out, "flags        {}", module.flags)?;
     match module.entry {
-        Some(index) => writeln!(
-            out,
-            "entry        symbol {index} {}",
-            symbol_name(module, index)
-        )?,
+        Some(index) => writeln!(out, "entry        symbol {index} {}", symbol_name(module, index))?,
         None => writeln!(out, "entry        none")?,
     }
     writeln!(out, "source hash  {}", hex(&module.source_hash))?;
@@ -112,30 +102,17 @@ fn render_into(
 
     writeln!(out, "\nrelocations ({})", module.relocations.len())?;
     if !module.relocations.is_empty() {
-        writeln!(
-            out,
-            "  {:<3} {:<7} {:<8} {:<5} {:<8} target",
-            "#", "section", "offset", "kind", "addend"
-        )?;
+        writeln!(out, "  {:<3} {:<7} {:<8} {:<5} {:<8} target", "#", "section", "offset", "kind", "addend")?;
     }
     for (i, r) in module.relocations.iter().enumerate() {
         let target = match r.target {
             RelocTarget::Symbol(t) => format!("symbol {t} {}", symbol_name(module, t)),
             RelocTarget::Import(t) => format!("import {t} {}", import_name(module, t)),
         };
-        writeln!(
-            out,
-            "  {:<3} {:<7} {:<#8x} {:<5} {:<8} {}",
-            i, r.section, r.offset, r.kind, r.addend, target
-        )?;
+        writeln!(out, "  {:<3} {:<7} {:<#8x} {:<5} {:<8} {}", i, r.section, r.offset, r.kind, r.addend, target)?;
     }
 
-    writeln!(
-        out,
-        "\nimports ({}), runtime ABI version {}",
-        module.imports.len(),
-        module.abi_version
-    )?;
+    writeln!(out, "\nimports ({}), runtime ABI version {}", module.imports.len(), module.abi_version)?;
     for (i, name) in module.imports.iter().enumerate() {
         writeln!(out, "  {i:<3} {name}")?;
     }
@@ -150,15 +127,8 @@ fn render_into(
         writeln!(out, "  {:<11} location", "code offset")?;
     }
     for entry in &module.line_table {
-        let file = module
-            .files
-            .get(entry.file as usize)
-            .map_or("<bad file>", String::as_str);
-        writeln!(
-            out,
-            "  {:<#11x} {}:{}:{}",
-            entry.code_offset, file, entry.line, entry.column
-        )?;
+        let file = module.files.get(entry.file as usize).map_or("<bad file>", String::as_str);
+        writeln!(out, "  {:<#11x} {}:{}:{}", entry.code_offset, file, entry.line, entry.column)?;
     }
 
     writeln!(out, "\ntraps ({})", module.traps.len())?;
@@ -175,13 +145,7 @@ fn render_into(
     }
     for map in &module.stack_maps {
         let slots: Vec<String> = map.slots.iter().map(|s| format!("{s:#x}")).collect();
-        writeln!(
-            out,
-            "  {:<#11x} {:<#10x} {}",
-            map.code_offset,
-            map.frame_size,
-            slots.join(" ")
-        )?;
+        writeln!(out, "  {:<#11x} {:<#10x} {}", map.code_offset, map.frame_size, slots.join(" "))?;
     }
     Ok(())
 }
@@ -224,10 +188,7 @@ mod tests {
         module.relocations[0].target = RelocTarget::Import(99);
         module.line_table[0].file = 99;
         let dump = inspect(&module);
-        assert!(
-            dump.contains("entry        symbol 99 <out of range>"),
-            "{dump}"
-        );
+        assert!(dump.contains("entry        symbol 99 <out of range>"), "{dump}");
         assert!(dump.contains("import 99 <out of range>"), "{dump}");
         assert!(dump.contains("<bad file>:1:1"), "{dump}");
     }

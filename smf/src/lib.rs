@@ -31,14 +31,13 @@ mod testutil;
 
 pub use error::{Item, SmfError};
 pub use format::{
-    Arch, Flags, HEADER_SIZE, MAGIC, Platform, SectionFlags, SectionType, VERSION_MAJOR,
-    VERSION_MINOR, fnv1a,
+    Arch, Flags, HEADER_SIZE, MAGIC, Platform, SectionFlags, SectionType, VERSION_MAJOR, VERSION_MINOR, fnv1a,
 };
 pub use inspect::{inspect, inspect_bytes};
 pub use load::{LoadError, LoadedModule, Location, load, load_bytes, load_module};
 pub use module::{
-    Binding, LineEntry, Module, RelocKind, RelocTarget, Relocation, SectionKind, StackMapEntry,
-    Symbol, SymbolKind, TrapEntry,
+    Binding, LineEntry, Module, RelocKind, RelocTarget, Relocation, SectionKind, StackMapEntry, Symbol, SymbolKind,
+    TrapEntry,
 };
 pub use read::{Header, SectionHeader, read, read_header};
 pub use write::write;

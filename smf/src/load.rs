@@ -39,18 +39,11 @@ pub enum LoadError {
     Map { path: PathBuf, source: io::Error },
     /// Any other error, for a module loaded from `path`.
     #[error("{}: {source}", path.display())]
-    InFile {
-        path: PathBuf,
-        source: Box<LoadError>,
-    },
+    InFile { path: PathBuf, source: Box<LoadError> },
     #[error("invalid module: {0}")]
     Invalid(#[from] SmfError),
     #[error("the module is for {platform} {arch}, but this loader runs {host}")]
-    WrongTarget {
-        platform: Platform,
-        arch: Arch,
-        host: &'static str,
-    },
+    WrongTarget { platform: Platform, arch: Arch, host: &'static str },
     #[error(
         "runtime ABI version mismatch: the module was built for version {module}, but this runtime provides version {runtime}"
     )]
@@ -62,17 +55,9 @@ pub enum LoadError {
     #[error("cannot allocate {size:#x} bytes for the module: {source}")]
     Alloc { size: usize, source: io::Error },
     #[error("relocation {index} ({kind} against {target}): value {value} does not fit")]
-    RelocationOverflow {
-        index: usize,
-        kind: RelocKind,
-        target: String,
-        value: i128,
-    },
+    RelocationOverflow { index: usize, kind: RelocKind, target: String, value: i128 },
     #[error("cannot change the protection of {section}: {source}")]
-    Protect {
-        section: SectionKind,
-        source: io::Error,
-    },
+    Protect { section: SectionKind, source: io::Error },
 }
 
 /// What [`LoadedModule::locate`] knows about a code address.
@@ -121,22 +106,14 @@ pub fn load(
     resolve: &dyn Fn(&str) -> Option<usize>,
     runtime_abi_version: u32,
 ) -> Result<LoadedModule, LoadError> {
-    let file = File::open(path).map_err(|source| LoadError::Open {
-        path: path.to_owned(),
-        source,
-    })?;
+    let file = File::open(path).map_err(|source| LoadError::Open { path: path.to_owned(), source })?;
     // SAFETY: the mapping is only read while `map` lives, inside this call.
     // Another process truncating the file meanwhile could raise SIGBUS; the
     // driver replaces modules by rename, never in place, so that does not
     // happen to the files it loads.
-    let map = unsafe { Mmap::map(&file) }.map_err(|source| LoadError::Map {
-        path: path.to_owned(),
-        source,
-    })?;
-    load_bytes(&map, resolve, runtime_abi_version).map_err(|e| LoadError::InFile {
-        path: path.to_owned(),
-        source: Box::new(e),
-    })
+    let map = unsafe { Mmap::map(&file) }.map_err(|source| LoadError::Map { path: path.to_owned(), source })?;
+    load_bytes(&map, resolve, runtime_abi_version)
+        .map_err(|e| LoadError::InFile { path: path.to_owned(), source: Box::new(e) })
 }
 
 /// Validates `bytes` as an SMF file and loads it: `resolve` gives the
@@ -159,10 +136,7 @@ pub fn load_module(
     module.validate()?;
     check_target(&module)?;
     if module.abi_version != runtime_abi_version {
-        return Err(LoadError::AbiMismatch {
-            module: module.abi_version,
-            runtime: runtime_abi_version,
-        });
+        return Err(LoadError::AbiMismatch { module: module.abi_version, runtime: runtime_abi_version });
     }
     let imports = module
         .imports
@@ -184,16 +158,10 @@ pub fn load_module(
         )
     };
     if base == libc::MAP_FAILED {
-        return Err(LoadError::Alloc {
-            size: len,
-            source: io::Error::last_os_error(),
-        });
+        return Err(LoadError::Alloc { size: len, source: io::Error::last_os_error() });
     }
     let Some(base) = NonNull::new(base.cast::<u8>()) else {
-        return Err(LoadError::Alloc {
-            size: len,
-            source: io::Error::other("mmap returned a null pointer"),
-        });
+        return Err(LoadError::Alloc { size: len, source: io::Error::other("mmap returned a null pointer") });
     };
     let start = base.as_ptr() as usize;
     let sections = SectionKind::ALL.map(|kind| {
@@ -204,24 +172,16 @@ pub fn load_module(
     });
     let functions = module.function_indices_by_offset();
     // From here on, `Drop` unmaps the region on every error path.
-    let loaded = LoadedModule {
-        module,
-        base,
-        len,
-        sections,
-        functions,
-    };
+    let loaded = LoadedModule { module, base, len, sections, functions };
 
     {
         // SAFETY: the region is `len` bytes, mapped read+write above and
         // owned by `loaded`; this is the only reference to it.
         let region = unsafe { std::slice::from_raw_parts_mut(base.as_ptr(), len) };
         let m = &loaded.module;
-        for (kind, bytes) in [
-            (SectionKind::Text, &m.code),
-            (SectionKind::Rodata, &m.rodata),
-            (SectionKind::Data, &m.data),
-        ] {
+        for (kind, bytes) in
+            [(SectionKind::Text, &m.code), (SectionKind::Rodata, &m.rodata), (SectionKind::Data, &m.data)]
+        {
             let offset = offsets[kind as usize];
             if let Some(dest) = region.get_mut(offset..offset + bytes.len()) {
                 dest.copy_from_slice(bytes);
@@ -232,10 +192,9 @@ pub fn load_module(
         }
     }
 
-    for (kind, protection) in [
-        (SectionKind::Text, libc::PROT_READ | libc::PROT_EXEC),
-        (SectionKind::Rodata, libc::PROT_READ),
-    ] {
+    for (kind, protection) in
+        [(SectionKind::Text, libc::PROT_READ | libc::PROT_EXEC), (SectionKind::Rodata, libc::PROT_READ)]
+    {
         let range = &loaded.sections[kind as usize];
         let rounded = range.len().next_multiple_of(page);
         if rounded == 0 {
@@ -243,13 +202,9 @@ pub fn load_module(
         }
         // SAFETY: `range.start` is page-aligned (see `layout`) and the rounded
         // range lies inside the mapping, which only `loaded` uses.
-        let status =
-            unsafe { libc::mprotect(range.start as *mut libc::c_void, rounded, protection) };
+        let status = unsafe { libc::mprotect(range.start as *mut libc::c_void, rounded, protection) };
         if status != 0 {
-            return Err(LoadError::Protect {
-                section: kind,
-                source: io::Error::last_os_error(),
-            });
+            return Err(LoadError::Protect { section: kind, source: io::Error::last_os_error() });
         }
     }
     Ok(loaded)
@@ -268,21 +223,14 @@ fn check_target(module: &Module) -> Result<(), LoadError> {
     if supported {
         Ok(())
     } else {
-        Err(LoadError::WrongTarget {
-            platform: module.platform,
-            arch: module.arch,
-            host: HOST,
-        })
+        Err(LoadError::WrongTarget { platform: module.platform, arch: module.arch, host: HOST })
     }
 }
 
 fn page_size() -> usize {
     // SAFETY: sysconf has no preconditions.
     let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    usize::try_from(size)
-        .ok()
-        .filter(|s| s.is_power_of_two())
-        .unwrap_or(4096)
+    usize::try_from(size).ok().filter(|s| s.is_power_of_two()).unwrap_or(4096)
 }
 
 /// Offsets of the four sections within the region (each page-aligned, in
@@ -293,9 +241,7 @@ fn layout(module: &Module, page: usize) -> Result<([usize; 4], usize), LoadError
     for kind in SectionKind::ALL {
         let size = usize::try_from(module.section_size(kind)).map_err(|_| LoadError::TooLarge)?;
         offsets[kind as usize] = position;
-        let rounded = size
-            .checked_next_multiple_of(page)
-            .ok_or(LoadError::TooLarge)?;
+        let rounded = size.checked_next_multiple_of(page).ok_or(LoadError::TooLarge)?;
         position = position.checked_add(rounded).ok_or(LoadError::TooLarge)?;
     }
     // mmap(2) refuses isize-overflowing lengths anyway; refuse them by name.
@@ -309,22 +255,14 @@ impl LoadedModule {
     /// Patches one relocation into `region` (the whole mapping, still
     /// writable). The module was validated, so indices and offsets are in
     /// range; they are checked again anyway rather than trusted.
-    fn apply(
-        &self,
-        region: &mut [u8],
-        index: usize,
-        reloc: &Relocation,
-        imports: &[usize],
-    ) -> Result<(), LoadError> {
+    fn apply(&self, region: &mut [u8], index: usize, reloc: &Relocation, imports: &[usize]) -> Result<(), LoadError> {
         let (target_address, target_name) = match reloc.target {
-            RelocTarget::Symbol(i) => (
-                self.symbol_address(i),
-                self.module.symbols.get(i as usize).map(|s| s.name.as_str()),
-            ),
-            RelocTarget::Import(i) => (
-                imports.get(i as usize).copied(),
-                self.module.imports.get(i as usize).map(String::as_str),
-            ),
+            RelocTarget::Symbol(i) => {
+                (self.symbol_address(i), self.module.symbols.get(i as usize).map(|s| s.name.as_str()))
+            }
+            RelocTarget::Import(i) => {
+                (imports.get(i as usize).copied(), self.module.imports.get(i as usize).map(String::as_str))
+            }
         };
         let Some(target_address) = target_address else {
             return Err(SmfError::RelocationTarget {
@@ -390,9 +328,7 @@ impl LoadedModule {
     /// of the same name.
     pub fn symbol(&self, name: &str) -> Option<usize> {
         let symbols = &self.module.symbols;
-        let global = symbols
-            .iter()
-            .position(|s| s.name == name && s.binding == Binding::Global);
+        let global = symbols.iter().position(|s| s.name == name && s.binding == Binding::Global);
         let index = global.or_else(|| symbols.iter().position(|s| s.name == name))?;
         self.symbol_address(u32::try_from(index).ok()?)
     }
@@ -401,9 +337,7 @@ impl LoadedModule {
     pub fn symbol_address(&self, index: u32) -> Option<usize> {
         let symbol = self.module.symbols.get(index as usize)?;
         let section = &self.sections[symbol.section as usize];
-        section
-            .start
-            .checked_add(usize::try_from(symbol.offset).ok()?)
+        section.start.checked_add(usize::try_from(symbol.offset).ok()?)
     }
 
     /// Addresses of `.text`.
@@ -420,9 +354,7 @@ impl LoadedModule {
     pub fn function_at(&self, addr: usize) -> Option<&Symbol> {
         let offset = self.code_offset(addr)? as u64;
         let symbols = &self.module.symbols;
-        let after = self
-            .functions
-            .partition_point(|&i| symbols.get(i).is_some_and(|s| s.offset <= offset));
+        let after = self.functions.partition_point(|&i| symbols.get(i).is_some_and(|s| s.offset <= offset));
         let symbol = symbols.get(*self.functions.get(after.checked_sub(1)?)?)?;
         symbol.contains(offset).then_some(symbol)
     }
@@ -451,9 +383,7 @@ impl LoadedModule {
     pub fn trap_code(&self, addr: usize) -> Option<u8> {
         let offset = u32::try_from(self.code_offset(addr)?).ok()?;
         let traps = &self.module.traps;
-        let index = traps
-            .binary_search_by_key(&offset, |t| t.code_offset)
-            .ok()?;
+        let index = traps.binary_search_by_key(&offset, |t| t.code_offset).ok()?;
         traps.get(index).map(|t| t.code)
     }
 
@@ -502,20 +432,12 @@ mod tests {
         fn function(&mut self, name: &str, code: &[u8], relocs: &[(u64, RelocTarget, RelocKind)]) {
             let offset = self.module.code.len() as u64;
             self.module.code.extend_from_slice(code);
-            self.module
-                .symbols
-                .push(function(name, offset, code.len() as u64));
+            self.module.symbols.push(function(name, offset, code.len() as u64));
             for &(at, target, kind) in relocs {
                 // PC-relative fields are followed by nothing else in these
                 // instructions, so P + 4 is the next instruction: A = -4.
                 let addend = if kind == RelocKind::Abs64 { 0 } else { -4 };
-                self.module.relocations.push(reloc(
-                    SectionKind::Text,
-                    offset + at,
-                    target,
-                    kind,
-                    addend,
-                ));
+                self.module.relocations.push(reloc(SectionKind::Text, offset + at, target, kind, addend));
             }
         }
     }
@@ -535,19 +457,9 @@ mod tests {
             data_symbol("answer_ptr", SectionKind::Data, 0, 8),
             data_symbol("counter", SectionKind::Bss, 0, 8),
         ];
-        module.relocations = vec![reloc(
-            SectionKind::Data,
-            0,
-            RelocTarget::Symbol(0),
-            RelocKind::Abs64,
-            0,
-        )];
-        let (answer, answer_ptr, counter, g) = (
-            RelocTarget::Symbol(0),
-            RelocTarget::Symbol(1),
-            RelocTarget::Symbol(2),
-            RelocTarget::Symbol(4),
-        );
+        module.relocations = vec![reloc(SectionKind::Data, 0, RelocTarget::Symbol(0), RelocKind::Abs64, 0)];
+        let (answer, answer_ptr, counter, g) =
+            (RelocTarget::Symbol(0), RelocTarget::Symbol(1), RelocTarget::Symbol(2), RelocTarget::Symbol(4));
         let mut asm = Assembler { module };
         // mov eax, 42; ret
         asm.function("forty_two", &[0xb8, 0x2a, 0, 0, 0, 0xc3], &[]); // symbol 3
@@ -561,8 +473,8 @@ mod tests {
         asm.function(
             "calls_import",
             &[
-                0x48, 0x83, 0xec, 0x08, 0xbf, 0x07, 0, 0, 0, 0x48, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0,
-                0xff, 0xd0, 0x48, 0x83, 0xc4, 0x08, 0xc3,
+                0x48, 0x83, 0xec, 0x08, 0xbf, 0x07, 0, 0, 0, 0x48, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xd0, 0x48,
+                0x83, 0xc4, 0x08, 0xc3,
             ],
             &[(11, RelocTarget::Import(0), RelocKind::Abs64)],
         );
@@ -571,17 +483,11 @@ mod tests {
         asm.function("reads_rodata", &load_via, &[(3, answer, RelocKind::Pc32)]);
         // mov rax, [rip + answer_ptr]; mov rax, [rax]; ret
         let load_through = [0x48, 0x8b, 0x05, 0, 0, 0, 0, 0x48, 0x8b, 0x00, 0xc3];
-        asm.function(
-            "reads_data_ptr",
-            &load_through,
-            &[(3, answer_ptr, RelocKind::Pc32)],
-        );
+        asm.function("reads_data_ptr", &load_through, &[(3, answer_ptr, RelocKind::Pc32)]);
         // lea rax, [rip + counter]; add qword [rax], 1; mov rax, [rax]; ret
         asm.function(
             "bumps_counter",
-            &[
-                0x48, 0x8d, 0x05, 0, 0, 0, 0, 0x48, 0x83, 0x00, 0x01, 0x48, 0x8b, 0x00, 0xc3,
-            ],
+            &[0x48, 0x8d, 0x05, 0, 0, 0, 0, 0x48, 0x83, 0x00, 0x01, 0x48, 0x8b, 0x00, 0xc3],
             &[(3, counter, RelocKind::Pc32)],
         );
         // nop; ud2
@@ -589,29 +495,11 @@ mod tests {
         let mut module = asm.module;
         let traps = module.symbols.last().expect("traps").offset as u32;
         module.line_table = vec![
-            LineEntry {
-                code_offset: 0,
-                file: 0,
-                line: 1,
-                column: 1,
-            },
-            LineEntry {
-                code_offset: traps,
-                file: 0,
-                line: 20,
-                column: 5,
-            },
-            LineEntry {
-                code_offset: traps + 1,
-                file: 0,
-                line: 21,
-                column: 9,
-            },
+            LineEntry { code_offset: 0, file: 0, line: 1, column: 1 },
+            LineEntry { code_offset: traps, file: 0, line: 20, column: 5 },
+            LineEntry { code_offset: traps + 1, file: 0, line: 21, column: 9 },
         ];
-        module.traps = vec![TrapEntry {
-            code_offset: traps + 1,
-            code: 3,
-        }];
+        module.traps = vec![TrapEntry { code_offset: traps + 1, code: 3 }];
         module.entry = Some(3);
         module.flags = Flags::EXECUTABLE | Flags::DEBUG_INFO;
         module
@@ -664,30 +552,14 @@ mod tests {
             .collect();
         assert!(!mappings.is_empty());
         for (range, perms) in &mappings {
-            assert!(
-                !(perms.contains('w') && perms.contains('x')),
-                "{range:x?} is {perms}"
-            );
+            assert!(!(perms.contains('w') && perms.contains('x')), "{range:x?} is {perms}");
         }
-        let perms_at = |address: usize| {
-            mappings
-                .iter()
-                .find(|(range, _)| range.contains(&address))
-                .map(|(_, perms)| *perms)
-        };
+        let perms_at =
+            |address: usize| mappings.iter().find(|(range, _)| range.contains(&address)).map(|(_, perms)| *perms);
         assert_eq!(perms_at(loaded.code_range().start), Some("r-xp"));
-        assert_eq!(
-            perms_at(loaded.section_range(SectionKind::Rodata).start),
-            Some("r--p")
-        );
-        assert_eq!(
-            perms_at(loaded.section_range(SectionKind::Data).start),
-            Some("rw-p")
-        );
-        assert_eq!(
-            perms_at(loaded.section_range(SectionKind::Bss).start),
-            Some("rw-p")
-        );
+        assert_eq!(perms_at(loaded.section_range(SectionKind::Rodata).start), Some("r--p"));
+        assert_eq!(perms_at(loaded.section_range(SectionKind::Data).start), Some("rw-p"));
+        assert_eq!(perms_at(loaded.section_range(SectionKind::Bss).start), Some("rw-p"));
     }
 
     #[test]
@@ -697,33 +569,15 @@ mod tests {
         let ud2 = traps + 1;
         assert_eq!(loaded.trap_code(ud2), Some(3));
         assert_eq!(loaded.trap_code(traps), None);
-        assert_eq!(
-            loaded.function_at(ud2 + 1).map(|s| s.name.as_str()),
-            Some("traps")
-        );
-        assert_eq!(
-            loaded.function_at(ud2 + 2),
-            None,
-            "past the end of the code"
-        );
-        assert_eq!(
-            loaded.locate(ud2),
-            Some(Location {
-                function: "traps",
-                file: "main.simple",
-                line: 21,
-                column: 9
-            })
-        );
+        assert_eq!(loaded.function_at(ud2 + 1).map(|s| s.name.as_str()), Some("traps"));
+        assert_eq!(loaded.function_at(ud2 + 2), None, "past the end of the code");
+        assert_eq!(loaded.locate(ud2), Some(Location { function: "traps", file: "main.simple", line: 21, column: 9 }));
         assert_eq!(loaded.locate(traps).map(|l| l.line), Some(20));
         let forty_two = loaded.symbol("forty_two").expect("forty_two");
         assert_eq!(loaded.locate(forty_two + 3).map(|l| l.line), Some(1));
         // `g` has no line entry of its own: the one from `forty_two` must not leak into it.
         assert_eq!(loaded.locate(loaded.symbol("g").expect("g")), None);
-        assert_eq!(
-            loaded.function_at(loaded.code_range().start.wrapping_sub(1)),
-            None
-        );
+        assert_eq!(loaded.function_at(loaded.code_range().start.wrapping_sub(1)), None);
         assert_eq!(loaded.module().imports, ["times_six"]);
     }
 
@@ -741,10 +595,7 @@ mod tests {
         let mut module = program();
         module.imports.push("rt_missing".to_owned());
         let err = load_bytes(&write(&module), &resolve, ABI).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "the module imports `rt_missing`, which this runtime does not provide"
-        );
+        assert_eq!(err.to_string(), "the module imports `rt_missing`, which this runtime does not provide");
     }
 
     #[test]
@@ -754,25 +605,14 @@ mod tests {
         module.relocations[0].addend = -(1 << 62);
         let far = |_: &str| Some(0x1000usize);
         let err = load_bytes(&write(&module), &far, ABI).unwrap_err();
-        assert!(
-            err.to_string()
-                .starts_with("relocation 0 (abs64 against times_six): value -"),
-            "{err}"
-        );
+        assert!(err.to_string().starts_with("relocation 0 (abs64 against times_six): value -"), "{err}");
 
         let mut module = program();
-        let call = module
-            .relocations
-            .iter()
-            .position(|r| r.kind == RelocKind::Pc32)
-            .expect("pc32");
+        let call = module.relocations.iter().position(|r| r.kind == RelocKind::Pc32).expect("pc32");
         module.relocations[call].target = RelocTarget::Import(0);
         let far = |_: &str| Some(usize::MAX - 0x1000);
         let err = load_bytes(&write(&module), &far, ABI).unwrap_err();
-        assert!(
-            err.to_string().contains("(pc32 against times_six)"),
-            "{err}"
-        );
+        assert!(err.to_string().contains("(pc32 against times_six)"), "{err}");
     }
 
     #[test]
@@ -780,10 +620,7 @@ mod tests {
         let mut module = program();
         module.arch = Arch::Aarch64;
         let err = load_bytes(&write(&module), &resolve, ABI).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "the module is for linux aarch64, but this loader runs linux x86_64"
-        );
+        assert_eq!(err.to_string(), "the module is for linux aarch64, but this loader runs linux x86_64");
     }
 
     #[test]
@@ -802,10 +639,7 @@ mod tests {
 
         let missing = dir.join("missing.smf");
         let err = load(&missing, &resolve, ABI).unwrap_err().to_string();
-        assert!(
-            err.starts_with(&format!("cannot open {}: No such file", missing.display())),
-            "{err}"
-        );
+        assert!(err.starts_with(&format!("cannot open {}: No such file", missing.display())), "{err}");
         std::fs::remove_dir_all(&dir).expect("cleanup");
     }
 

@@ -92,12 +92,7 @@ pub enum SectionKind {
 }
 
 impl SectionKind {
-    pub const ALL: [SectionKind; 4] = [
-        SectionKind::Text,
-        SectionKind::Rodata,
-        SectionKind::Data,
-        SectionKind::Bss,
-    ];
+    pub const ALL: [SectionKind; 4] = [SectionKind::Text, SectionKind::Rodata, SectionKind::Data, SectionKind::Bss];
 
     pub const fn section_type(self) -> SectionType {
         match self {
@@ -299,18 +294,10 @@ impl Module {
             }
             return Ok(());
         };
-        let symbol = self
-            .symbols
-            .get(index as usize)
-            .ok_or(SmfError::EntryOutOfRange {
-                index,
-                count: self.symbols.len(),
-            })?;
+        let symbol =
+            self.symbols.get(index as usize).ok_or(SmfError::EntryOutOfRange { index, count: self.symbols.len() })?;
         if symbol.kind != SymbolKind::Function {
-            return Err(SmfError::EntryNotFunction {
-                index,
-                name: symbol.name.clone(),
-            });
+            return Err(SmfError::EntryNotFunction { index, name: symbol.name.clone() });
         }
         Ok(())
     }
@@ -335,10 +322,7 @@ impl Module {
                 });
             }
             if symbol.kind == SymbolKind::Data && symbol.content_hash != [0; 16] {
-                return Err(SmfError::DataContentHash {
-                    index,
-                    name: symbol.name.clone(),
-                });
+                return Err(SmfError::DataContentHash { index, name: symbol.name.clone() });
             }
             let section_size = self.section_size(symbol.section);
             if !range_fits(symbol.offset, symbol.size, section_size) {
@@ -353,11 +337,7 @@ impl Module {
             }
             if symbol.binding == Binding::Global {
                 if let Some(&first) = globals.get(symbol.name.as_str()) {
-                    return Err(SmfError::DuplicateGlobal {
-                        name: symbol.name.clone(),
-                        first,
-                        second: index,
-                    });
+                    return Err(SmfError::DuplicateGlobal { name: symbol.name.clone(), first, second: index });
                 }
                 globals.insert(&symbol.name, index);
             }
@@ -369,10 +349,7 @@ impl Module {
             let (a, b) = (&self.symbols[pair[0]], &self.symbols[pair[1]]);
             // Validated above: offset + size does not overflow.
             if a.offset + a.size > b.offset {
-                return Err(SmfError::FunctionsOverlap {
-                    first: a.name.clone(),
-                    second: b.name.clone(),
-                });
+                return Err(SmfError::FunctionsOverlap { first: a.name.clone(), second: b.name.clone() });
             }
         }
         Ok(())
@@ -390,10 +367,7 @@ impl Module {
     fn validate_relocations(&self) -> Result<(), SmfError> {
         for (index, reloc) in self.relocations.iter().enumerate() {
             if !matches!(reloc.section, SectionKind::Text | SectionKind::Data) {
-                return Err(SmfError::RelocationSection {
-                    index,
-                    section: reloc.section,
-                });
+                return Err(SmfError::RelocationSection { index, section: reloc.section });
             }
             let section_size = self.section_size(reloc.section);
             if !range_fits(reloc.offset, reloc.kind.width(), section_size) {
@@ -411,11 +385,7 @@ impl Module {
             };
             let (RelocTarget::Symbol(target) | RelocTarget::Import(target)) = reloc.target;
             if target as usize >= count {
-                return Err(SmfError::RelocationTarget {
-                    index,
-                    target: reloc.target,
-                    count,
-                });
+                return Err(SmfError::RelocationTarget { index, target: reloc.target, count });
             }
         }
         Ok(())
@@ -424,9 +394,7 @@ impl Module {
     fn validate_imports(&self) -> Result<(), SmfError> {
         for (index, name) in self.imports.iter().enumerate() {
             if name.is_empty() {
-                return Err(SmfError::EmptyName {
-                    item: Item::Import(index),
-                });
+                return Err(SmfError::EmptyName { item: Item::Import(index) });
             }
         }
         Ok(())
@@ -438,26 +406,14 @@ impl Module {
         for (index, entry) in self.line_table.iter().enumerate() {
             let item = Item::LineEntry(index);
             if u64::from(entry.code_offset) >= code_size {
-                return Err(SmfError::CodeOffset {
-                    item,
-                    offset: entry.code_offset,
-                    code_size,
-                });
+                return Err(SmfError::CodeOffset { item, offset: entry.code_offset, code_size });
             }
             if entry.code_offset < previous {
-                return Err(SmfError::Unsorted {
-                    item,
-                    offset: entry.code_offset,
-                    previous,
-                });
+                return Err(SmfError::Unsorted { item, offset: entry.code_offset, previous });
             }
             previous = entry.code_offset;
             if entry.file as usize >= self.files.len() {
-                return Err(SmfError::FileIndex {
-                    index,
-                    file: entry.file,
-                    count: self.files.len(),
-                });
+                return Err(SmfError::FileIndex { index, file: entry.file, count: self.files.len() });
             }
         }
         Ok(())
@@ -469,11 +425,7 @@ impl Module {
         for (index, trap) in self.traps.iter().enumerate() {
             let item = Item::Trap(index);
             if u64::from(trap.code_offset) >= code_size {
-                return Err(SmfError::CodeOffset {
-                    item,
-                    offset: trap.code_offset,
-                    code_size,
-                });
+                return Err(SmfError::CodeOffset { item, offset: trap.code_offset, code_size });
             }
             check_strictly_increasing(item, trap.code_offset, &mut previous)?;
         }
@@ -487,11 +439,7 @@ impl Module {
             let item = Item::StackMap(index);
             // A safepoint is a return address, which may be the end of the code.
             if u64::from(map.code_offset) > code_size {
-                return Err(SmfError::CodeOffset {
-                    item,
-                    offset: map.code_offset,
-                    code_size,
-                });
+                return Err(SmfError::CodeOffset { item, offset: map.code_offset, code_size });
             }
             check_strictly_increasing(item, map.code_offset, &mut previous)?;
             let mut previous_slot: Option<u32> = None;
@@ -501,11 +449,7 @@ impl Module {
                 }
                 previous_slot = Some(slot);
                 if u64::from(slot) + GC_REF_SIZE > u64::from(map.frame_size) {
-                    return Err(SmfError::StackMapSlotOutsideFrame {
-                        index,
-                        slot,
-                        frame_size: map.frame_size,
-                    });
+                    return Err(SmfError::StackMapSlotOutsideFrame { index, slot, frame_size: map.frame_size });
                 }
             }
         }
@@ -518,19 +462,11 @@ pub(crate) fn range_fits(offset: u64, size: u64, limit: u64) -> bool {
     offset.checked_add(size).is_some_and(|end| end <= limit)
 }
 
-fn check_strictly_increasing(
-    item: Item,
-    offset: u32,
-    previous: &mut Option<u32>,
-) -> Result<(), SmfError> {
+fn check_strictly_increasing(item: Item, offset: u32, previous: &mut Option<u32>) -> Result<(), SmfError> {
     if let Some(p) = *previous
         && offset <= p
     {
-        return Err(SmfError::Unsorted {
-            item,
-            offset,
-            previous: p,
-        });
+        return Err(SmfError::Unsorted { item, offset, previous: p });
     }
     *previous = Some(offset);
     Ok(())

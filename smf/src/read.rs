@@ -14,14 +14,14 @@
 
 use crate::error::{Item, SmfError};
 use crate::format::{
-    Arch, Flags, HEADER_SIZE, IMPORTS_HEADER_SIZE, LINE_ENTRY_SIZE, MAGIC, MAX_ALIGN,
-    MAX_LOADABLE_ALIGN, NO_ENTRY, Platform, RELOCATION_ENTRY_SIZE, SECTION_ENTRY_SIZE,
-    STACK_MAP_ENTRY_HEAD_SIZE, STACK_MAPS_HEADER_SIZE, STRING_REF_SIZE, SYMBOL_ENTRY_SIZE,
-    SectionFlags, SectionType, TRAP_ENTRY_SIZE, VERSION_MAJOR, codes, fnv1a, header,
+    Arch, Flags, HEADER_SIZE, IMPORTS_HEADER_SIZE, LINE_ENTRY_SIZE, MAGIC, MAX_ALIGN, MAX_LOADABLE_ALIGN, NO_ENTRY,
+    Platform, RELOCATION_ENTRY_SIZE, SECTION_ENTRY_SIZE, STACK_MAP_ENTRY_HEAD_SIZE, STACK_MAPS_HEADER_SIZE,
+    STRING_REF_SIZE, SYMBOL_ENTRY_SIZE, SectionFlags, SectionType, TRAP_ENTRY_SIZE, VERSION_MAJOR, codes, fnv1a,
+    header,
 };
 use crate::module::{
-    Binding, LineEntry, Module, RelocKind, RelocTarget, Relocation, SectionKind, StackMapEntry,
-    Symbol, SymbolKind, TrapEntry, range_fits,
+    Binding, LineEntry, Module, RelocKind, RelocTarget, Relocation, SectionKind, StackMapEntry, Symbol, SymbolKind,
+    TrapEntry, range_fits,
 };
 
 /// The fixed-size header at the start of an SMF file.
@@ -75,10 +75,7 @@ pub(crate) struct ParsedFile {
 /// bytes, so the driver can decide whether a cached module's `source_hash`
 /// is current without reading (or hashing) the whole file.
 pub fn read_header(bytes: &[u8]) -> Result<Header, SmfError> {
-    let head = bytes.get(..HEADER_SIZE).ok_or(SmfError::TooShort {
-        len: bytes.len(),
-        needed: HEADER_SIZE,
-    })?;
+    let head = bytes.get(..HEADER_SIZE).ok_or(SmfError::TooShort { len: bytes.len(), needed: HEADER_SIZE })?;
     let mut c = Cursor::new(head, "header");
     let magic: [u8; 4] = c.array()?;
     if magic != MAGIC {
@@ -94,8 +91,7 @@ pub fn read_header(bytes: &[u8]) -> Result<Header, SmfError> {
         });
     }
     let platform_code = c.u16()?;
-    let platform =
-        Platform::from_code(platform_code).ok_or(SmfError::UnknownPlatform(platform_code))?;
+    let platform = Platform::from_code(platform_code).ok_or(SmfError::UnknownPlatform(platform_code))?;
     let arch_code = c.u16()?;
     let arch = Arch::from_code(arch_code).ok_or(SmfError::UnknownArch(arch_code))?;
     let flag_bits = c.u32()?;
@@ -129,26 +125,16 @@ pub fn read(bytes: &[u8]) -> Result<Module, SmfError> {
 pub(crate) fn read_file(bytes: &[u8]) -> Result<ParsedFile, SmfError> {
     let header = read_header(bytes)?;
     if header.file_size != bytes.len() as u64 {
-        return Err(SmfError::FileSize {
-            stored: header.file_size,
-            actual: bytes.len(),
-        });
+        return Err(SmfError::FileSize { stored: header.file_size, actual: bytes.len() });
     }
     let computed = module_hash(bytes);
     if computed != header.module_hash {
-        return Err(SmfError::ModuleHash {
-            stored: header.module_hash,
-            computed,
-        });
+        return Err(SmfError::ModuleHash { stored: header.module_hash, computed });
     }
     let sections = read_section_table(bytes, &header)?;
     let module = decode_module(bytes, &header, &sections)?;
     module.validate()?;
-    Ok(ParsedFile {
-        header,
-        sections,
-        module,
-    })
+    Ok(ParsedFile { header, sections, module })
 }
 
 /// blake3 of the file with the module hash field read as zeros.
@@ -165,21 +151,12 @@ pub(crate) fn module_hash(bytes: &[u8]) -> [u8; 32] {
 /// inside `bytes`, no two sections (nor a section and the header or table)
 /// overlap, each known type appears exactly once with its canonical name,
 /// flags and sizes, and every name is a valid string.
-pub(crate) fn read_section_table(
-    bytes: &[u8],
-    header: &Header,
-) -> Result<Vec<SectionHeader>, SmfError> {
+pub(crate) fn read_section_table(bytes: &[u8], header: &Header) -> Result<Vec<SectionHeader>, SmfError> {
     let file_size = bytes.len();
-    let table_bounds = SmfError::SectionTableBounds {
-        offset: header.section_table_offset,
-        count: header.section_count,
-        file_size,
-    };
+    let table_bounds =
+        SmfError::SectionTableBounds { offset: header.section_table_offset, count: header.section_count, file_size };
     let table_size = u64::from(header.section_count) * SECTION_ENTRY_SIZE as u64;
-    let table_end = header
-        .section_table_offset
-        .checked_add(table_size)
-        .ok_or_else(|| table_bounds.clone())?;
+    let table_end = header.section_table_offset.checked_add(table_size).ok_or_else(|| table_bounds.clone())?;
     if header.section_table_offset < HEADER_SIZE as u64 {
         return Err(table_bounds);
     }
@@ -207,9 +184,7 @@ pub(crate) fn read_section_table(
         };
         raw_names.push((c.u32()?, c.u32()?));
         if c.u32()? != 0 {
-            return Err(SmfError::Reserved {
-                item: Item::Section(index),
-            });
+            return Err(SmfError::Reserved { item: Item::Section(index) });
         }
         check_section(index, &section, file_size, header, table_end)?;
         sections.push(section);
@@ -227,11 +202,7 @@ pub(crate) fn read_section_table(
         if let Some(t) = section.section_type
             && section.name != t.name()
         {
-            return Err(SmfError::SectionName {
-                index,
-                found: section.name.clone(),
-                expected: t.name(),
-            });
+            return Err(SmfError::SectionName { index, found: section.name.clone(), expected: t.name() });
         }
     }
     Ok(sections)
@@ -245,10 +216,7 @@ fn check_section(
     table_end: u64,
 ) -> Result<(), SmfError> {
     if section.flags.bits() & !7 != 0 {
-        return Err(SmfError::SectionFlags {
-            index,
-            flags: section.flags.bits(),
-        });
+        return Err(SmfError::SectionFlags { index, flags: section.flags.bits() });
     }
     let max_align = match section.section_type {
         Some(t) if t.is_loadable() => MAX_LOADABLE_ALIGN,
@@ -277,10 +245,7 @@ fn check_section(
         let end = section.offset + section.size;
         let overlaps = |start: u64, stop: u64| section.offset < stop && start < end;
         if overlaps(0, HEADER_SIZE as u64) || overlaps(header.section_table_offset, table_end) {
-            return Err(SmfError::SectionOverlapsHeader {
-                index,
-                name: section.label(),
-            });
+            return Err(SmfError::SectionOverlapsHeader { index, name: section.label() });
         }
     }
     let Some(t) = section.section_type else {
@@ -296,10 +261,7 @@ fn check_section(
     }
     if t == SectionType::Bss {
         if section.size != 0 {
-            return Err(SmfError::BssHasBytes {
-                index,
-                size: section.size,
-            });
+            return Err(SmfError::BssHasBytes { index, size: section.size });
         }
     } else if section.virtual_size != section.size {
         return Err(SmfError::VirtualSize {
@@ -338,18 +300,10 @@ fn check_sections_disjoint(sections: &[SectionHeader]) -> Result<(), SmfError> {
 
 /// Index of the one section of type `t`.
 fn find_section(sections: &[SectionHeader], t: SectionType) -> Result<usize, SmfError> {
-    let mut found = sections
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| s.section_type == Some(t))
-        .map(|(i, _)| i);
+    let mut found = sections.iter().enumerate().filter(|(_, s)| s.section_type == Some(t)).map(|(i, _)| i);
     let first = found.next().ok_or(SmfError::MissingSection(t.name()))?;
     if let Some(second) = found.next() {
-        return Err(SmfError::DuplicateSection {
-            first,
-            second,
-            name: t.name(),
-        });
+        return Err(SmfError::DuplicateSection { first, second, name: t.name() });
     }
     Ok(first)
 }
@@ -357,17 +311,10 @@ fn find_section(sections: &[SectionHeader], t: SectionType) -> Result<usize, Smf
 /// The bytes of a section whose bounds `read_section_table` checked.
 fn section_bytes<'a>(bytes: &'a [u8], section: &SectionHeader) -> &'a [u8] {
     let start = section.offset as usize;
-    start
-        .checked_add(section.size as usize)
-        .and_then(|end| bytes.get(start..end))
-        .unwrap_or(&[])
+    start.checked_add(section.size as usize).and_then(|end| bytes.get(start..end)).unwrap_or(&[])
 }
 
-fn decode_module(
-    bytes: &[u8],
-    header: &Header,
-    sections: &[SectionHeader],
-) -> Result<Module, SmfError> {
+fn decode_module(bytes: &[u8], header: &Header, sections: &[SectionHeader]) -> Result<Module, SmfError> {
     // `read_section_table` guarantees each known type is present once.
     let get = |t: SectionType| {
         sections
@@ -400,17 +347,9 @@ fn decode_module(
 }
 
 /// Splits a table of fixed-size entries, refusing a ragged tail.
-fn entries(
-    bytes: &[u8],
-    entry_size: usize,
-    t: SectionType,
-) -> Result<std::slice::ChunksExact<'_, u8>, SmfError> {
+fn entries(bytes: &[u8], entry_size: usize, t: SectionType) -> Result<std::slice::ChunksExact<'_, u8>, SmfError> {
     if !bytes.len().is_multiple_of(entry_size) {
-        return Err(SmfError::TableSize {
-            name: t.name(),
-            size: bytes.len() as u64,
-            entry_size,
-        });
+        return Err(SmfError::TableSize { name: t.name(), size: bytes.len() as u64, entry_size });
     }
     Ok(bytes.chunks_exact(entry_size))
 }
@@ -425,12 +364,7 @@ fn decode_symbols(bytes: &[u8], strings: &[u8]) -> Result<Vec<Symbol>, SmfError>
         let stored_hash = c.u64()?;
         let computed_hash = fnv1a(symbol_name.as_bytes());
         if stored_hash != computed_hash {
-            return Err(SmfError::NameHash {
-                index,
-                name: symbol_name,
-                stored: stored_hash,
-                computed: computed_hash,
-            });
+            return Err(SmfError::NameHash { index, name: symbol_name, stored: stored_hash, computed: computed_hash });
         }
         let kind = match c.u8()? {
             codes::SYMBOL_FUNCTION => SymbolKind::Function,
@@ -462,9 +396,7 @@ fn decode_symbols(bytes: &[u8], strings: &[u8]) -> Result<Vec<Symbol>, SmfError>
 fn decode_relocations(bytes: &[u8]) -> Result<Vec<Relocation>, SmfError> {
     let name = SectionType::Relocations.name();
     let mut relocations = Vec::with_capacity(bytes.len() / RELOCATION_ENTRY_SIZE);
-    for (index, entry) in
-        entries(bytes, RELOCATION_ENTRY_SIZE, SectionType::Relocations)?.enumerate()
-    {
+    for (index, entry) in entries(bytes, RELOCATION_ENTRY_SIZE, SectionType::Relocations)?.enumerate() {
         let item = Item::Relocation(index);
         let mut c = Cursor::new(entry, name);
         let offset = c.u64()?;
@@ -485,13 +417,7 @@ fn decode_relocations(bytes: &[u8]) -> Result<Vec<Relocation>, SmfError> {
         if c.u8()? != 0 {
             return Err(SmfError::Reserved { item });
         }
-        relocations.push(Relocation {
-            section,
-            offset,
-            target,
-            kind,
-            addend,
-        });
+        relocations.push(Relocation { section, offset, target, kind, addend });
     }
     Ok(relocations)
 }
@@ -503,12 +429,7 @@ fn decode_imports(bytes: &[u8], strings: &[u8]) -> Result<(Vec<String>, u32), Sm
     let count = c.u32()?;
     let needed = IMPORTS_HEADER_SIZE as u64 + u64::from(count) * STRING_REF_SIZE as u64;
     if needed != bytes.len() as u64 {
-        return Err(SmfError::TableCount {
-            name,
-            count,
-            needed,
-            size: bytes.len() as u64,
-        });
+        return Err(SmfError::TableCount { name, count, needed, size: bytes.len() as u64 });
     }
     let mut imports = Vec::with_capacity(count as usize);
     for index in 0..count as usize {
@@ -532,12 +453,7 @@ fn decode_lines(bytes: &[u8]) -> Result<Vec<LineEntry>, SmfError> {
     let mut lines = Vec::with_capacity(bytes.len() / LINE_ENTRY_SIZE);
     for entry in entries(bytes, LINE_ENTRY_SIZE, SectionType::Lines)? {
         let mut c = Cursor::new(entry, name);
-        lines.push(LineEntry {
-            code_offset: c.u32()?,
-            file: c.u32()?,
-            line: c.u32()?,
-            column: c.u32()?,
-        });
+        lines.push(LineEntry { code_offset: c.u32()?, file: c.u32()?, line: c.u32()?, column: c.u32()? });
     }
     Ok(lines)
 }
@@ -550,9 +466,7 @@ fn decode_traps(bytes: &[u8]) -> Result<Vec<TrapEntry>, SmfError> {
         let code_offset = c.u32()?;
         let code = c.u8()?;
         if c.array::<3>()? != [0; 3] {
-            return Err(SmfError::Reserved {
-                item: Item::Trap(index),
-            });
+            return Err(SmfError::Reserved { item: Item::Trap(index) });
         }
         traps.push(TrapEntry { code_offset, code });
     }
@@ -574,23 +488,11 @@ fn decode_stack_maps(bytes: &[u8]) -> Result<Vec<StackMapEntry>, SmfError> {
         let frame_size = c.u32()?;
         let slot_count = c.u32()? as usize;
         let slot_bytes = c.take(slot_count.saturating_mul(4))?;
-        let slots = slot_bytes
-            .chunks_exact(4)
-            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-            .collect();
-        maps.push(StackMapEntry {
-            code_offset,
-            frame_size,
-            slots,
-        });
+        let slots = slot_bytes.chunks_exact(4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+        maps.push(StackMapEntry { code_offset, frame_size, slots });
     }
     if c.pos != bytes.len() {
-        return Err(SmfError::TableCount {
-            name,
-            count,
-            needed: c.pos as u64,
-            size: bytes.len() as u64,
-        });
+        return Err(SmfError::TableCount { name, count, needed: c.pos as u64, size: bytes.len() as u64 });
     }
     Ok(maps)
 }
@@ -602,11 +504,7 @@ fn decode_section_kind(code: u8, item: Item) -> Result<SectionKind, SmfError> {
 }
 
 fn unknown_code(item: Item, field: &'static str, value: u8) -> SmfError {
-    SmfError::UnknownCode {
-        item,
-        field,
-        value: u32::from(value),
-    }
+    SmfError::UnknownCode { item, field, value: u32::from(value) }
 }
 
 /// The string at `offset..offset + len` of the string table.
@@ -615,15 +513,8 @@ fn string(strings: &[u8], offset: u32, len: u32, item: Item) -> Result<String, S
     let bytes = start
         .checked_add(len as usize)
         .and_then(|end| strings.get(start..end))
-        .ok_or(SmfError::StringBounds {
-            item,
-            offset,
-            len,
-            table_size: strings.len(),
-        })?;
-    std::str::from_utf8(bytes)
-        .map(str::to_owned)
-        .map_err(|_| SmfError::StringUtf8 { item, offset })
+        .ok_or(SmfError::StringBounds { item, offset, len, table_size: strings.len() })?;
+    std::str::from_utf8(bytes).map(str::to_owned).map_err(|_| SmfError::StringUtf8 { item, offset })
 }
 
 /// Little-endian fields read one after another from a slice; running off
@@ -636,11 +527,7 @@ struct Cursor<'a> {
 
 impl<'a> Cursor<'a> {
     fn new(bytes: &'a [u8], section: &'static str) -> Cursor<'a> {
-        Cursor {
-            bytes,
-            pos: 0,
-            section,
-        }
+        Cursor { bytes, pos: 0, section }
     }
 
     fn take(&mut self, n: usize) -> Result<&'a [u8], SmfError> {
@@ -648,12 +535,7 @@ impl<'a> Cursor<'a> {
             .pos
             .checked_add(n)
             .and_then(|end| self.bytes.get(self.pos..end))
-            .ok_or(SmfError::Truncated {
-                name: self.section,
-                offset: self.pos,
-                needed: n,
-                size: self.bytes.len(),
-            })?;
+            .ok_or(SmfError::Truncated { name: self.section, offset: self.pos, needed: n, size: self.bytes.len() })?;
         self.pos += n;
         Ok(slice)
     }
@@ -713,48 +595,24 @@ mod tests {
         rehash(&mut bytes);
         match read(&bytes) {
             Ok(_) => panic!("accepted a file that should fail with `{expected}`"),
-            Err(e) => assert!(
-                e.to_string().contains(expected),
-                "expected an error containing `{expected}`, got `{e}`"
-            ),
+            Err(e) => assert!(e.to_string().contains(expected), "expected an error containing `{expected}`, got `{e}`"),
         }
     }
 
     #[test]
     fn refuses_bad_headers() {
-        assert_refused(
-            |b| b[0] = b'X',
-            "not an SMF file: it starts with 58 4d 46 00",
-        );
-        assert_refused(
-            |b| put(b, header::VERSION_MAJOR, &2u16.to_le_bytes()),
-            "unsupported SMF version 2.0",
-        );
-        assert_refused(
-            |b| put(b, header::PLATFORM, &9u16.to_le_bytes()),
-            "unknown platform code 9",
-        );
-        assert_refused(
-            |b| put(b, header::ARCH, &0u16.to_le_bytes()),
-            "unknown architecture code 0",
-        );
-        assert_refused(
-            |b| put(b, header::FLAGS, &0x80u32.to_le_bytes()),
-            "unknown module flags 0x80",
-        );
+        assert_refused(|b| b[0] = b'X', "not an SMF file: it starts with 58 4d 46 00");
+        assert_refused(|b| put(b, header::VERSION_MAJOR, &2u16.to_le_bytes()), "unsupported SMF version 2.0");
+        assert_refused(|b| put(b, header::PLATFORM, &9u16.to_le_bytes()), "unknown platform code 9");
+        assert_refused(|b| put(b, header::ARCH, &0u16.to_le_bytes()), "unknown architecture code 0");
+        assert_refused(|b| put(b, header::FLAGS, &0x80u32.to_le_bytes()), "unknown module flags 0x80");
         assert_refused(|b| b.push(0), "but it is");
         assert_refused(
             |b| put(b, header::SECTION_TABLE_OFFSET, &0u64.to_le_bytes()),
             "the section table (12 entries at 0x0)",
         );
-        assert_refused(
-            |b| put(b, header::SECTION_TABLE_OFFSET, &u64::MAX.to_le_bytes()),
-            "does not fit",
-        );
-        assert_refused(
-            |b| put(b, header::SECTION_COUNT, &u32::MAX.to_le_bytes()),
-            "does not fit",
-        );
+        assert_refused(|b| put(b, header::SECTION_TABLE_OFFSET, &u64::MAX.to_le_bytes()), "does not fit");
+        assert_refused(|b| put(b, header::SECTION_COUNT, &u32::MAX.to_le_bytes()), "does not fit");
         assert_refused(
             |b| put(b, header::ENTRY, &99u32.to_le_bytes()),
             "entry point is symbol 99, but the module has only 5 symbols",
@@ -903,11 +761,7 @@ mod tests {
         };
         let name_in_strtab = |b: &Vec<u8>, name: &[u8]| {
             let start = start_of(b, SectionType::Strings);
-            start
-                + b[start..]
-                    .windows(name.len())
-                    .position(|w| w == name)
-                    .expect("name")
+            start + b[start..].windows(name.len()).position(|w| w == name).expect("name")
         };
         assert_refused(
             |b| {
@@ -1118,16 +972,10 @@ mod tests {
             let mut module = sample_module();
             edit(&mut module);
             let err = read(&write(&module)).expect_err(expected);
-            assert!(
-                err.to_string().contains(expected),
-                "expected `{expected}`, got `{err}`"
-            );
+            assert!(err.to_string().contains(expected), "expected `{expected}`, got `{err}`");
             assert_eq!(module.validate(), Err(err));
         }
-        refused(
-            |m| m.entry = None,
-            "marked EXECUTABLE but has no entry point",
-        );
+        refused(|m| m.entry = None, "marked EXECUTABLE but has no entry point");
         refused(
             |m| m.symbols[0].section = SectionKind::Data,
             "symbol 0 (`main`): a function symbol cannot be in .data",
@@ -1136,18 +984,12 @@ mod tests {
             |m| m.symbols[2].section = SectionKind::Text,
             "symbol 2 (`greeting`): a data symbol cannot be in .text",
         );
-        refused(
-            |m| m.symbols[2].content_hash[3] = 1,
-            "data symbols must have a zero content hash",
-        );
+        refused(|m| m.symbols[2].content_hash[3] = 1, "data symbols must have a zero content hash");
         refused(
             |m| m.symbols[4].offset = 9,
             "symbol 4 (`counter`): bytes 0x9..+0x8 are outside section .bss (size 0x10)",
         );
-        refused(
-            |m| m.symbols[1].name = String::new(),
-            "symbol 1: name is empty",
-        );
+        refused(|m| m.symbols[1].name = String::new(), "symbol 1: name is empty");
         refused(
             |m| {
                 m.symbols[1].binding = Binding::Global;
@@ -1155,44 +997,21 @@ mod tests {
             },
             "symbols 0 and 1 are both global and named `main`",
         );
-        refused(
-            |m| m.symbols[1].offset = 17,
-            "functions `main` and `helper` overlap",
-        );
+        refused(|m| m.symbols[1].offset = 17, "functions `main` and `helper` overlap");
         refused(
             |m| m.relocations[2].offset = 1,
             "relocation 2: offset 0x1 (+8 bytes) is outside section .data (size 0x8)",
         );
         refused(|m| m.imports[1] = String::new(), "import 1: name is empty");
-        refused(
-            |m| {
-                m.traps.push(TrapEntry {
-                    code_offset: 24,
-                    code: 1,
-                })
-            },
-            "trap 1: code offset 0x18 is out of order",
-        );
-        refused(
-            |m| m.traps[0].code_offset = 26,
-            "trap 0: code offset 0x1a is outside .text",
-        );
-        refused(
-            |m| m.stack_maps[0].code_offset = 27,
-            "stack map 0: code offset 0x1b is outside .text (size 0x1a)",
-        );
-        refused(
-            |m| m.stack_maps[0].slots = vec![8, 0],
-            "stack map 0: slot 0x0 is not after the previous slot",
-        );
+        refused(|m| m.traps.push(TrapEntry { code_offset: 24, code: 1 }), "trap 1: code offset 0x18 is out of order");
+        refused(|m| m.traps[0].code_offset = 26, "trap 0: code offset 0x1a is outside .text");
+        refused(|m| m.stack_maps[0].code_offset = 27, "stack map 0: code offset 0x1b is outside .text (size 0x1a)");
+        refused(|m| m.stack_maps[0].slots = vec![8, 0], "stack map 0: slot 0x0 is not after the previous slot");
         refused(
             |m| m.stack_maps[0].slots = vec![9],
             "stack map 0: 8-byte slot at 0x9 is outside the frame (size 0x10)",
         );
-        refused(
-            |m| m.stack_maps.push(m.stack_maps[0].clone()),
-            "stack map 1: code offset 0x5 is out of order",
-        );
+        refused(|m| m.stack_maps.push(m.stack_maps[0].clone()), "stack map 1: code offset 0x5 is out of order");
     }
 
     #[test]
@@ -1202,10 +1021,7 @@ mod tests {
         module.stack_maps[0].code_offset = module.code.len() as u32;
         // Line entries may share an offset; local names may repeat.
         module.line_table.insert(1, module.line_table[1]);
-        module.symbols.push(Symbol {
-            binding: Binding::Local,
-            ..module.symbols[2].clone()
-        });
+        module.symbols.push(Symbol { binding: Binding::Local, ..module.symbols[2].clone() });
         assert_eq!(read(&write(&module)), Ok(module));
     }
 
@@ -1215,13 +1031,7 @@ mod tests {
         for len in 0..bytes.len() {
             let err = read(&bytes[..len]).expect_err("truncated file accepted");
             if len < HEADER_SIZE {
-                assert_eq!(
-                    err,
-                    SmfError::TooShort {
-                        len,
-                        needed: HEADER_SIZE
-                    }
-                );
+                assert_eq!(err, SmfError::TooShort { len, needed: HEADER_SIZE });
             } else {
                 assert!(matches!(err, SmfError::FileSize { .. }), "{len}: {err}");
             }

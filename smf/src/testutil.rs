@@ -3,8 +3,8 @@
 use crate::format::header;
 use crate::read::{SectionHeader, module_hash, read_header, read_section_table};
 use crate::{
-    Arch, Binding, Flags, LineEntry, Module, Platform, RelocKind, RelocTarget, Relocation,
-    SectionKind, SectionType, StackMapEntry, Symbol, SymbolKind, TrapEntry,
+    Arch, Binding, Flags, LineEntry, Module, Platform, RelocKind, RelocTarget, Relocation, SectionKind, SectionType,
+    StackMapEntry, Symbol, SymbolKind, TrapEntry,
 };
 
 pub fn function(name: &str, offset: u64, size: u64) -> Symbol {
@@ -31,20 +31,8 @@ pub fn data_symbol(name: &str, section: SectionKind, offset: u64, size: u64) -> 
     }
 }
 
-pub fn reloc(
-    section: SectionKind,
-    offset: u64,
-    target: RelocTarget,
-    kind: RelocKind,
-    addend: i64,
-) -> Relocation {
-    Relocation {
-        section,
-        offset,
-        target,
-        kind,
-        addend,
-    }
+pub fn reloc(section: SectionKind, offset: u64, target: RelocTarget, kind: RelocKind, addend: i64) -> Relocation {
+    Relocation { section, offset, target, kind, addend }
 }
 
 /// A valid module with something in every table (its code is not meant to
@@ -66,75 +54,27 @@ pub fn sample_module() -> Module {
         bss_size: 16,
         symbols: vec![
             function("main", 0, 18),
-            Symbol {
-                binding: Binding::Local,
-                ..function("helper", 18, 8)
-            },
+            Symbol { binding: Binding::Local, ..function("helper", 18, 8) },
             data_symbol("greeting", SectionKind::Rodata, 0, 5),
             data_symbol("greeting_ptr", SectionKind::Data, 0, 8),
             data_symbol("counter", SectionKind::Bss, 0, 8),
         ],
         relocations: vec![
-            reloc(
-                SectionKind::Text,
-                1,
-                RelocTarget::Symbol(1),
-                RelocKind::Plt32,
-                -4,
-            ),
-            reloc(
-                SectionKind::Text,
-                7,
-                RelocTarget::Import(0),
-                RelocKind::Abs64,
-                0,
-            ),
-            reloc(
-                SectionKind::Data,
-                0,
-                RelocTarget::Symbol(2),
-                RelocKind::Abs64,
-                0,
-            ),
+            reloc(SectionKind::Text, 1, RelocTarget::Symbol(1), RelocKind::Plt32, -4),
+            reloc(SectionKind::Text, 7, RelocTarget::Import(0), RelocKind::Abs64, 0),
+            reloc(SectionKind::Data, 0, RelocTarget::Symbol(2), RelocKind::Abs64, 0),
         ],
         abi_version: 3,
         imports: vec!["rt_print_i64".to_owned(), "rt_alloc".to_owned()],
         files: vec!["main.simple".to_owned(), "lib/util.simple".to_owned()],
         line_table: vec![
-            LineEntry {
-                code_offset: 0,
-                file: 0,
-                line: 1,
-                column: 1,
-            },
-            LineEntry {
-                code_offset: 5,
-                file: 0,
-                line: 2,
-                column: 5,
-            },
-            LineEntry {
-                code_offset: 18,
-                file: 1,
-                line: 10,
-                column: 3,
-            },
-            LineEntry {
-                code_offset: 24,
-                file: 1,
-                line: 11,
-                column: 7,
-            },
+            LineEntry { code_offset: 0, file: 0, line: 1, column: 1 },
+            LineEntry { code_offset: 5, file: 0, line: 2, column: 5 },
+            LineEntry { code_offset: 18, file: 1, line: 10, column: 3 },
+            LineEntry { code_offset: 24, file: 1, line: 11, column: 7 },
         ],
-        traps: vec![TrapEntry {
-            code_offset: 24,
-            code: 2,
-        }],
-        stack_maps: vec![StackMapEntry {
-            code_offset: 5,
-            frame_size: 16,
-            slots: vec![0, 8],
-        }],
+        traps: vec![TrapEntry { code_offset: 24, code: 2 }],
+        stack_maps: vec![StackMapEntry { code_offset: 5, frame_size: 16, slots: vec![0, 8] }],
     }
 }
 
@@ -157,11 +97,7 @@ pub fn patched(bytes: &[u8], offset: usize, value: &[u8]) -> Vec<u8> {
 pub fn section(bytes: &[u8], t: SectionType) -> (usize, SectionHeader) {
     let header = read_header(bytes).expect("header");
     let sections = read_section_table(bytes, &header).expect("section table");
-    sections
-        .into_iter()
-        .enumerate()
-        .find(|(_, s)| s.section_type == Some(t))
-        .expect("section present")
+    sections.into_iter().enumerate().find(|(_, s)| s.section_type == Some(t)).expect("section present")
 }
 
 /// File offset of the section table entry `index`.

@@ -13,18 +13,15 @@
 use std::collections::HashMap;
 
 use crate::format::{
-    FILE_ALIGN, HEADER_SIZE, MAGIC, NO_ENTRY, SECTION_ENTRY_SIZE, SectionType, VERSION_MAJOR,
-    VERSION_MINOR, codes, fnv1a, header,
+    FILE_ALIGN, HEADER_SIZE, MAGIC, NO_ENTRY, SECTION_ENTRY_SIZE, SectionType, VERSION_MAJOR, VERSION_MINOR, codes,
+    fnv1a, header,
 };
 use crate::module::{Binding, Module, RelocKind, RelocTarget, SectionKind, SymbolKind};
 
 /// Serialises `module` to the bytes of an SMF file.
 pub fn write(module: &Module) -> Vec<u8> {
     let mut strings = StringTable::default();
-    let section_names: Vec<(u32, u32)> = SectionType::ALL
-        .iter()
-        .map(|t| strings.intern(t.name()))
-        .collect();
+    let section_names: Vec<(u32, u32)> = SectionType::ALL.iter().map(|t| strings.intern(t.name())).collect();
     let symbols = symbols_payload(module, &mut strings);
     let imports = imports_payload(module, &mut strings);
     let files = files_payload(module, &mut strings);
@@ -72,8 +69,7 @@ pub fn write(module: &Module) -> Vec<u8> {
     out.at(HEADER_SIZE);
 
     out.pad_to(table_offset);
-    for (((section_type, bytes), offset), (name_offset, name_len)) in
-        payloads.iter().zip(&offsets).zip(&section_names)
+    for (((section_type, bytes), offset), (name_offset, name_len)) in payloads.iter().zip(&offsets).zip(&section_names)
     {
         let virtual_size = match section_type {
             SectionType::Bss => module.bss_size,

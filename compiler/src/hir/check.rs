@@ -95,8 +95,8 @@ impl<'a> Checker<'a> {
         if found.fits(expected) {
             return;
         }
-        self.error(span, format!("mismatched types: expected `{expected}`, found `{found}`"))
-            .label = Some(format!("expected `{expected}`"));
+        self.error(span, format!("mismatched types: expected `{expected}`, found `{found}`")).label =
+            Some(format!("expected `{expected}`"));
     }
 
     fn unsupported(&mut self, span: Span, what: &str) -> Expr {
@@ -131,8 +131,11 @@ impl<'a> Checker<'a> {
                 }
                 _ => {
                     let name = &def.name;
-                    self.error(name.span, format!("function `{}` may reach its end without returning a value", name.text))
-                        .label = Some(format!("expected `{}` because of this return type", self.ret));
+                    self.error(
+                        name.span,
+                        format!("function `{}` may reach its end without returning a value", name.text),
+                    )
+                    .label = Some(format!("expected `{}` because of this return type", self.ret));
                 }
             }
         }
@@ -241,11 +244,7 @@ impl<'a> Checker<'a> {
                 (self.assign(target, *op, *op_span, value, span), Flow::Continues)
             }
             StmtKind::Expr(e) => {
-                let expr = if is_tail {
-                    self.tail_expr(e, value)
-                } else {
-                    self.stmt_expr(e)
-                };
+                let expr = if is_tail { self.tail_expr(e, value) } else { self.stmt_expr(e) };
                 let flow = if expr.ty == Ty::Never { Flow::Diverges } else { Flow::Continues };
                 (Some(Stmt::Expr(expr)), flow)
             }
@@ -321,8 +320,7 @@ impl<'a> Checker<'a> {
     fn for_loop(&mut self, pattern: &ast::Pattern, iter: &ast::Expr, body: &ast::Block) -> Option<Stmt> {
         let (start, end, step, inclusive) = match &iter.kind {
             A::Range { start, end, inclusive } => (self.int_expr(start), self.int_expr(end), None, *inclusive),
-            A::Call { callee, args }
-                if matches!(&callee.kind, A::Name(n) if n.text == "range" && self.is_builtin_name("range")) =>
+            A::Call { callee, args } if matches!(&callee.kind, A::Name(n) if n.text == "range" && self.is_builtin_name("range")) =>
             {
                 if args.iter().any(|a| a.name.is_some()) {
                     self.error(iter.span, "`range` takes no named arguments");
@@ -400,8 +398,8 @@ impl<'a> Checker<'a> {
         };
         let info = self.locals[local.0 as usize].clone();
         if !info.mutable {
-            self.error(span, format!("cannot assign twice to immutable variable `{}`", name.text))
-                .help = Some(format!("make the binding mutable: `let mut {}` or `var {}`", name.text, name.text));
+            self.error(span, format!("cannot assign twice to immutable variable `{}`", name.text)).help =
+                Some(format!("make the binding mutable: `let mut {}` or `var {}`", name.text, name.text));
         }
         let value = match op {
             None => {
@@ -534,7 +532,11 @@ impl<'a> Checker<'a> {
                     self.error(e.span, format!("cannot cast `{}` as `{target}`", x.ty));
                 }
                 let span = self.rel(*as_span);
-                return Expr { kind: ExprKind::Cast { expr: Box::new(x) }, ty: if ok { target } else { Ty::Error }, span };
+                return Expr {
+                    kind: ExprKind::Cast { expr: Box::new(x) },
+                    ty: if ok { target } else { Ty::Error },
+                    span,
+                };
             }
             A::Call { callee, args } => return self.call(e, callee, args),
             A::If { branches, else_block } => {
@@ -637,17 +639,15 @@ impl<'a> Checker<'a> {
         let mut out = Vec::new();
         for part in parts {
             match part {
-                ast::StrPart::Text(t) => out.push(Expr {
-                    kind: ExprKind::Const(ConstValue::Str(t.clone())),
-                    ty: Ty::Str,
-                    span: rel,
-                }),
+                ast::StrPart::Text(t) => {
+                    out.push(Expr { kind: ExprKind::Const(ConstValue::Str(t.clone())), ty: Ty::Str, span: rel })
+                }
                 ast::StrPart::Interp { expr, spec } => {
                     if spec.is_some() {
                         self.unsupported(expr.span, "format specifications are");
                     }
                     let x = self.expr(expr, None);
-                    out.push(self.to_str(x));
+                    out.push(self.stringify(x));
                 }
             }
         }
@@ -658,7 +658,7 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn to_str(&mut self, x: Expr) -> Expr {
+    fn stringify(&mut self, x: Expr) -> Expr {
         let span = x.span;
         match x.ty {
             Ty::Str => x,
@@ -678,8 +678,8 @@ impl<'a> Checker<'a> {
         value_needed: bool,
     ) -> Expr {
         if value_needed && else_block.is_none() {
-            self.error(span, "`if` expression without `else` has type `nil`")
-                .help = Some("add an `else` branch that gives a value".into());
+            self.error(span, "`if` expression without `else` has type `nil`").help =
+                Some("add an `else` branch that gives a value".into());
         }
         let want = if value_needed { expected.or(Some(Ty::Error)) } else { None };
         let mut out = Vec::new();
@@ -747,10 +747,17 @@ impl<'a> Checker<'a> {
                     (Ty::Str, "len") => {
                         self.no_named(args);
                         if !args.is_empty() {
-                            self.error(e.span, format!("this method takes 0 arguments but {} were supplied", args.len()));
+                            self.error(
+                                e.span,
+                                format!("this method takes 0 arguments but {} were supplied", args.len()),
+                            );
                         }
                         let span = self.rel(e.span);
-                        Expr { kind: ExprKind::Builtin { builtin: Builtin::StrLen, args: vec![recv] }, ty: Ty::I64, span }
+                        Expr {
+                            kind: ExprKind::Builtin { builtin: Builtin::StrLen, args: vec![recv] },
+                            ty: Ty::I64,
+                            span,
+                        }
                     }
                     (Ty::Error, _) => self.error_expr(e.span),
                     (ty, m) => {
@@ -885,7 +892,13 @@ impl<'a> Checker<'a> {
             let n = xs.len();
             if n < lo || n > hi {
                 let want = if lo == hi { lo.to_string() } else { format!("{lo} or {hi}") };
-                cx.error(e.span, format!("this function takes {want} argument{} but {n} were supplied", if hi == 1 { "" } else { "s" }));
+                cx.error(
+                    e.span,
+                    format!(
+                        "this function takes {want} argument{} but {n} were supplied",
+                        if hi == 1 { "" } else { "s" }
+                    ),
+                );
                 false
             } else {
                 true
@@ -898,7 +911,7 @@ impl<'a> Checker<'a> {
                     return self.error_expr(e.span);
                 }
                 let x = xs.into_iter().next().expect("arity 1");
-                let mut s = self.to_str(x);
+                let mut s = self.stringify(x);
                 s.span = span;
                 return s;
             }

@@ -105,16 +105,37 @@ pub struct Block {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Stmt {
-    Let { local: LocalId, init: Expr },
-    Assign { local: LocalId, value: Expr },
+    Let {
+        local: LocalId,
+        init: Expr,
+    },
+    Assign {
+        local: LocalId,
+        value: Expr,
+    },
     Expr(Expr),
-    Return { value: Option<Expr>, span: RelSpan },
+    Return {
+        value: Option<Expr>,
+        span: RelSpan,
+    },
     Break,
     Continue,
-    While { cond: Expr, body: Block },
-    Loop { body: Block },
+    While {
+        cond: Expr,
+        body: Block,
+    },
+    Loop {
+        body: Block,
+    },
     /// `for var in start..end` (or `..=`, or `range(start, end, step)`).
-    ForRange { var: LocalId, start: Expr, end: Expr, step: Option<Expr>, inclusive: bool, body: Block },
+    ForRange {
+        var: LocalId,
+        start: Expr,
+        end: Expr,
+        step: Option<Expr>,
+        inclusive: bool,
+        body: Block,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -130,16 +151,39 @@ pub enum ExprKind {
     Local(LocalId),
     /// A call to a Simple function. `args` are evaluated in the order
     /// written; `params` says where each parameter's value comes from.
-    Call { symbol: String, args: Vec<Expr>, params: Vec<ParamValue> },
-    Builtin { builtin: Builtin, args: Vec<Expr> },
+    Call {
+        symbol: String,
+        args: Vec<Expr>,
+        params: Vec<ParamValue>,
+    },
+    Builtin {
+        builtin: Builtin,
+        args: Vec<Expr>,
+    },
     /// Operands have the same type (`lhs.ty`), except where one is `Error`.
-    Binary { op: BinOp, op_span: RelSpan, lhs: Box<Expr>, rhs: Box<Expr> },
+    Binary {
+        op: BinOp,
+        op_span: RelSpan,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
     /// `a < b <= c`: each middle operand is evaluated once.
-    Chain { operands: Vec<Expr>, ops: Vec<(BinOp, RelSpan)> },
-    Unary { op: UnaryOp, operand: Box<Expr> },
+    Chain {
+        operands: Vec<Expr>,
+        ops: Vec<(BinOp, RelSpan)>,
+    },
+    Unary {
+        op: UnaryOp,
+        operand: Box<Expr>,
+    },
     /// `expr as ty`; the span is that of `as`.
-    Cast { expr: Box<Expr> },
-    If { branches: Vec<(Expr, Block)>, else_block: Option<Block> },
+    Cast {
+        expr: Box<Expr>,
+    },
+    If {
+        branches: Vec<(Expr, Block)>,
+        else_block: Option<Block>,
+    },
     /// String interpolation: every part is a `str` expression.
     Interp(Vec<Expr>),
     Error,
@@ -156,7 +200,10 @@ pub enum ParamValue {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Builtin {
     /// `print`, `println`, `eprint`, `eprintln`.
-    Print { newline: bool, stderr: bool },
+    Print {
+        newline: bool,
+        stderr: bool,
+    },
     /// `str(x)` and interpolation.
     Str,
     Assert,

@@ -55,11 +55,17 @@ pub enum ItemKind {
     Const(ConstDef),
     Import(ImportDef),
     /// `type Name = Type`
-    TypeAlias { name: Name, ty: TypeExpr },
+    TypeAlias {
+        name: Name,
+        ty: TypeExpr,
+    },
     /// `extern fn name(params) -> Ret` (no body).
     Extern(FnDef),
     /// `handle_pool Node: capacity: N` (Tier 4).
-    HandlePool { ty: Name, settings: Vec<(Name, Expr)> },
+    HandlePool {
+        ty: Name,
+        settings: Vec<(Name, Expr)>,
+    },
     /// A statement at the top level of a script.
     Stmt(Stmt),
 }
@@ -233,20 +239,46 @@ pub struct Stmt {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum StmtKind {
     /// `let`/`val` (immutable) or `let mut`/`var` (mutable).
-    Let { pattern: Pattern, mutable: bool, ty: Option<TypeExpr>, value: Option<Expr> },
+    Let {
+        pattern: Pattern,
+        mutable: bool,
+        ty: Option<TypeExpr>,
+        value: Option<Expr>,
+    },
     /// `place = value` or `place op= value`; `op_span` is the `=` or `op=`.
-    Assign { target: Expr, op: Option<BinOp>, op_span: Span, value: Expr },
+    Assign {
+        target: Expr,
+        op: Option<BinOp>,
+        op_span: Span,
+        value: Expr,
+    },
     Expr(Expr),
     Return(Option<Expr>),
     Break,
     Continue,
-    While { cond: Expr, body: Block },
+    While {
+        cond: Expr,
+        body: Block,
+    },
     /// `while let pattern = value:`
-    WhileLet { pattern: Pattern, value: Expr, body: Block },
-    Loop { body: Block },
-    For { pattern: Pattern, iter: Expr, body: Block },
+    WhileLet {
+        pattern: Pattern,
+        value: Expr,
+        body: Block,
+    },
+    Loop {
+        body: Block,
+    },
+    For {
+        pattern: Pattern,
+        iter: Expr,
+        body: Block,
+    },
     /// `send target, message` (Tier 5).
-    Send { target: Expr, message: Expr },
+    Send {
+        target: Expr,
+        message: Expr,
+    },
     /// A nested item: `fn` inside a function body.
     Item(Box<Item>),
 }
@@ -285,45 +317,108 @@ pub enum ExprKind {
     Name(Name),
     /// `Shape::Circle` — a `::` path of two or more segments.
     Path(Vec<Name>),
-    Unary { op: UnaryOp, operand: Box<Expr> },
-    Binary { op: BinOp, op_span: Span, lhs: Box<Expr>, rhs: Box<Expr> },
+    Unary {
+        op: UnaryOp,
+        operand: Box<Expr>,
+    },
+    Binary {
+        op: BinOp,
+        op_span: Span,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
     /// Two or more chained relational comparisons: `a < b <= c`.
     /// `operands.len() == ops.len() + 1`.
-    Chain { operands: Vec<Expr>, ops: Vec<(BinOp, Span)> },
+    Chain {
+        operands: Vec<Expr>,
+        ops: Vec<(BinOp, Span)>,
+    },
     /// `x as T`; `as_span` is the span of the `as` keyword.
-    Cast { expr: Box<Expr>, ty: TypeExpr, as_span: Span },
+    Cast {
+        expr: Box<Expr>,
+        ty: TypeExpr,
+        as_span: Span,
+    },
     /// `x is Pattern`
-    Is { expr: Box<Expr>, pattern: Pattern },
+    Is {
+        expr: Box<Expr>,
+        pattern: Pattern,
+    },
     /// A call; a trailing block lambda is appended to `args`.
-    Call { callee: Box<Expr>, args: Vec<Arg> },
+    Call {
+        callee: Box<Expr>,
+        args: Vec<Arg>,
+    },
     /// `base.name`; tuple fields use their index as name: `t.0`.
-    Field { base: Box<Expr>, name: Name },
-    Index { base: Box<Expr>, index: Box<Expr> },
+    Field {
+        base: Box<Expr>,
+        name: Name,
+    },
+    Index {
+        base: Box<Expr>,
+        index: Box<Expr>,
+    },
     /// `base[start:end]`, either bound optional.
-    Slice { base: Box<Expr>, start: Option<Box<Expr>>, end: Option<Box<Expr>> },
+    Slice {
+        base: Box<Expr>,
+        start: Option<Box<Expr>>,
+        end: Option<Box<Expr>>,
+    },
     /// `if`/`elif`/`else`: `branches` holds each condition and its block.
-    If { branches: Vec<(Expr, Block)>, else_block: Option<Block> },
+    If {
+        branches: Vec<(Expr, Block)>,
+        else_block: Option<Block>,
+    },
     /// `if let pattern = value: ... else: ...`
-    IfLet { pattern: Pattern, value: Box<Expr>, then_block: Block, else_block: Option<Block> },
-    Match { scrutinee: Box<Expr>, arms: Vec<MatchArm> },
+    IfLet {
+        pattern: Pattern,
+        value: Box<Expr>,
+        then_block: Block,
+        else_block: Option<Block>,
+    },
+    Match {
+        scrutinee: Box<Expr>,
+        arms: Vec<MatchArm>,
+    },
     /// `a..b` or `a..=b`
-    Range { start: Box<Expr>, end: Box<Expr>, inclusive: bool },
+    Range {
+        start: Box<Expr>,
+        end: Box<Expr>,
+        inclusive: bool,
+    },
     /// `(a, b)`; `()` is the empty tuple.
     Tuple(Vec<Expr>),
     List(Vec<Expr>),
     Dict(Vec<(Expr, Expr)>),
     /// `Point { x: 1.0, y: 2.0 }`
-    StructLit { path: Vec<Name>, fields: Vec<(Name, Expr)> },
+    StructLit {
+        path: Vec<Name>,
+        fields: Vec<(Name, Expr)>,
+    },
     /// `\x: x * 2`, `\(x: i64) -> i64: x + 1`, or a trailing block lambda.
-    Lambda { params: Vec<Param>, ret: Option<TypeExpr>, body: Block },
+    Lambda {
+        params: Vec<Param>,
+        ret: Option<TypeExpr>,
+        body: Block,
+    },
     /// `target->method(args)`: `target = target.method(args)`.
-    FunctionalUpdate { target: Box<Expr>, method: Name, args: Vec<Arg> },
+    FunctionalUpdate {
+        target: Box<Expr>,
+        method: Name,
+        args: Vec<Arg>,
+    },
     /// `spawn expr`
     Spawn(Box<Expr>),
     /// `new(&) T(...)`, `new* T(...)`, `new+ T(...)`
-    New { kind: PointerKind, value: Box<Expr> },
+    New {
+        kind: PointerKind,
+        value: Box<Expr>,
+    },
     /// `&x`, `&mut x`
-    Borrow { mutable: bool, value: Box<Expr> },
+    Borrow {
+        mutable: bool,
+        value: Box<Expr>,
+    },
     /// `move x`
     Move(Box<Expr>),
     /// Produced by error recovery; never reaches lowering without an error.
@@ -334,7 +429,10 @@ pub enum ExprKind {
 pub enum StrPart {
     Text(String),
     /// `{expr}` or `{expr:spec}`.
-    Interp { expr: Expr, spec: Option<String> },
+    Interp {
+        expr: Expr,
+        spec: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -440,17 +538,27 @@ pub enum PatternKind {
     /// `_`
     Wildcard,
     /// `name` or `mut name`
-    Binding { name: Name, mutable: bool },
+    Binding {
+        name: Name,
+        mutable: bool,
+    },
     /// An int, float, string, bool or nil literal, possibly negated.
     Literal(Box<Expr>),
     /// `1..9`, `1..=9`
-    Range { start: Box<Expr>, end: Box<Expr>, inclusive: bool },
+    Range {
+        start: Box<Expr>,
+        end: Box<Expr>,
+        inclusive: bool,
+    },
     Tuple(Vec<Pattern>),
     /// `A | B`
     Or(Vec<Pattern>),
     /// `Shape::Circle(r)`, `Shape::Rect(w: a, h: b)`, `Point(x: 0.0, y: y)`,
     /// `Shape::Empty` (no parentheses: `args` is `None`).
-    Constructor { path: Vec<Name>, args: Option<Vec<FieldPattern>> },
+    Constructor {
+        path: Vec<Name>,
+        args: Option<Vec<FieldPattern>>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

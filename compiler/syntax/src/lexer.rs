@@ -31,9 +31,8 @@ const MAX_STRING_NESTING: u32 = 32;
 /// brackets they mean a closing bracket was forgotten. (`fn` counts when a
 /// name follows: `fn(` is a function type.)
 const STATEMENT_KEYWORDS: &[&str] = &[
-    "struct", "class", "enum", "trait", "impl", "actor", "import", "from", "const", "extern",
-    "type", "pub", "static", "let", "val", "var", "return", "while", "for", "loop", "break",
-    "continue",
+    "struct", "class", "enum", "trait", "impl", "actor", "import", "from", "const", "extern", "type", "pub", "static",
+    "let", "val", "var", "return", "while", "for", "loop", "break", "continue",
 ];
 
 /// Lex a whole file.
@@ -112,9 +111,9 @@ impl<'a> Lexer<'a> {
 
     /// Whether the current line already produced a token that needs a NEWLINE.
     fn line_has_tokens(&self) -> bool {
-        self.tokens.last().is_some_and(|t| {
-            !matches!(t.kind, TokenKind::Newline | TokenKind::Indent | TokenKind::Dedent)
-        })
+        self.tokens
+            .last()
+            .is_some_and(|t| !matches!(t.kind, TokenKind::Newline | TokenKind::Indent | TokenKind::Dedent))
     }
 
     fn run_layout(&mut self) {
@@ -182,8 +181,7 @@ impl<'a> Lexer<'a> {
             let after = end + self.bytes[end..].iter().take_while(|b| blank(b)).count();
             return after > end && self.bytes.get(after).is_some_and(|&b| is_ident_start(b));
         }
-        STATEMENT_KEYWORDS.contains(&word)
-            && !self.bytes.get(end).is_some_and(|&b| is_ident_continue(b))
+        STATEMENT_KEYWORDS.contains(&word) && !self.bytes.get(end).is_some_and(|&b| is_ident_continue(b))
     }
 
     fn skip_comment(&mut self) {
@@ -259,10 +257,7 @@ impl<'a> Lexer<'a> {
                     return InterpEnd::Colon;
                 }
                 b'#' => {
-                    self.error(
-                        SyntaxErrorKind::InvalidCharacter('#'),
-                        Span::new(self.pos as u32, self.pos as u32 + 1),
-                    );
+                    self.error(SyntaxErrorKind::InvalidCharacter('#'), Span::new(self.pos as u32, self.pos as u32 + 1));
                     self.pos += 1;
                 }
                 _ => self.token(),
@@ -395,10 +390,7 @@ impl<'a> Lexer<'a> {
         }
         self.skip_digits();
         let mut is_float = false;
-        if !after_dot
-            && self.byte(0) == Some(b'.')
-            && self.byte(1).is_some_and(|b| b.is_ascii_digit())
-        {
+        if !after_dot && self.byte(0) == Some(b'.') && self.byte(1).is_some_and(|b| b.is_ascii_digit()) {
             self.pos += 1;
             self.skip_digits();
             is_float = true;
@@ -516,10 +508,8 @@ impl<'a> Lexer<'a> {
     /// same place already did.
     fn unterminated(&mut self, start: usize) {
         let end = self.pos as u32;
-        let already = self
-            .errors
-            .last()
-            .is_some_and(|e| e.kind == SyntaxErrorKind::UnterminatedString && e.span.end == end);
+        let already =
+            self.errors.last().is_some_and(|e| e.kind == SyntaxErrorKind::UnterminatedString && e.span.end == end);
         if !already {
             self.error(SyntaxErrorKind::UnterminatedString, self.span_from(start));
         }
@@ -572,11 +562,7 @@ impl<'a> Lexer<'a> {
             return None;
         }
         self.pos += 1;
-        let value = if digits.is_empty() || digits.len() > 6 {
-            None
-        } else {
-            u32::from_str_radix(digits, 16).ok()
-        };
+        let value = if digits.is_empty() || digits.len() > 6 { None } else { u32::from_str_radix(digits, 16).ok() };
         let c = value.and_then(char::from_u32);
         if c.is_none() {
             self.error(SyntaxErrorKind::InvalidUnicodeEscape, self.span_from(start));
@@ -622,10 +608,7 @@ impl<'a> Lexer<'a> {
                         Some(b'\r') if self.byte(1) == Some(b'\n') => return Err(()),
                         Some(b'"') => {
                             let at = Span::new(self.pos as u32, self.pos as u32 + 1);
-                            self.error(
-                                SyntaxErrorKind::Expected { expected: "`}`", found: "`\"`" },
-                                at,
-                            );
+                            self.error(SyntaxErrorKind::Expected { expected: "`}`", found: "`\"`" }, at);
                             let spec = self.src[spec_start..self.pos].to_string();
                             return Ok(Some(StrSegment::Interp {
                                 tokens,
@@ -655,10 +638,7 @@ fn int_value(digits: &str, radix: u32) -> Option<u128> {
         }
         let d = c.to_digit(radix)?;
         any = true;
-        value = value
-            .checked_mul(u128::from(radix))
-            .and_then(|v| v.checked_add(u128::from(d)))
-            .unwrap_or(u128::MAX);
+        value = value.checked_mul(u128::from(radix)).and_then(|v| v.checked_add(u128::from(d))).unwrap_or(u128::MAX);
     }
     any.then_some(value)
 }

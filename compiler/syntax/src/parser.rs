@@ -156,9 +156,7 @@ fn relational_op(kind: &T) -> Option<BinOp> {
 
 fn is_place(expr: &Expr) -> bool {
     match &expr.kind {
-        ExprKind::Name(_) | ExprKind::Field { .. } | ExprKind::Index { .. } | ExprKind::Error => {
-            true
-        }
+        ExprKind::Name(_) | ExprKind::Field { .. } | ExprKind::Index { .. } | ExprKind::Error => true,
         ExprKind::Tuple(items) => items.iter().all(is_place),
         _ => false,
     }
@@ -288,8 +286,7 @@ impl<'a> Parser<'a> {
         let Some(token) = self.tokens.get(self.pos) else {
             return self.here();
         };
-        let (abs, is_layout, is_dedent) =
-            (token.span, token.kind.is_layout(), token.kind == T::Dedent);
+        let (abs, is_layout, is_dedent) = (token.span, token.kind.is_layout(), token.kind == T::Dedent);
         if token.kind != T::Eof {
             self.pos += 1;
         }
@@ -333,10 +330,7 @@ impl<'a> Parser<'a> {
 
     /// Report an error that leaves the parser in step.
     fn report(&mut self, kind: SyntaxErrorKind, rel_span: Span) {
-        let span = Span::new(
-            rel_span.start.saturating_add(self.base),
-            rel_span.end.saturating_add(self.base),
-        );
+        let span = Span::new(rel_span.start.saturating_add(self.base), rel_span.end.saturating_add(self.base));
         self.errors.push(SyntaxError { kind, span });
     }
 
@@ -442,10 +436,7 @@ impl<'a> Parser<'a> {
     fn error_type(&self) -> TypeExpr {
         let span = self.here();
         TypeExpr {
-            kind: TypeExprKind::Named {
-                path: vec![Name { text: String::new(), span }],
-                args: Vec::new(),
-            },
+            kind: TypeExprKind::Named { path: vec![Name { text: String::new(), span }], args: Vec::new() },
             span,
         }
     }
@@ -648,9 +639,7 @@ impl<'a> Parser<'a> {
                 }
                 _ => {
                     let start = self.abs_span(0).start as usize;
-                    let base =
-                        self.text.get(..start).and_then(|t| t.rfind('\n')).map_or(0, |i| i + 1)
-                            as u32;
+                    let base = self.text.get(..start).and_then(|t| t.rfind('\n')).map_or(0, |i| i + 1) as u32;
                     self.base = base;
                     let before = self.pos;
                     let errors_before = self.errors.len();
@@ -678,15 +667,7 @@ impl<'a> Parser<'a> {
 
     fn at_item_start(&self) -> bool {
         match self.nth(0) {
-            T::Fn
-            | T::Struct
-            | T::Class
-            | T::Enum
-            | T::Trait
-            | T::Impl
-            | T::Actor
-            | T::Import
-            | T::From => true,
+            T::Fn | T::Struct | T::Class | T::Enum | T::Trait | T::Impl | T::Actor | T::Import | T::From => true,
             T::Type | T::Extern | T::Static | T::Pub | T::Const => true,
             T::Ident => self.cur_text() == "handle_pool" && self.nth(1) == &T::Ident,
             _ => false,
@@ -719,10 +700,7 @@ impl<'a> Parser<'a> {
                     ItemKind::Extern(self.fn_def(start, is_pub, false))
                 } else {
                     self.expected("`fn`");
-                    ItemKind::Stmt(Stmt {
-                        kind: StmtKind::Expr(self.error_expr()),
-                        span: self.here(),
-                    })
+                    ItemKind::Stmt(Stmt { kind: StmtKind::Expr(self.error_expr()), span: self.here() })
                 }
             }
             T::Ident if self.at_ident("handle_pool") => self.handle_pool(),
@@ -740,11 +718,8 @@ impl<'a> Parser<'a> {
         let is_static = self.eat(&T::Static);
         self.expect(&T::Fn, "`fn`");
         // Keywords are accepted as method names (`fn new(...)`).
-        let name = if self.at(&T::Ident) || self.nth(0).is_keyword() {
-            self.name_here()
-        } else {
-            self.ident("function name")
-        };
+        let name =
+            if self.at(&T::Ident) || self.nth(0).is_keyword() { self.name_here() } else { self.ident("function name") };
         let generics = if self.at(&T::LBracket) { self.generic_params() } else { Vec::new() };
         let params = if self.eat(&T::LParen) {
             self.comma_list(&T::RParen, "`)`", |p| p.param(true))
@@ -768,13 +743,7 @@ impl<'a> Parser<'a> {
         if self.at(&T::Mut) && self.nth(1) == &T::SelfKw {
             self.bump();
             let name = self.name_here();
-            return Some(Param {
-                name,
-                ty: None,
-                default: None,
-                is_mut: true,
-                span: self.span_from(start),
-            });
+            return Some(Param { name, ty: None, default: None, is_mut: true, span: self.span_from(start) });
         }
         let name = if matches!(self.nth(0), T::SelfKw | T::Ident) {
             self.name_here()
@@ -906,8 +875,7 @@ impl<'a> Parser<'a> {
         self.bump();
         let generics = if self.at(&T::LBracket) { self.generic_params() } else { Vec::new() };
         let first = self.type_expr();
-        let (trait_ref, self_ty) =
-            if self.eat(&T::For) { (Some(first), self.type_expr()) } else { (None, first) };
+        let (trait_ref, self_ty) = if self.eat(&T::For) { (Some(first), self.type_expr()) } else { (None, first) };
         let methods = self.method_block(true);
         ImplDef { generics, trait_ref, self_ty, methods }
     }
@@ -950,23 +918,11 @@ impl<'a> Parser<'a> {
     fn handler(&mut self, start: Span, is_pub: bool) -> FnDef {
         self.bump();
         let name = self.name_here();
-        let params = if self.eat(&T::LParen) {
-            self.comma_list(&T::RParen, "`)`", |p| p.param(true))
-        } else {
-            Vec::new()
-        };
+        let params =
+            if self.eat(&T::LParen) { self.comma_list(&T::RParen, "`)`", |p| p.param(true)) } else { Vec::new() };
         let ret = if self.eat(&T::Arrow) { Some(self.type_expr()) } else { None };
         let body = if self.header_colon() { Some(self.block_after_colon()) } else { None };
-        FnDef {
-            name,
-            generics: Vec::new(),
-            params,
-            ret,
-            body,
-            is_static: false,
-            is_pub,
-            span: self.span_from(start),
-        }
+        FnDef { name, generics: Vec::new(), params, ret, body, is_static: false, is_pub, span: self.span_from(start) }
     }
 
     fn const_def(&mut self) -> ConstDef {
@@ -1237,10 +1193,7 @@ impl<'a> Parser<'a> {
         self.bump();
         let end = self.expr_bp(BP_RANGE + 1);
         let span = start.span.to(end.span);
-        Expr {
-            kind: ExprKind::Range { start: Box::new(start), end: Box::new(end), inclusive },
-            span,
-        }
+        Expr { kind: ExprKind::Range { start: Box::new(start), end: Box::new(end), inclusive }, span }
     }
 
     fn cast(&mut self, expr: Expr) -> Expr {
@@ -1282,11 +1235,7 @@ impl<'a> Parser<'a> {
             T::Amp | T::AmpAmp => Self::borrow,
             T::Spawn => Self::spawn,
             T::New => Self::new_expr,
-            T::Ident
-                if self.cur_text() == "move" && matches!(self.nth(1), T::Ident | T::SelfKw) =>
-            {
-                Self::move_expr
-            }
+            T::Ident if self.cur_text() == "move" && matches!(self.nth(1), T::Ident | T::SelfKw) => Self::move_expr,
             _ => Self::primary,
         };
         handler(self, min)
@@ -1301,10 +1250,7 @@ impl<'a> Parser<'a> {
         };
         let start = self.bump();
         let operand = self.expr_bp(min.max(operand_bp));
-        Expr {
-            kind: ExprKind::Unary { op, operand: Box::new(operand) },
-            span: self.span_from(start),
-        }
+        Expr { kind: ExprKind::Unary { op, operand: Box::new(operand) }, span: self.span_from(start) }
     }
 
     /// `&x`, `&mut x`, and `&&x` (a borrow of a borrow).
@@ -1319,10 +1265,7 @@ impl<'a> Parser<'a> {
         if !double {
             return inner;
         }
-        Expr {
-            kind: ExprKind::Borrow { mutable: false, value: Box::new(inner) },
-            span: self.span_from(start),
-        }
+        Expr { kind: ExprKind::Borrow { mutable: false, value: Box::new(inner) }, span: self.span_from(start) }
     }
 
     fn spawn(&mut self, _min: u8) -> Expr {
@@ -1394,10 +1337,7 @@ impl<'a> Parser<'a> {
     fn call(&mut self, callee: Expr) -> Expr {
         let start = callee.span;
         let args = self.call_args();
-        Expr {
-            kind: ExprKind::Call { callee: Box::new(callee), args },
-            span: self.span_from(start),
-        }
+        Expr { kind: ExprKind::Call { callee: Box::new(callee), args }, span: self.span_from(start) }
     }
 
     fn call_args(&mut self) -> Vec<Arg> {
@@ -1442,13 +1382,12 @@ impl<'a> Parser<'a> {
     fn field(&mut self, base: Expr) -> Expr {
         let start = base.span;
         self.bump();
-        let name =
-            if self.at(&T::Ident) || self.nth(0).is_keyword() || matches!(self.nth(0), T::Int(_)) {
-                self.name_here()
-            } else {
-                self.expected("field name");
-                self.error_name()
-            };
+        let name = if self.at(&T::Ident) || self.nth(0).is_keyword() || matches!(self.nth(0), T::Int(_)) {
+            self.name_here()
+        } else {
+            self.expected("field name");
+            self.error_name()
+        };
         Expr { kind: ExprKind::Field { base: Box::new(base), name }, span: self.span_from(start) }
     }
 
@@ -1496,9 +1435,7 @@ impl<'a> Parser<'a> {
                 args.push(arg);
                 ExprKind::Call { callee, args }
             }
-            kind => {
-                ExprKind::Call { callee: Box::new(Expr { kind, span: expr.span }), args: vec![arg] }
-            }
+            kind => ExprKind::Call { callee: Box::new(Expr { kind, span: expr.span }), args: vec![arg] },
         };
         Expr { kind, span: self.span_from(start) }
     }
@@ -1646,23 +1583,13 @@ impl<'a> Parser<'a> {
             loop {
                 let param_start = self.cur_span();
                 let name = self.ident("parameter");
-                params.push(Param {
-                    name,
-                    ty: None,
-                    default: None,
-                    is_mut: false,
-                    span: self.span_from(param_start),
-                });
+                params.push(Param { name, ty: None, default: None, is_mut: false, span: self.span_from(param_start) });
                 if !self.eat(&T::Comma) {
                     break;
                 }
             }
         }
-        let body = if self.expect(&T::Colon, "`:`") {
-            self.block_after_colon()
-        } else {
-            self.empty_block()
-        };
+        let body = if self.expect(&T::Colon, "`:`") { self.block_after_colon() } else { self.empty_block() };
         Expr { kind: ExprKind::Lambda { params, ret, body }, span: self.span_from(start) }
     }
 
@@ -1694,8 +1621,7 @@ impl<'a> Parser<'a> {
                 branches.push((cond, body));
                 continue;
             } else if self.eat(&T::Else) {
-                else_block =
-                    Some(if self.at(&T::If) { self.nested_if() } else { self.header_block() });
+                else_block = Some(if self.at(&T::If) { self.nested_if() } else { self.header_block() });
             }
             break;
         }
@@ -1716,10 +1642,7 @@ impl<'a> Parser<'a> {
         } else {
             None
         };
-        Expr {
-            kind: ExprKind::IfLet { pattern, value, then_block, else_block },
-            span: self.span_from(start),
-        }
+        Expr { kind: ExprKind::IfLet { pattern, value, then_block, else_block }, span: self.span_from(start) }
     }
 
     /// An `elif`/`else if` chain as a block holding one `if` expression.
@@ -1892,10 +1815,7 @@ impl<'a> Parser<'a> {
             }
             self.depth += 1;
             self.bump();
-            ty = TypeExpr {
-                kind: TypeExprKind::Optional(Box::new(ty)),
-                span: self.span_from(start),
-            };
+            ty = TypeExpr { kind: TypeExprKind::Optional(Box::new(ty)), span: self.span_from(start) };
         }
         self.depth = saved_depth;
         ty
@@ -1926,10 +1846,7 @@ impl<'a> Parser<'a> {
                 if self.eat(&T::Mut) {
                     TypeExprKind::BorrowMut(Box::new(self.prefix_type()))
                 } else {
-                    TypeExprKind::Pointer {
-                        kind: PointerKind::Unique,
-                        inner: Box::new(self.prefix_type()),
-                    }
+                    TypeExprKind::Pointer { kind: PointerKind::Unique, inner: Box::new(self.prefix_type()) }
                 }
             }
             T::AmpAmp => {
@@ -1938,12 +1855,8 @@ impl<'a> Parser<'a> {
                 self.bump();
                 let inner = self.prefix_type();
                 let span = self.span_from(Span::new(inner_start, inner_start));
-                let kind =
-                    TypeExprKind::Pointer { kind: PointerKind::Unique, inner: Box::new(inner) };
-                TypeExprKind::Pointer {
-                    kind: PointerKind::Unique,
-                    inner: Box::new(TypeExpr { kind, span }),
-                }
+                let kind = TypeExprKind::Pointer { kind: PointerKind::Unique, inner: Box::new(inner) };
+                TypeExprKind::Pointer { kind: PointerKind::Unique, inner: Box::new(TypeExpr { kind, span }) }
             }
             T::Star => self.pointer(PointerKind::Shared),
             T::Minus => self.pointer(PointerKind::Weak),
@@ -1993,8 +1906,7 @@ impl<'a> Parser<'a> {
                 }
                 self.expect(&T::RParen, "`)`");
                 if items.len() == 1 && !trailing_comma {
-                    let inner =
-                        items.pop().map(|t| t.kind).unwrap_or(TypeExprKind::Tuple(Vec::new()));
+                    let inner = items.pop().map(|t| t.kind).unwrap_or(TypeExprKind::Tuple(Vec::new()));
                     return TypeExpr { kind: inner, span: self.span_from(start) };
                 }
                 TypeExprKind::Tuple(items)

@@ -249,9 +249,7 @@ fn item_kind_sexp(kind: &ItemKind) -> Sexp {
             }
             list(items)
         }
-        ItemKind::TypeAlias { name: n, ty } => {
-            list(vec![atom("type"), name(n), atom("="), atom(type_text(ty))])
-        }
+        ItemKind::TypeAlias { name: n, ty } => list(vec![atom("type"), name(n), atom("="), atom(type_text(ty))]),
         ItemKind::HandlePool { ty, settings } => {
             let mut items = vec![atom("handle_pool"), name(ty)];
             items.extend(settings.iter().map(|(n, e)| list(vec![name(n), expr_sexp(e)])));
@@ -262,10 +260,7 @@ fn item_kind_sexp(kind: &ItemKind) -> Sexp {
 }
 
 fn dotted(path: &[Name]) -> String {
-    path.iter()
-        .map(|n| if n.text.is_empty() { "<error>" } else { n.text.as_str() })
-        .collect::<Vec<_>>()
-        .join(".")
+    path.iter().map(|n| if n.text.is_empty() { "<error>" } else { n.text.as_str() }).collect::<Vec<_>>().join(".")
 }
 
 fn generics_sexp(generics: &[GenericParam]) -> Option<Sexp> {
@@ -456,27 +451,15 @@ fn stmt_sexp(stmt: &Stmt) -> Sexp {
         StmtKind::Return(value) => node("return", value.iter().map(expr_sexp)),
         StmtKind::Break => list(vec![atom("break")]),
         StmtKind::Continue => list(vec![atom("continue")]),
-        StmtKind::While { cond, body } => {
-            list(vec![atom("while"), expr_sexp(cond), block_sexp(body)])
+        StmtKind::While { cond, body } => list(vec![atom("while"), expr_sexp(cond), block_sexp(body)]),
+        StmtKind::WhileLet { pattern, value, body } => {
+            list(vec![atom("while"), atom("let"), pattern_sexp(pattern), expr_sexp(value), block_sexp(body)])
         }
-        StmtKind::WhileLet { pattern, value, body } => list(vec![
-            atom("while"),
-            atom("let"),
-            pattern_sexp(pattern),
-            expr_sexp(value),
-            block_sexp(body),
-        ]),
         StmtKind::Loop { body } => list(vec![atom("loop"), block_sexp(body)]),
-        StmtKind::For { pattern, iter, body } => list(vec![
-            atom("for"),
-            pattern_sexp(pattern),
-            atom("in"),
-            expr_sexp(iter),
-            block_sexp(body),
-        ]),
-        StmtKind::Send { target, message } => {
-            list(vec![atom("send"), expr_sexp(target), expr_sexp(message)])
+        StmtKind::For { pattern, iter, body } => {
+            list(vec![atom("for"), pattern_sexp(pattern), atom("in"), expr_sexp(iter), block_sexp(body)])
         }
+        StmtKind::Send { target, message } => list(vec![atom("send"), expr_sexp(target), expr_sexp(message)]),
         StmtKind::Item(item) => item_sexp(item),
     }
 }
@@ -512,9 +495,7 @@ fn expr_sexp(expr: &Expr) -> Sexp {
         ExprKind::Dict(entries) => dict_sexp(entries),
         ExprKind::StructLit { path, fields } => struct_lit_sexp(path, fields),
         ExprKind::Lambda { params, ret, body } => lambda_sexp(params, ret.as_ref(), body),
-        ExprKind::FunctionalUpdate { target, method, args } => {
-            call_sexp("->", target, Some(method), args)
-        }
+        ExprKind::FunctionalUpdate { target, method, args } => call_sexp("->", target, Some(method), args),
         ExprKind::Spawn(value) => wrap_sexp("spawn", value),
         ExprKind::New { kind, value } => {
             let head = match kind {
@@ -525,9 +506,7 @@ fn expr_sexp(expr: &Expr) -> Sexp {
             };
             wrap_sexp(head, value)
         }
-        ExprKind::Borrow { mutable, value } => {
-            wrap_sexp(if *mutable { "&mut" } else { "&" }, value)
-        }
+        ExprKind::Borrow { mutable, value } => wrap_sexp(if *mutable { "&mut" } else { "&" }, value),
         ExprKind::Move(value) => wrap_sexp("move", value),
         ExprKind::Error => atom("<error>"),
     }
@@ -542,9 +521,7 @@ fn str_sexp(parts: &[StrPart]) -> Sexp {
         parts.iter().map(|part| match part {
             StrPart::Text(text) => atom(format!("{text:?}")),
             StrPart::Interp { expr, spec: None } => node("interp", [expr_sexp(expr)]),
-            StrPart::Interp { expr, spec: Some(spec) } => {
-                node("interp", [expr_sexp(expr), atom(format!("{spec:?}"))])
-            }
+            StrPart::Interp { expr, spec: Some(spec) } => node("interp", [expr_sexp(expr), atom(format!("{spec:?}"))]),
         }),
     )
 }
@@ -624,19 +601,8 @@ fn if_sexp(branches: &[(Expr, Block)], else_block: Option<&Block>) -> Sexp {
     list(items)
 }
 
-fn if_let_sexp(
-    pattern: &Pattern,
-    value: &Expr,
-    then_block: &Block,
-    else_block: Option<&Block>,
-) -> Sexp {
-    let mut items = vec![
-        atom("if"),
-        atom("let"),
-        pattern_sexp(pattern),
-        expr_sexp(value),
-        block_sexp(then_block),
-    ];
+fn if_let_sexp(pattern: &Pattern, value: &Expr, then_block: &Block, else_block: Option<&Block>) -> Sexp {
+    let mut items = vec![atom("if"), atom("let"), pattern_sexp(pattern), expr_sexp(value), block_sexp(then_block)];
     items.extend(else_block.map(|b| node("else", [block_sexp(b)])));
     list(items)
 }
@@ -692,11 +658,9 @@ fn pattern_sexp(pattern: &Pattern) -> Sexp {
         PatternKind::Binding { name: n, mutable: false } => name(n),
         PatternKind::Binding { name: n, mutable: true } => list(vec![atom("mut"), name(n)]),
         PatternKind::Literal(expr) => expr_sexp(expr),
-        PatternKind::Range { start, end, inclusive } => list(vec![
-            atom(if *inclusive { "..=" } else { ".." }),
-            expr_sexp(start),
-            expr_sexp(end),
-        ]),
+        PatternKind::Range { start, end, inclusive } => {
+            list(vec![atom(if *inclusive { "..=" } else { ".." }), expr_sexp(start), expr_sexp(end)])
+        }
         PatternKind::Tuple(items) => node("tuple", items.iter().map(pattern_sexp)),
         PatternKind::Or(alternatives) => node("|", alternatives.iter().map(pattern_sexp)),
         PatternKind::Constructor { path, args: None } => atom(path_text(path)),

@@ -67,10 +67,7 @@ fn indentation_opens_and_closes_blocks() {
 
 #[test]
 fn open_blocks_close_at_end_of_file() {
-    check(
-        "if x:\n    if y:\n        z",
-        "if x : NEWLINE INDENT if y : NEWLINE INDENT z NEWLINE DEDENT DEDENT EOF",
-    );
+    check("if x:\n    if y:\n        z", "if x : NEWLINE INDENT if y : NEWLINE INDENT z NEWLINE DEDENT DEDENT EOF");
 }
 
 #[test]
@@ -120,10 +117,7 @@ fn brackets_suppress_layout() {
 
 #[test]
 fn forgotten_bracket_ends_at_a_statement_keyword() {
-    check(
-        "fn f(a: i64:\n    let x = 1\n",
-        "fn f ( a : i64 : NEWLINE INDENT let x = int:1 NEWLINE DEDENT EOF",
-    );
+    check("fn f(a: i64:\n    let x = 1\n", "fn f ( a : i64 : NEWLINE INDENT let x = int:1 NEWLINE DEDENT EOF");
     // `fn(` is a type and does not end the brackets.
     check("f(a,\nfn(i64) -> i64)\n", "f ( a , fn ( i64 ) -> i64 ) NEWLINE EOF");
 }
@@ -148,10 +142,7 @@ fn integers() {
 
 #[test]
 fn huge_integer_saturates() {
-    check(
-        "99999999999999999999999999999999999999999",
-        "int:340282366920938463463374607431768211455 NEWLINE EOF",
-    );
+    check("99999999999999999999999999999999999999999", "int:340282366920938463463374607431768211455 NEWLINE EOF");
     check("9223372036854775808", "int:9223372036854775808 NEWLINE EOF");
 }
 
@@ -253,9 +244,7 @@ fn interpolation_token_spans_are_absolute() {
     let (tokens, errors) = lex(text);
     assert!(errors.is_empty());
     let TokenKind::Str(parts) = &tokens[2].kind else { panic!("not a string: {:?}", tokens[2]) };
-    let StrSegment::Interp { tokens: inner, span, .. } = &parts[1] else {
-        panic!("not an interpolation")
-    };
+    let StrSegment::Interp { tokens: inner, span, .. } = &parts[1] else { panic!("not an interpolation") };
     assert_eq!(&text[span.start as usize..span.end as usize], "{cd + 1}");
     assert_eq!(&text[inner[0].span.start as usize..inner[0].span.end as usize], "cd");
     assert_eq!(&text[inner[2].span.start as usize..inner[2].span.end as usize], "1");

@@ -17,8 +17,7 @@ fn dedent(text: &str) -> String {
     while lines.last().is_some_and(|l| l.trim().is_empty()) {
         lines.pop();
     }
-    let indent =
-        lines.iter().filter(|l| !l.trim().is_empty()).map(|l| l.len() - l.trim_start().len()).min();
+    let indent = lines.iter().filter(|l| !l.trim().is_empty()).map(|l| l.len() - l.trim_start().len()).min();
     let indent = indent.unwrap_or(0);
     let lines: Vec<&str> = lines.iter().map(|l| l.get(indent..).unwrap_or("")).collect();
     lines.join("\n")

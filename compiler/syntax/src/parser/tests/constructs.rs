@@ -33,10 +33,7 @@ fn fn_with_default_parameter_and_no_return_type() {
 
 #[test]
 fn fn_parameters_trailing_comma_over_lines() {
-    check(
-        "fn f(\n    a: i64,\n    b: i64,\n):\n    nil\n",
-        "(fn f (param a i64) (param b i64) (block nil))",
-    );
+    check("fn f(\n    a: i64,\n    b: i64,\n):\n    nil\n", "(fn f (param a i64) (param b i64) (block nil))");
 }
 
 #[test]
@@ -257,10 +254,7 @@ fn coalesce_is_loosest_and_right_associative() {
 fn membership_and_is() {
     check("x = k in d and k not in e", "(= x (and (in k d) (not in k e)))");
     check("x = not k in d", "(= x (not (in k d)))");
-    check(
-        "x = s is Shape::Empty or s is Shape::Circle(r)",
-        "(= x (or (is s Shape::Empty) (is s (Shape::Circle r))))",
-    );
+    check("x = s is Shape::Empty or s is Shape::Circle(r)", "(= x (or (is s Shape::Empty) (is s (Shape::Circle r))))");
 }
 
 #[test]
@@ -437,18 +431,12 @@ fn lists_slices_and_dicts() {
 
 #[test]
 fn multi_line_literals() {
-    check(
-        "xs = [\n    1,\n    2,\n]\nd = {\n    \"a\": 1,\n}\n",
-        "(= xs (list 1 2))\n(= d (dict (\"a\" 1)))",
-    );
+    check("xs = [\n    1,\n    2,\n]\nd = {\n    \"a\": 1,\n}\n", "(= xs (list 1 2))\n(= d (dict (\"a\" 1)))");
 }
 
 #[test]
 fn compound_assignment_to_places() {
-    check(
-        "d[k] += 1\nxs[i] -= 1\nobj.f *= 2\n",
-        "(+= (index d k) 1)\n(-= (index xs i) 1)\n(*= (. obj f) 2)",
-    );
+    check("d[k] += 1\nxs[i] -= 1\nobj.f *= 2\n", "(+= (index d k) 1)\n(-= (index xs i) 1)\n(*= (. obj f) 2)");
 }
 
 #[test]
@@ -523,10 +511,7 @@ fn types() {
 
 #[test]
 fn type_alias() {
-    check(
-        "type Meters = f64\ntype Table = {str: [i64]}\n",
-        "(type Meters = f64)\n(type Table = {str: [i64]})",
-    );
+    check("type Meters = f64\ntype Table = {str: [i64]}\n", "(type Meters = f64)\n(type Table = {str: [i64]})");
 }
 
 // ----- Tier 3: abstraction ---------------------------------------------------
@@ -604,10 +589,7 @@ fn trailing_block_lambda() {
 
 #[test]
 fn functional_update() {
-    check(
-        "data->normalize()\ndata->scale(2.0, by: 3)\n",
-        "(-> data normalize)\n(-> data scale 2.0 by: 3)",
-    );
+    check("data->normalize()\ndata->scale(2.0, by: 3)\n", "(-> data normalize)\n(-> data scale 2.0 by: 3)");
 }
 
 // ----- Tier 4: ownership -----------------------------------------------------
@@ -644,10 +626,7 @@ fn pointer_types() {
 
 #[test]
 fn borrows_and_moves() {
-    check(
-        "a = &x\nb = &mut x.y\ntake(move u)\n",
-        "(= a (& x))\n(= b (&mut (. x y)))\n(call take (move u))",
-    );
+    check("a = &x\nb = &mut x.y\ntake(move u)\n", "(= a (& x))\n(= b (&mut (. x y)))\n(call take (move u))");
 }
 
 #[test]

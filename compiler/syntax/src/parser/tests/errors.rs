@@ -17,11 +17,7 @@ fn missing_colon_after_header() {
 
 #[test]
 fn junk_before_header_colon_keeps_the_block() {
-    check_errors(
-        "if x y:\n    a()\nb()\n",
-        "1:6: expected `:`, found identifier",
-        "(if x (block (call a)))\n(call b)",
-    );
+    check_errors("if x y:\n    a()\nb()\n", "1:6: expected `:`, found identifier", "(if x (block (call a)))\n(call b)");
 }
 
 #[test]
@@ -96,11 +92,7 @@ fn errors_inside_blocks_resynchronise_at_the_next_statement() {
 
 #[test]
 fn unexpected_indent() {
-    check_errors(
-        "x = 1\n    y = 2\nz = 3\n",
-        "2:1: unexpected indent",
-        "(= x 1)\n(= y 2)\n(= z 3)",
-    );
+    check_errors("x = 1\n    y = 2\nz = 3\n", "2:1: unexpected indent", "(= x 1)\n(= y 2)\n(= z 3)");
     check_errors(
         "fn f():\n    a()\n        b()\n    c()\n",
         "3:1: unexpected indent",
@@ -110,11 +102,7 @@ fn unexpected_indent() {
 
 #[test]
 fn missing_indented_block() {
-    check_errors(
-        "if x:\ny = 1\n",
-        "2:1: expected indented block, found identifier",
-        "(if x (block))\n(= y 1)",
-    );
+    check_errors("if x:\ny = 1\n", "2:1: expected indented block, found identifier", "(if x (block))\n(= y 1)");
 }
 
 #[test]
@@ -128,16 +116,8 @@ fn unterminated_string_and_bad_escape() {
 
 #[test]
 fn bad_interpolations() {
-    check_errors(
-        "s = \"a{}b\"\n",
-        "1:7: empty interpolation `{}`",
-        "(= s (str \"a\" (interp <error>) \"b\"))",
-    );
-    check_errors(
-        "s = \"{a b}\"\nt = 1\n",
-        "1:9: expected `}`, found identifier",
-        "(= s (str (interp a)))\n(= t 1)",
-    );
+    check_errors("s = \"a{}b\"\n", "1:7: empty interpolation `{}`", "(= s (str \"a\" (interp <error>) \"b\"))");
+    check_errors("s = \"{a b}\"\nt = 1\n", "1:9: expected `}`, found identifier", "(= s (str (interp a)))\n(= t 1)");
 }
 
 #[test]
@@ -172,11 +152,7 @@ fn missing_pattern_and_type() {
 
 #[test]
 fn pub_before_a_statement() {
-    check_errors(
-        "pub x = 1\ny = 2\n",
-        "1:5: expected item after `pub`, found identifier",
-        "(pub <error>)\n(= y 2)",
-    );
+    check_errors("pub x = 1\ny = 2\n", "1:5: expected item after `pub`, found identifier", "(pub <error>)\n(= y 2)");
 }
 
 #[test]
@@ -190,9 +166,7 @@ fn unclosed_bracket_before_next_statement() {
 
 #[test]
 fn nested_too_deeply_is_an_error_not_a_crash() {
-    for (open, close) in
-        [("(", ")"), ("[", "]"), ("-", ""), ("not ", ""), ("\\: ", ""), ("f(", ")")]
-    {
+    for (open, close) in [("(", ")"), ("[", "]"), ("-", ""), ("not ", ""), ("\\: ", ""), ("f(", ")")] {
         let text = format!("x = {}1{}\ny = 2\n", open.repeat(1000), close.repeat(1000));
         let parse = parse(&text);
         let errors = error_lines(&text, &parse.errors);
@@ -227,10 +201,7 @@ fn deep_types_and_patterns_are_errors_not_crashes() {
         format!("match x:\n    case {}a{}: 1\n", "S(".repeat(1000), ")".repeat(1000)),
     ] {
         let parse = parse(&text);
-        assert!(
-            parse.errors.iter().any(|e| e.to_string() == "expression nested too deeply"),
-            "{text}"
-        );
+        assert!(parse.errors.iter().any(|e| e.to_string() == "expression nested too deeply"), "{text}");
     }
 }
 

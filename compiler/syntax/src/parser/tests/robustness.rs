@@ -28,31 +28,19 @@ fn exercise(text: &str) {
     let (tokens, _) = lex(text);
     let _ = dump_tokens(text, &tokens);
     for token in &tokens {
-        assert!(
-            text.is_char_boundary(token.span.start as usize)
-                && text.is_char_boundary(token.span.end as usize)
-        );
+        assert!(text.is_char_boundary(token.span.start as usize) && text.is_char_boundary(token.span.end as usize));
     }
     let parse = parse(text);
     for error in &parse.errors {
         let (start, end) = (error.span.start as usize, error.span.end as usize);
-        assert!(
-            start <= end && end <= text.len(),
-            "error span out of range: {error:?} in {text:?}"
-        );
-        assert!(
-            text.is_char_boundary(start) && text.is_char_boundary(end),
-            "{error:?} in {text:?}"
-        );
+        assert!(start <= end && end <= text.len(), "error span out of range: {error:?} in {text:?}");
+        assert!(text.is_char_boundary(start) && text.is_char_boundary(end), "{error:?} in {text:?}");
         let _ = error.to_string();
     }
     let mut previous_end = 0;
     for item in &parse.file.items {
         let end = item.base as usize + item.len as usize;
-        assert!(
-            item.base as usize >= previous_end.min(item.base as usize) && end <= text.len(),
-            "{text:?}"
-        );
+        assert!(item.base as usize >= previous_end.min(item.base as usize) && end <= text.len(), "{text:?}");
         assert!(item.item.span.offset(item.base).end as usize <= text.len(), "{text:?}");
         previous_end = end;
     }
@@ -61,8 +49,7 @@ fn exercise(text: &str) {
 
 #[test]
 fn random_text() {
-    let alphabet: Vec<char> =
-        "abcxyz_019 \t\n\n\n    ()[]{}:;,.+-*/%=<>!&|^~?\\\"'#$@é€😀\r".chars().collect();
+    let alphabet: Vec<char> = "abcxyz_019 \t\n\n\n    ()[]{}:;,.+-*/%=<>!&|^~?\\\"'#$@é€😀\r".chars().collect();
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     for _ in 0..1500 {
         let len = rng.below(120);
@@ -271,8 +258,7 @@ send h, Inc(1)
 #[test]
 fn every_prefix_of_realistic_programs() {
     for program in PROGRAMS {
-        let boundaries: Vec<usize> =
-            program.char_indices().map(|(i, _)| i).chain([program.len()]).collect();
+        let boundaries: Vec<usize> = program.char_indices().map(|(i, _)| i).chain([program.len()]).collect();
         for &end in &boundaries {
             exercise(&program[..end]);
         }
@@ -292,12 +278,7 @@ fn every_line_deletion_of_realistic_programs() {
     for program in PROGRAMS {
         let lines: Vec<&str> = program.lines().collect();
         for skip in 0..lines.len() {
-            let text: Vec<&str> = lines
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| *i != skip)
-                .map(|(_, line)| *line)
-                .collect();
+            let text: Vec<&str> = lines.iter().enumerate().filter(|(i, _)| *i != skip).map(|(_, line)| *line).collect();
             exercise(&text.join("\n"));
         }
     }

@@ -44,8 +44,7 @@ fn items_are_identical_after_inserting_lines_above() {
 
 #[test]
 fn items_are_identical_after_editing_an_earlier_item() {
-    let edited_text =
-        PROGRAM.replace("return (a + b) * 2", "return (a + b) * 2 + 1000\n        print(1)");
+    let edited_text = PROGRAM.replace("return (a + b) * 2", "return (a + b) * 2 + 1000\n        print(1)");
     let first = parse(PROGRAM);
     let edited = parse(&edited_text);
     assert!(edited.errors.is_empty());
@@ -57,12 +56,8 @@ fn items_are_identical_after_editing_an_earlier_item() {
 #[test]
 fn item_base_and_len_cover_its_text() {
     let parse = parse(PROGRAM);
-    let texts: Vec<&str> = parse
-        .file
-        .items
-        .iter()
-        .map(|i| &PROGRAM[i.base as usize..(i.base + i.len) as usize])
-        .collect();
+    let texts: Vec<&str> =
+        parse.file.items.iter().map(|i| &PROGRAM[i.base as usize..(i.base + i.len) as usize]).collect();
     assert!(texts[0].starts_with("fn add(") && texts[0].ends_with("case _: 0"));
     assert_eq!(texts[1], "struct Point:\n    x: f64");
     assert_eq!(texts[2], "main = add(1)");
@@ -81,9 +76,7 @@ fn binary_and_cast_operator_spans() {
     let text = "x = a + b * c as f64\n";
     let parse = parse(text);
     let item = &parse.file.items[0];
-    let ItemKind::Stmt(Stmt { kind: StmtKind::Assign { value, .. }, .. }) = &item.item.kind else {
-        panic!()
-    };
+    let ItemKind::Stmt(Stmt { kind: StmtKind::Assign { value, .. }, .. }) = &item.item.kind else { panic!() };
     assert_eq!(text_of(text, item, value.span), "a + b * c as f64");
     let ExprKind::Binary { op_span, rhs, .. } = &value.kind else { panic!() };
     assert_eq!(text_of(text, item, *op_span), "+");
@@ -99,9 +92,7 @@ fn chain_and_not_in_spans() {
     let text = "y = 0 <= i < n and k not in d\n";
     let parse = parse(text);
     let item = &parse.file.items[0];
-    let ItemKind::Stmt(Stmt { kind: StmtKind::Assign { value, .. }, .. }) = &item.item.kind else {
-        panic!()
-    };
+    let ItemKind::Stmt(Stmt { kind: StmtKind::Assign { value, .. }, .. }) = &item.item.kind else { panic!() };
     let ExprKind::Binary { lhs, rhs, .. } = &value.kind else { panic!() };
     let ExprKind::Chain { ops, .. } = &lhs.kind else { panic!() };
     assert_eq!(text_of(text, item, ops[0].1), "<=");
@@ -120,10 +111,7 @@ fn expression_spans_cover_all_tokens() {
         .items
         .iter()
         .map(|item| {
-            let ItemKind::Stmt(Stmt { kind: StmtKind::Assign { value, .. }, .. }) = &item.item.kind
-            else {
-                panic!()
-            };
+            let ItemKind::Stmt(Stmt { kind: StmtKind::Assign { value, .. }, .. }) = &item.item.kind else { panic!() };
             text_of(text, item, value.span)
         })
         .collect();
@@ -135,9 +123,7 @@ fn interpolation_spans_point_into_the_string() {
     let text = "\n\ns = \"ab {x + 1:>3} {y}\"\n";
     let parse = parse(text);
     let item = &parse.file.items[0];
-    let ItemKind::Stmt(Stmt { kind: StmtKind::Assign { value, .. }, .. }) = &item.item.kind else {
-        panic!()
-    };
+    let ItemKind::Stmt(Stmt { kind: StmtKind::Assign { value, .. }, .. }) = &item.item.kind else { panic!() };
     let ExprKind::Str(parts) = &value.kind else { panic!() };
     let StrPart::Interp { expr, spec } = &parts[1] else { panic!() };
     assert_eq!(text_of(text, item, expr.span), "x + 1");
