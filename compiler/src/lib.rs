@@ -12,6 +12,7 @@ pub mod hir;
 pub mod items;
 pub mod line_index;
 pub mod lower;
+pub mod parallel;
 
 use std::sync::{Arc, OnceLock};
 

@@ -152,23 +152,34 @@ fn build(file: &Path, output: Option<PathBuf>, emit: Emit, flags: CompileFlags) 
 
 fn run(file: &Path, flags: CompileFlags) -> Result<ExitCode, DriverError> {
     let smf = session::smf_path(file);
-    // Hashing needs the sources, not a compilation: a fresh session whose
-    // queries run only if the module is stale.
+    // Hashing needs the sources, not a compilation: the session's queries
+    // run only if the cached module is stale.
     let session = Session::open(file, flags.options())?;
-    if !session::is_up_to_date(&smf, &session.source_hash()) {
-        let diags = session.diagnostics();
-        if !diags.is_empty() {
-            render::emit(diags, flags.error_format, &|p| session.text_of(p));
+    if session::is_up_to_date(&smf, &session.source_hash()) {
+        // A cached module that fails to load (truncated, corrupted) is
+        // rebuilt, never trusted.
+        if let Ok(module) = simple_smf::load(&smf, &runtime::resolve, simple_abi::ABI_VERSION) {
+            return Ok(exit_code(runtime::run(&module)));
         }
-        if session.has_errors() {
-            return Ok(ExitCode::from(1));
-        }
-        session::write_atomic(&smf, session.link()?)?;
     }
-    let module = simple_smf::load(&smf, &runtime::resolve, simple_abi::ABI_VERSION)
+    let diags = session.diagnostics();
+    if !diags.is_empty() {
+        render::emit(diags, flags.error_format, &|p| session.text_of(p));
+    }
+    if session.has_errors() {
+        return Ok(ExitCode::from(1));
+    }
+    let bytes = session.link()?;
+    if let Err(e) = session::write_atomic(&smf, bytes) {
+        eprintln!("warning: {e}; running the program from memory");
+    }
+    let module = simple_smf::load_bytes(bytes, &runtime::resolve, simple_abi::ABI_VERSION)
         .map_err(|source| DriverError::Load { path: smf.clone(), source })?;
-    let status = runtime::run(&module);
-    Ok(ExitCode::from(status as u8))
+    Ok(exit_code(runtime::run(&module)))
+}
+
+fn exit_code(status: i32) -> ExitCode {
+    ExitCode::from((status & 255) as u8)
 }
 
 fn dump(what: DumpKind, file: &Path, function: Option<&str>, flags: CompileFlags) -> Result<ExitCode, DriverError> {

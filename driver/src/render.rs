@@ -20,7 +20,7 @@ pub fn emit(diags: &[Diagnostic], format: ErrorFormat, text_of: &dyn Fn(&std::pa
     for d in diags {
         let text = text_of(&d.path).unwrap_or_default();
         let line = match format {
-            ErrorFormat::Human => human(d, &text, styled),
+            ErrorFormat::Human => human(d, &text, styled) + "\n",
             ErrorFormat::Json => json(d, &text),
         };
         // A closed stderr is not worth a panic.
@@ -54,6 +54,11 @@ fn clamp_span(d: &Diagnostic, text: &str) -> std::ops::Range<usize> {
     }
     while !text.is_char_boundary(end) {
         end += 1;
+    }
+    // A span that runs past the end of its first line (a newline token, a
+    // block) is shown on its first line only.
+    if let Some(newline) = text[start..end].find('\n') {
+        end = start + newline;
     }
     start..end
 }

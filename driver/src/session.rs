@@ -63,6 +63,7 @@ impl Session {
 
     /// The SMF bytes of the program.
     pub fn link(&self) -> Result<&[u8], BuildError> {
+        simple_compiler::parallel::codegen_all(&self.db, self.project);
         db::link_smf(&self.db, self.project).as_deref().map_err(Clone::clone)
     }
 }
@@ -88,6 +89,17 @@ pub fn is_up_to_date(smf: &Path, source_hash: &[u8; 32]) -> bool {
 /// directory, then a rename, so readers never see a torn module.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), DriverError> {
     let err = |source| DriverError::Write { path: path.to_owned(), source };
+    match std::fs::metadata(path) {
+        // A device or pipe (`-o /dev/stdout`) is written in place: renaming
+        // over it would replace the device node.
+        Ok(meta) if !meta.is_file() => return std::fs::write(path, bytes).map_err(err),
+        // Through a symlink, replace the file it points to, not the link.
+        Ok(_) if path.is_symlink() => {
+            let target = std::fs::canonicalize(path).map_err(err)?;
+            return write_atomic(&target, bytes);
+        }
+        _ => {}
+    }
     let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = path.with_file_name(format!(".{file_name}.tmp{}", std::process::id()));
     let result = (|| {

@@ -1,0 +1,136 @@
+//! The driver's behaviour around the program: arguments, files, the SMF
+//! cache and its atomic writes, dumps and `smf inspect`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn simple() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_simple"))
+}
+
+/// A fresh directory for one test.
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("simple-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create temp dir");
+    dir
+}
+
+fn run_in(dir: &Path, args: &[&str]) -> Output {
+    simple().args(args).current_dir(dir).output().expect("run simple")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn a_missing_file_is_a_clear_error() {
+    let dir = temp_dir("missing");
+    let out = run_in(&dir, &["run", "nope.spl"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).starts_with("error: cannot read `nope.spl`: No such file"), "{}", stderr(&out));
+}
+
+#[test]
+fn bad_arguments_are_usage_errors() {
+    let out = simple().args(["frobnicate"]).output().expect("run simple");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("unrecognized subcommand"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_non_utf8_source_is_a_clear_error() {
+    let dir = temp_dir("utf8");
+    std::fs::write(dir.join("bad.spl"), b"println(\"\xff\")\n").expect("write");
+    let out = run_in(&dir, &["run", "bad.spl"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stderr(&out), "error: `bad.spl` is not valid UTF-8\n");
+}
+
+#[test]
+fn run_reuses_an_up_to_date_module_and_rebuilds_a_stale_one() {
+    let dir = temp_dir("cache");
+    std::fs::write(dir.join("p.spl"), "println(1)\n").expect("write");
+    assert_eq!(stdout(&run_in(&dir, &["run", "p.spl"])), "1\n");
+    let smf = dir.join("p.smf");
+    let first = std::fs::metadata(&smf).and_then(|m| m.modified()).expect("smf written");
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    assert_eq!(stdout(&run_in(&dir, &["run", "p.spl"])), "1\n");
+    let second = std::fs::metadata(&smf).and_then(|m| m.modified()).expect("smf kept");
+    assert_eq!(first, second, "an up-to-date module must not be rewritten");
+
+    std::fs::write(dir.join("p.spl"), "println(2)\n").expect("write");
+    assert_eq!(stdout(&run_in(&dir, &["run", "p.spl"])), "2\n");
+}
+
+#[test]
+fn a_corrupted_cached_module_is_rebuilt() {
+    let dir = temp_dir("corrupt");
+    std::fs::write(dir.join("p.spl"), "println(\"ok\")\n").expect("write");
+    assert_eq!(stdout(&run_in(&dir, &["run", "p.spl"])), "ok\n");
+    // Keep the header (and so the source hash) but break the body.
+    let smf = dir.join("p.smf");
+    let mut bytes = std::fs::read(&smf).expect("read smf");
+    let len = bytes.len();
+    bytes[len / 2..].iter_mut().for_each(|b| *b ^= 0x5a);
+    std::fs::write(&smf, &bytes).expect("write smf");
+    let out = run_in(&dir, &["run", "p.spl"]);
+    assert_eq!(stdout(&out), "ok\n", "stderr: {}", stderr(&out));
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn a_compile_error_keeps_the_last_good_module() {
+    let dir = temp_dir("keep");
+    std::fs::write(dir.join("p.spl"), "println(1)\n").expect("write");
+    assert_eq!(run_in(&dir, &["build", "p.spl"]).status.code(), Some(0));
+    let good = std::fs::read(dir.join("p.smf")).expect("module");
+    std::fs::write(dir.join("p.spl"), "println(x)\n").expect("write");
+    let out = run_in(&dir, &["build", "p.spl"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("cannot find `x` in this scope"));
+    assert_eq!(std::fs::read(dir.join("p.smf")).expect("module"), good);
+}
+
+#[test]
+fn build_writes_through_symlinks_and_to_devices() {
+    let dir = temp_dir("links");
+    std::fs::write(dir.join("p.spl"), "println(1)\n").expect("write");
+    std::fs::write(dir.join("real.smf"), b"old").expect("write");
+    std::os::unix::fs::symlink(dir.join("real.smf"), dir.join("link.smf")).expect("symlink");
+    assert_eq!(run_in(&dir, &["build", "p.spl", "-o", "link.smf"]).status.code(), Some(0));
+    assert!(dir.join("link.smf").is_symlink(), "the link itself must survive");
+    assert!(std::fs::read(dir.join("real.smf")).expect("read").starts_with(b"SMF\0"));
+    let out = run_in(&dir, &["build", "p.spl", "-o", "/dev/null"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    use std::os::unix::fs::FileTypeExt;
+    assert!(std::fs::metadata("/dev/null").expect("dev null").file_type().is_char_device());
+}
+
+#[test]
+fn smf_inspect_prints_every_part_and_rejects_garbage() {
+    let dir = temp_dir("inspect");
+    std::fs::write(dir.join("p.spl"), "fn main() -> i64:\n    println(\"hi\")\n    return 3\n").expect("write");
+    assert_eq!(run_in(&dir, &["build", "p.spl"]).status.code(), Some(0));
+    let out = run_in(&dir, &["smf", "inspect", "p.smf"]);
+    let text = stdout(&out);
+    for part in ["main", "__simple_entry", "spl_print_str", "p.spl"] {
+        assert!(text.contains(part), "missing {part} in:\n{text}");
+    }
+    std::fs::write(dir.join("junk.smf"), b"SMF\0garbage").expect("write");
+    let out = run_in(&dir, &["smf", "inspect", "junk.smf"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).starts_with("error: `junk.smf` is not a valid SMF module"), "{}", stderr(&out));
+}
+
+#[test]
+fn the_exit_status_is_mains_value() {
+    let dir = temp_dir("status");
+    std::fs::write(dir.join("p.spl"), "fn main() -> i64:\n    return 42\n").expect("write");
+    assert_eq!(run_in(&dir, &["run", "p.spl"]).status.code(), Some(42));
+}
