@@ -134,3 +134,15 @@ fn the_exit_status_is_mains_value() {
     std::fs::write(dir.join("p.spl"), "fn main() -> i64:\n    return 42\n").expect("write");
     assert_eq!(run_in(&dir, &["run", "p.spl"]).status.code(), Some(42));
 }
+
+#[test]
+fn diagnostics_look_like_rustc() {
+    let dir = temp_dir("render");
+    let source = "fn half(n: i64) -> i64:\n    return n / 2.0\n\nlet x = 1\nx = half(x)\n";
+    std::fs::write(dir.join("p.spl"), source).expect("write");
+    let out = run_in(&dir, &["check", "p.spl"]);
+    assert_eq!(out.status.code(), Some(1));
+    insta::assert_snapshot!(stderr(&out));
+    let json = run_in(&dir, &["check", "--error-format=json", "p.spl"]);
+    insta::assert_snapshot!(stderr(&json));
+}

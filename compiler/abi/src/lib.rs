@@ -41,6 +41,11 @@ macro_rules! runtime_fns {
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum Rt { $($(#[$doc])* $id),* }
 
+        impl Rt {
+            /// Every runtime function handle, in declaration order.
+            pub const ALL: &[Rt] = &[$(Rt::$id),*];
+        }
+
         /// Every runtime function, indexed by `Rt as usize`.
         pub const RUNTIME_FUNCTIONS: &[RuntimeFn] = &[
             $(RuntimeFn { name: $name, params: &[$(AbiType::$p),*], ret: runtime_fns!(@ret $($r)?) }),*
@@ -166,6 +171,15 @@ mod tests {
             assert_eq!(TrapCode::from_u8(code as u8), Some(code));
         }
         assert_eq!(TrapCode::from_u8(0), None);
+    }
+
+    #[test]
+    fn handles_index_the_table() {
+        assert_eq!(Rt::ALL.len(), RUNTIME_FUNCTIONS.len());
+        for (i, rt) in Rt::ALL.iter().enumerate() {
+            assert_eq!(*rt as usize, i);
+            assert_eq!(rt.info(), &RUNTIME_FUNCTIONS[i]);
+        }
     }
 
     #[test]

@@ -600,10 +600,13 @@ impl<'a> Checker<'a> {
                     Ty::I64
                 }
                 _ => {
-                    self.diags.push(RelDiagnostic::error(
-                        op_span,
-                        format!("cannot apply `{}` to `{lt}` and `{rt}`", op.symbol()),
-                    ));
+                    let mut d =
+                        RelDiagnostic::error(op_span, format!("cannot apply `{}` to `{lt}` and `{rt}`", op.symbol()))
+                            .with_label(format!("no `{}` for `{lt}` and `{rt}`", op.symbol()));
+                    if matches!((lt, rt), (Ty::I64, Ty::F64) | (Ty::F64, Ty::I64)) {
+                        d = d.with_help("there are no implicit conversions: convert with `as f64` or `as i64`");
+                    }
+                    self.diags.push(d);
                     Ty::Error
                 }
             }
