@@ -435,6 +435,16 @@ impl Lower<'_, '_> {
             let base = self.value(a);
             return self.pow_unrolled(base, *e);
         }
+        // Floor division by a positive power of two is an arithmetic shift:
+        // no check can fail and no division is needed.
+        if op == BinOp::IFloorDiv
+            && let Operand::Const(Const::I64(d)) = b
+            && *d > 0
+            && (*d as u64).is_power_of_two()
+        {
+            let x = self.value(a);
+            return self.b.ins().sshr_imm(x, i64::from(d.trailing_zeros()));
+        }
         let x = self.value(a);
         let y = self.value(b);
         match op {

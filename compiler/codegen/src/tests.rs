@@ -335,6 +335,27 @@ fn integer_division_semantics() {
 }
 
 #[test]
+fn floor_division_by_a_constant_power_of_two_is_a_shift() {
+    let values = [MIN, MIN + 1, -9, -8, -7, -1, 0, 1, 7, 8, 9, MAX];
+    for d in [1i64, 2, 8, 1 << 62] {
+        let text = format!(
+            "fn f(_0: i64) -> i64 {{
+                let _1: i64
+            bb0:
+                _1 = IFloorDiv(_0, {d}) @1:1
+                return _1 @1:1
+            }}"
+        );
+        let module = load(&[&text]);
+        // SAFETY: `f` takes and returns an i64.
+        let f: extern "C" fn(i64) -> i64 = unsafe { function(&module, "f") };
+        for a in values {
+            assert_eq!(f(a), floor_div(a, d), "{a} // {d}");
+        }
+    }
+}
+
+#[test]
 fn integer_power() {
     use TrapCode::{IntegerOverflow as O, NegativeExponent as N};
     let cases = [
