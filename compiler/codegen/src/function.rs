@@ -38,7 +38,9 @@ use cranelift_codegen::{Context, FinalizedRelocTarget};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use simple_abi::{AbiType, Rt, TrapCode};
 use simple_mir::opt::{FLOAT_TO_INT_END, FLOAT_TO_INT_MIN};
-use simple_mir::{BinOp, Body, CastKind, Cmp, Const, Intrinsic, Loc, Operand, Rvalue, StmtKind, Terminator, Ty, UnOp};
+use simple_mir::{
+    BinOp, BlockId, Body, CastKind, Cmp, Const, Intrinsic, Loc, Operand, Rvalue, StmtKind, Terminator, Ty, UnOp,
+};
 use simple_smf::RelocKind;
 
 use crate::CodegenError;
@@ -259,6 +261,43 @@ fn user_trap(code: TrapCode) -> ir::TrapCode {
 /// constant (at most 2 * 16 of them).
 const MAX_UNROLLED_EXPONENT: i64 = 1 << 16;
 
+/// The blocks reachable from `bb0`, in reverse postorder: every block
+/// after all its predecessors except those reaching it by a back edge.
+fn reverse_postorder(body: &Body) -> Vec<usize> {
+    let n = body.blocks.len();
+    let mut visited = vec![false; n];
+    let mut post = Vec::with_capacity(n);
+    // (block, its successors, next successor to visit). Successors are
+    // visited last to first, so a branch's `then` side (a loop body) comes
+    // before its `else` side (the loop exit) in the result: a loop's latch is
+    // then translated before code after the loop, and each loop header is
+    // sealed before the header of the loop around it.
+    let successors = |b: usize| {
+        let mut succs = body.blocks[b].terminator.successors();
+        succs.reverse();
+        succs
+    };
+    let mut stack: Vec<(usize, Vec<BlockId>, usize)> = Vec::new();
+    if n > 0 {
+        visited[0] = true;
+        stack.push((0, successors(0), 0));
+    }
+    while let Some((block, succs, next)) = stack.last_mut() {
+        if let Some(succ) = succs.get(*next).map(|s| s.0 as usize) {
+            *next += 1;
+            if succ < n && !visited[succ] {
+                visited[succ] = true;
+                stack.push((succ, successors(succ), 0));
+            }
+        } else {
+            post.push(*block);
+            stack.pop();
+        }
+    }
+    post.reverse();
+    post
+}
+
 struct Lower<'a, 'f> {
     body: &'a Body,
     b: FunctionBuilder<'f>,
@@ -292,8 +331,36 @@ impl Lower<'_, '_> {
             self.b.def_var(*var, value);
         }
         self.b.ins().jump(self.blocks[0], &[]);
+        self.b.seal_block(entry);
 
-        for (i, block) in body.blocks.iter().enumerate() {
+        // Translate in reverse postorder and seal each block as soon as all
+        // its predecessors are translated. Sealing early lets the SSA
+        // builder drop block parameters for variables a loop does not
+        // change, so loop-invariant code stays visible to Cranelift's LICM.
+        let order = reverse_postorder(body);
+        let mut pending_preds = vec![0u32; body.blocks.len()];
+        pending_preds[0] = 1; // the jump from the entry block
+        for &i in &order {
+            for succ in body.blocks[i].terminator.successors() {
+                pending_preds[succ.0 as usize] += 1;
+            }
+        }
+        let mut reached = vec![false; body.blocks.len()];
+        for &i in &order {
+            reached[i] = true;
+        }
+        let unreachable = (0..body.blocks.len()).filter(|&i| !reached[i]);
+        let mut sealed = vec![false; body.blocks.len()];
+        let mut done = |this: &mut Self, i: usize| {
+            pending_preds[i] -= 1;
+            if pending_preds[i] == 0 && !sealed[i] {
+                sealed[i] = true;
+                this.b.seal_block(this.blocks[i]);
+            }
+        };
+        done(self, 0);
+        for i in order.iter().copied().chain(unreachable) {
+            let block = &body.blocks[i];
             self.b.switch_to_block(self.blocks[i]);
             for stmt in &block.stmts {
                 self.set_loc(stmt.loc);
@@ -311,7 +378,13 @@ impl Lower<'_, '_> {
             }
             self.set_loc(block.terminator_loc);
             self.terminator(&block.terminator);
+            if reached[i] {
+                for succ in block.terminator.successors() {
+                    done(self, succ.0 as usize);
+                }
+            }
         }
+        // Blocks only unreachable code jumps to.
         self.b.seal_all_blocks();
     }
 
