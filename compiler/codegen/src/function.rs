@@ -516,7 +516,7 @@ impl Lower<'_, '_> {
             && (*d as u64).is_power_of_two()
         {
             let x = self.value(a);
-            return self.b.ins().sshr_imm_u(x, u64::from(d.trailing_zeros()));
+            return self.b.ins().sshr_imm_s(x, i64::from(d.trailing_zeros()));
         }
         let x = self.value(a);
         let y = self.value(b);
