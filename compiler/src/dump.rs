@@ -23,7 +23,7 @@ pub fn dump_functions(db: &dyn Db, file: SourceFile, only: Option<&str>, stage: 
     let mut out = String::new();
     for f in fns {
         let text = match stage {
-            Stage::Hir => format!("{:#?}\n", db::fn_hir(db, f).body),
+            Stage::Hir => crate::hir::pretty(db::fn_hir(db, f)),
             _ => {
                 let body = db::fn_mir(db, f).as_ref().ok_or("the function has errors")?;
                 match stage {
@@ -39,9 +39,6 @@ pub fn dump_functions(db: &dyn Db, file: SourceFile, only: Option<&str>, stage: 
                 }
             }
         };
-        if stage == Stage::Hir {
-            out.push_str(&format!("fn {}:\n", f.name(db)));
-        }
         out.push_str(&text);
         out.push('\n');
     }

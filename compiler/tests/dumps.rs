@@ -47,6 +47,13 @@ fn mir_of_loops_unoptimised() {
 }
 
 #[test]
+fn hir_of_loops_and_expressions() {
+    insta::assert_snapshot!(
+        dump(LOOPS, Stage::Hir, Options::default()) + &dump(EXPRESSIONS, Stage::Hir, Options::default())
+    );
+}
+
+#[test]
 fn mir_of_expressions() {
     insta::assert_snapshot!(dump(EXPRESSIONS, Stage::Mir, Options::default()));
 }

@@ -7,10 +7,12 @@
 //! defaults filled in. Spans are [`RelSpan`]s: relative to the function.
 
 mod check;
+mod pretty;
 
 use std::fmt;
 
 pub use check::{ModuleScope, check_fn};
+pub use pretty::pretty;
 
 use crate::consts::ConstValue;
 use crate::diagnostics::{Level, RelDiagnostic, RelSpan};

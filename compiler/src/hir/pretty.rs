@@ -1,0 +1,187 @@
+//! A readable text form of typed HIR, for `simple dump hir` and tests.
+//!
+//! Locals print as `name_N` (N is the local's index, so shadowed bindings
+//! stay distinct); every call, operator and cast shows its result type.
+
+use std::fmt::Write;
+
+use super::{Block, Builtin, Expr, ExprKind, FnHir, LocalId, ParamValue, Stmt};
+use crate::consts::ConstValue;
+use simple_syntax::ast::UnaryOp;
+
+pub fn pretty(hir: &FnHir) -> String {
+    let mut p = Printer { hir, out: String::new(), indent: 0 };
+    let params: Vec<String> = (0..hir.param_count)
+        .map(|i| {
+            let l = &hir.locals[i as usize];
+            format!("{}: {}", p.local(LocalId(i)), l.ty)
+        })
+        .collect();
+    let _ = write!(p.out, "fn {}({}) -> {}", hir.name, params.join(", "), hir.ret);
+    p.block(&hir.body);
+    p.out.push('\n');
+    p.out
+}
+
+struct Printer<'a> {
+    hir: &'a FnHir,
+    out: String,
+    indent: usize,
+}
+
+impl Printer<'_> {
+    fn local(&self, id: LocalId) -> String {
+        let name = self.hir.locals.get(id.0 as usize).map_or("?", |l| l.name.as_str());
+        format!("{name}_{}", id.0)
+    }
+
+    fn line(&mut self, text: &str) {
+        self.out.push('\n');
+        self.out.push_str(&"    ".repeat(self.indent));
+        self.out.push_str(text);
+    }
+
+    /// ` {` … `}` around the block's statements and tail.
+    fn block(&mut self, block: &Block) {
+        self.out.push_str(" {");
+        self.indent += 1;
+        for stmt in &block.stmts {
+            self.stmt(stmt);
+        }
+        if let Some(tail) = &block.tail {
+            let text = self.expr(tail);
+            self.line(&format!("=> {text}"));
+        }
+        self.indent -= 1;
+        self.line("}");
+    }
+
+    fn stmt(&mut self, stmt: &Stmt) {
+        match stmt {
+            Stmt::Let { local, init } => {
+                let ty = self.hir.locals[local.0 as usize].ty;
+                let mutable = if self.hir.locals[local.0 as usize].mutable { "mut " } else { "" };
+                let text = format!("let {mutable}{}: {ty} = {}", self.local(*local), self.expr(init));
+                self.line(&text);
+            }
+            Stmt::Assign { local, value } => {
+                let text = format!("{} = {}", self.local(*local), self.expr(value));
+                self.line(&text);
+            }
+            Stmt::Expr(e) => {
+                let text = self.expr(e);
+                self.line(&text);
+            }
+            Stmt::Return { value, .. } => {
+                let text = value.as_ref().map_or("return".to_string(), |v| format!("return {}", self.expr(v)));
+                self.line(&text);
+            }
+            Stmt::Break => self.line("break"),
+            Stmt::Continue => self.line("continue"),
+            Stmt::While { cond, body } => {
+                let text = format!("while {}", self.expr(cond));
+                self.line(&text);
+                self.block(body);
+            }
+            Stmt::Loop { body } => {
+                self.line("loop");
+                self.block(body);
+            }
+            Stmt::ForRange { var, start, end, step, inclusive, body } => {
+                let range = if *inclusive { "..=" } else { ".." };
+                let step = step.as_ref().map_or(String::new(), |s| format!(" step {}", self.expr(s)));
+                let text = format!("for {} in {}{range}{}{step}", self.local(*var), self.expr(start), self.expr(end));
+                self.line(&text);
+                self.block(body);
+            }
+        }
+    }
+
+    fn expr(&mut self, e: &Expr) -> String {
+        match &e.kind {
+            ExprKind::Const(c) => match c {
+                ConstValue::I64(v) => v.to_string(),
+                ConstValue::F64(bits) => format!("{:?}", bits.value()),
+                ConstValue::Bool(b) => b.to_string(),
+                ConstValue::Str(s) => format!("{s:?}"),
+                ConstValue::Nil => "nil".into(),
+            },
+            ExprKind::Local(l) => self.local(*l),
+            ExprKind::Call { symbol, args, params } => {
+                let args: Vec<String> = args.iter().map(|a| self.expr(a)).collect();
+                let params: Vec<String> = params
+                    .iter()
+                    .map(|p| match p {
+                        ParamValue::Arg(i) => format!("#{i}"),
+                        ParamValue::Default(_) => "default".into(),
+                    })
+                    .collect();
+                format!("{symbol}({}) [{}]: {}", args.join(", "), params.join(", "), e.ty)
+            }
+            ExprKind::Builtin { builtin, args } => {
+                let args: Vec<String> = args.iter().map(|a| self.expr(a)).collect();
+                format!("{}({}): {}", builtin_name(*builtin), args.join(", "), e.ty)
+            }
+            ExprKind::Binary { op, lhs, rhs, .. } => {
+                format!("({} {} {}): {}", self.expr(lhs), op.symbol(), self.expr(rhs), e.ty)
+            }
+            ExprKind::Chain { operands, ops } => {
+                let mut text = self.expr(&operands[0]);
+                for (operand, (op, _)) in operands[1..].iter().zip(ops) {
+                    let _ = write!(text, " {} {}", op.symbol(), self.expr(operand));
+                }
+                format!("({text})")
+            }
+            ExprKind::Unary { op, operand } => {
+                let sym = match op {
+                    UnaryOp::Neg => "-",
+                    UnaryOp::Not => "not ",
+                    UnaryOp::BitNot => "~",
+                };
+                format!("({sym}{}): {}", self.expr(operand), e.ty)
+            }
+            ExprKind::Cast { expr } => format!("({} as {})", self.expr(expr), e.ty),
+            ExprKind::If { branches, else_block } => {
+                // Blocks go on their own lines: print into a nested printer.
+                let mut nested = Printer { hir: self.hir, out: String::new(), indent: self.indent };
+                for (i, (cond, block)) in branches.iter().enumerate() {
+                    let kw = if i == 0 { "if" } else { " elif" };
+                    let cond = nested.expr(cond);
+                    let _ = write!(nested.out, "{kw} {cond}");
+                    nested.block(block);
+                }
+                if let Some(block) = else_block {
+                    nested.out.push_str(" else");
+                    nested.block(block);
+                }
+                let _ = write!(nested.out, ": {}", e.ty);
+                nested.out
+            }
+            ExprKind::Interp(parts) => {
+                let parts: Vec<String> = parts.iter().map(|p| self.expr(p)).collect();
+                format!("interp({})", parts.join(", "))
+            }
+            ExprKind::Error => "<error>".into(),
+        }
+    }
+}
+
+fn builtin_name(b: Builtin) -> &'static str {
+    match b {
+        Builtin::Print { newline: false, stderr: false } => "print",
+        Builtin::Print { newline: true, stderr: false } => "println",
+        Builtin::Print { newline: false, stderr: true } => "eprint",
+        Builtin::Print { newline: true, stderr: true } => "eprintln",
+        Builtin::Str => "str",
+        Builtin::Assert => "assert",
+        Builtin::Exit => "exit",
+        Builtin::Abs => "abs",
+        Builtin::Min => "min",
+        Builtin::Max => "max",
+        Builtin::Sqrt => "sqrt",
+        Builtin::Floor => "floor",
+        Builtin::Ceil => "ceil",
+        Builtin::Clock => "clock",
+        Builtin::StrLen => "len",
+    }
+}
