@@ -7,15 +7,16 @@
 //! their results; absolute positions are computed by `item_bases` and used
 //! only by `diagnostics` and `link_smf`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use simple_codegen::CompiledFn;
 use simple_syntax::ast;
 
-use crate::diagnostics::{Diagnostic, Level, RelDiagnostic};
+use crate::diagnostics::{Diagnostic, Level, RelDiagnostic, RelSpan};
 use crate::hir::{self, FnHir};
-use crate::items::{self, ConstTable, FileItems, FnSource, Signature};
+use crate::hir::{Def, Scope};
+use crate::items::{self, ConstTable, FileItems, FnSource, ImportKind, Signature};
 use crate::line_index::LineIndex;
 use crate::lower;
 
@@ -34,7 +35,8 @@ pub struct SourceFile {
     pub text: String,
 }
 
-#[salsa::input(debug)]
+/// The program: one per database.
+#[salsa::input(singleton, debug)]
 pub struct Project {
     #[returns(copy)]
     pub entry: SourceFile,
@@ -185,16 +187,161 @@ pub fn fn_signature<'db>(db: &'db dyn Db, f: FnId<'db>) -> Signature {
 /// The typed body of one function.
 #[salsa::tracked(returns(ref))]
 pub fn fn_hir<'db>(db: &'db dyn Db, f: FnId<'db>) -> FnHir {
-    let file = f.file(db);
     let Some(source) = fn_source(db, f) else { return FnHir::missing(f.name(db)) };
-    let scope = hir::ModuleScope {
-        names: module_names(db, file),
-        consts: const_table(db, file),
-        signature: &|name: &str| {
-            module_names(db, file).is_fn(name).then(|| fn_signature(db, FnId::new(db, file, name.to_string())))
-        },
-    };
+    let scope = FileScope { db, file: f.file(db) };
     hir::check_fn(&scope, source, fn_signature(db, f))
+}
+
+/// The modules of the program other than the entry file, by module path.
+#[salsa::tracked(returns(ref))]
+pub fn module_files(db: &dyn Db) -> std::collections::BTreeMap<Vec<String>, SourceFile> {
+    let Some(project) = Project::try_get(db) else { return Default::default() };
+    let entry = project.entry(db);
+    let dir = entry_dir(db, project);
+    project
+        .files(db)
+        .iter()
+        .filter(|&&f| f != entry)
+        .filter_map(|&f| module_path(&dir, f.path(db)).map(|path| (path, f)))
+        .collect()
+}
+
+fn entry_dir(db: &dyn Db, project: Project) -> PathBuf {
+    project.entry(db).path(db).parent().map(Path::to_path_buf).unwrap_or_default()
+}
+
+/// `dir/a/b.spl` → `["a", "b"]`.
+fn module_path(dir: &Path, file: &Path) -> Option<Vec<String>> {
+    let rel = file.strip_prefix(dir).ok()?.with_extension("");
+    rel.components().map(|c| c.as_os_str().to_str().map(str::to_string)).collect()
+}
+
+/// What one file's imports bind, and the errors in them.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ImportScope {
+    pub bindings: std::collections::BTreeMap<String, Imported>,
+    pub diagnostics: Vec<(u32, RelDiagnostic)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Imported {
+    /// A module or the package prefix of one (`import a.b` binds `a`).
+    Module(Vec<String>),
+    /// `from m import x`: item `x` of the module in `file`.
+    Item(SourceFile, String),
+}
+
+#[salsa::tracked(returns(ref))]
+pub fn import_scope(db: &dyn Db, file: SourceFile) -> ImportScope {
+    let modules = module_files(db);
+    let mut scope = ImportScope::default();
+    for import in &file_items(db, file).imports {
+        let span = RelSpan { part: 0, span: import.span };
+        let dotted = import.path.join(".");
+        let Some(&target) = modules.get(&import.path) else {
+            let file_name = format!("{}.spl", import.path.join("/"));
+            scope.diagnostics.push((
+                import.item,
+                RelDiagnostic::error(span, format!("cannot find module `{dotted}`"))
+                    .with_help(format!("modules are files relative to the entry file's directory: `{file_name}`")),
+            ));
+            continue;
+        };
+        match &import.kind {
+            ImportKind::Module { alias: Some(alias) } => {
+                scope.bindings.insert(alias.clone(), Imported::Module(import.path.clone()));
+            }
+            ImportKind::Module { alias: None } => {
+                scope.bindings.insert(import.path[0].clone(), Imported::Module(vec![import.path[0].clone()]));
+            }
+            ImportKind::Names(names) => {
+                for (name, local, name_span) in names {
+                    let span = RelSpan { part: 0, span: *name_span };
+                    match item_visibility(db, target, name) {
+                        Some(true) => {
+                            scope.bindings.insert(local.clone(), Imported::Item(target, name.clone()));
+                        }
+                        Some(false) => scope.diagnostics.push((import.item, private(span, name, &dotted))),
+                        None => scope.diagnostics.push((
+                            import.item,
+                            RelDiagnostic::error(span, format!("cannot find `{name}` in module `{dotted}`")),
+                        )),
+                    }
+                }
+            }
+        }
+    }
+    scope
+}
+
+fn private(span: RelSpan, name: &str, module: &str) -> RelDiagnostic {
+    RelDiagnostic::error(span, format!("`{name}` is private to module `{module}`"))
+        .with_help(format!("mark it `pub` in `{module}` to use it from other files"))
+}
+
+/// `Some(is_pub)` for a function or constant of `file`, `None` if none.
+fn item_visibility(db: &dyn Db, file: SourceFile, name: &str) -> Option<bool> {
+    let items = file_items(db, file);
+    match (items.find_fn(name), items.find_const(name)) {
+        (Some(f), _) if !f.is_script => Some(f.is_pub),
+        (_, Some(c)) => Some(c.is_pub),
+        _ => None,
+    }
+}
+
+/// The symbol of a function in the linked module: its name in the entry
+/// file, `module.path.name` in other files.
+pub fn fn_symbol(db: &dyn Db, f: FnId<'_>) -> String {
+    let file = f.file(db);
+    match module_files(db).iter().find(|(_, m)| **m == file) {
+        Some((path, _)) => format!("{}.{}", path.join("."), f.name(db)),
+        None => f.name(db).clone(),
+    }
+}
+
+/// Name resolution for the functions of one file.
+struct FileScope<'db> {
+    db: &'db dyn Db,
+    file: SourceFile,
+}
+
+impl FileScope<'_> {
+    /// A function or constant of `file`, as seen from this file.
+    fn item(&self, file: SourceFile, name: &str) -> Option<Def<'_>> {
+        let db = self.db;
+        if module_names(db, file).is_fn(name) {
+            let f = FnId::new(db, file, name.to_string());
+            let is_script = module_names(db, file).is_script(name);
+            return Some(Def::Fn { symbol: fn_symbol(db, f), sig: fn_signature(db, f), is_script });
+        }
+        const_table(db, file).lookup(name).map(Def::Const)
+    }
+}
+
+impl Scope for FileScope<'_> {
+    fn lookup(&self, name: &str) -> Option<Def<'_>> {
+        if let Some(def) = self.item(self.file, name) {
+            return Some(def);
+        }
+        match import_scope(self.db, self.file).bindings.get(name)? {
+            Imported::Module(path) => Some(Def::Module(path.clone())),
+            Imported::Item(file, name) => self.item(*file, name),
+        }
+    }
+
+    fn member(&self, module: &[String], name: &str) -> Option<Result<Def<'_>, String>> {
+        let modules = module_files(self.db);
+        if let Some(&target) = modules.get(module) {
+            let visible = item_visibility(self.db, target, name)?;
+            if !visible && target != self.file {
+                return Some(Err(format!("`{name}` is private to module `{}`", module.join("."))));
+            }
+            return self.item(target, name).map(Ok);
+        }
+        let mut path = module.to_vec();
+        path.push(name.to_string());
+        modules.keys().any(|m| m.starts_with(&path)).then_some(Ok(Def::Module(path)))
+    }
 }
 
 /// The MIR of one function, optimised. `None` if the function has errors.
@@ -206,6 +353,7 @@ pub fn fn_mir<'db>(db: &'db dyn Db, f: FnId<'db>) -> Option<simple_mir::Body> {
     }
     let source = fn_source(db, f).as_ref()?;
     let mut body = lower::lower_fn(hir, source);
+    body.symbol = fn_symbol(db, f);
     if !options(db).no_opt {
         simple_mir::opt::optimize(&mut body);
     }
@@ -242,7 +390,20 @@ pub fn diagnostics(db: &dyn Db, project: Project) -> Vec<Diagnostic> {
             });
         }
         let items = file_items(db, file);
-        let item_diags = items.diagnostics.iter().chain(const_table(db, file).diagnostics.iter());
+        let mut module_stmt = Vec::new();
+        if file != project.entry(db)
+            && let Some((item, span)) = items.first_stmt
+        {
+            let d = RelDiagnostic::error(RelSpan { part: 0, span }, "a module may only hold declarations")
+                .with_help("top-level statements run only in the entry file");
+            module_stmt.push((item, d));
+        }
+        let item_diags = items
+            .diagnostics
+            .iter()
+            .chain(const_table(db, file).diagnostics.iter())
+            .chain(import_scope(db, file).diagnostics.iter())
+            .chain(module_stmt.iter());
         for (item, diag) in item_diags {
             let base = parsed.file.items.get(*item as usize).map_or(0, |i| i.base);
             out.push(absolute(diag, path, &[base]));

@@ -19,6 +19,9 @@ pub const SCRIPT_MAIN: &str = "main";
 pub struct FileItems {
     pub fns: Vec<FnDecl>,
     pub consts: Vec<ConstDecl>,
+    pub imports: Vec<ImportDecl>,
+    /// The first top-level statement, if any: (item index, span).
+    pub first_stmt: Option<(u32, Span)>,
     /// Diagnostics about items, by index of the item in the file.
     pub diagnostics: Vec<(u32, RelDiagnostic)>,
 }
@@ -30,7 +33,27 @@ pub struct FnDecl {
     pub ret: Option<ast::TypeExpr>,
     /// The implicit `main` of a script (returns its exit status).
     pub is_script: bool,
+    pub is_pub: bool,
     pub name_span: Span,
+}
+
+/// `import a.b [as c]` or `from a.b import x [as y], ...`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportDecl {
+    /// The module path: `["a", "b"]` for `a.b`, the file `a/b.spl`.
+    pub path: Vec<String>,
+    pub kind: ImportKind,
+    /// Index of the item and span of the path, for diagnostics.
+    pub item: u32,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImportKind {
+    /// `import a.b` binds `a` (reaching `a.b`); `import a.b as c` binds `c`.
+    Module { alias: Option<String> },
+    /// `from a.b import x as y`: (name in the module, local name, span).
+    Names(Vec<(String, String, Span)>),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,6 +61,7 @@ pub struct ConstDecl {
     pub name: String,
     pub ty: Option<ast::TypeExpr>,
     pub value: ast::Expr,
+    pub is_pub: bool,
     /// Index of the item, to place diagnostics.
     pub item: u32,
 }
@@ -87,11 +111,10 @@ fn unsupported(kind: &ItemKind) -> Option<&'static str> {
         ItemKind::Trait(_) => "traits are not supported yet",
         ItemKind::Impl(_) => "impl blocks are not supported yet",
         ItemKind::Actor(_) => "actors are not supported yet",
-        ItemKind::Import(_) => "imports are not supported yet",
         ItemKind::TypeAlias { .. } => "type aliases are not supported yet",
         ItemKind::Extern(_) => "extern functions are not supported yet",
         ItemKind::HandlePool { .. } => "handle pools are not supported yet",
-        ItemKind::Fn(_) | ItemKind::Const(_) | ItemKind::Stmt(_) => return None,
+        ItemKind::Fn(_) | ItemKind::Const(_) | ItemKind::Stmt(_) | ItemKind::Import(_) => return None,
     })
 }
 
@@ -106,6 +129,10 @@ pub fn collect(file: &ast::SourceFile) -> FileItems {
         let span = RelSpan { part: 0, span: top.item.span };
         if let Some(message) = unsupported(&top.item.kind) {
             out.diagnostics.push((index, RelDiagnostic::error(span, message)));
+            continue;
+        }
+        if let ItemKind::Import(import) = &top.item.kind {
+            out.imports.push(import_decl(import, index));
             continue;
         }
         let name = match &top.item.kind {
@@ -139,6 +166,7 @@ pub fn collect(file: &ast::SourceFile) -> FileItems {
                     params: def.params.clone(),
                     ret: def.ret.clone(),
                     is_script: false,
+                    is_pub: top.item.is_pub,
                     name_span: def.name.span,
                 });
             }
@@ -146,11 +174,13 @@ pub fn collect(file: &ast::SourceFile) -> FileItems {
                 name: def.name.text.clone(),
                 ty: def.ty.clone(),
                 value: def.value.clone(),
+                is_pub: top.item.is_pub,
                 item: index,
             }),
             _ => {}
         }
     }
+    out.first_stmt = first_stmt;
     if let Some((index, span)) = first_stmt {
         if has_main_fn {
             let span = RelSpan { part: 0, span };
@@ -165,11 +195,46 @@ pub fn collect(file: &ast::SourceFile) -> FileItems {
                 params: Vec::new(),
                 ret: None,
                 is_script: true,
+                is_pub: false,
                 name_span: Span::default(),
             });
         }
     }
     out
+}
+
+fn import_decl(import: &ast::ImportDef, item: u32) -> ImportDecl {
+    let (path, kind) = match import {
+        ast::ImportDef::Module { path, alias } => {
+            (path, ImportKind::Module { alias: alias.as_ref().map(|a| a.text.clone()) })
+        }
+        ast::ImportDef::From { path, names } => {
+            let names = names
+                .iter()
+                .map(|(name, alias)| {
+                    let local = alias.as_ref().unwrap_or(name);
+                    (name.text.clone(), local.text.clone(), name.span)
+                })
+                .collect();
+            (path, ImportKind::Names(names))
+        }
+    };
+    let span = match (path.first(), path.last()) {
+        (Some(first), Some(last)) => first.span.to(last.span),
+        _ => Span::default(),
+    };
+    ImportDecl { path: path.iter().map(|n| n.text.clone()).collect(), kind, item, span }
+}
+
+/// The file holding module `path`, relative to the entry file's directory:
+/// `a.b` is `a/b.spl`.
+pub fn module_file(entry_dir: &std::path::Path, path: &[String]) -> std::path::PathBuf {
+    let mut file = entry_dir.to_path_buf();
+    for part in path {
+        file.push(part);
+    }
+    file.set_extension("spl");
+    file
 }
 
 /// The source of a function: its syntax and the text of each part, with

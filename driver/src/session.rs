@@ -37,12 +37,49 @@ pub fn read_source(path: &Path) -> Result<String, DriverError> {
 
 impl Session {
     pub fn open(path: &Path, options: Options) -> Result<Session, DriverError> {
+        Session::open_with(Database::default(), path, options)
+    }
+
+    /// A session whose database records query executions (for `watch`'s
+    /// "rebuilt N of M functions").
+    pub fn open_logged(path: &Path, options: Options) -> Result<Session, DriverError> {
+        Session::open_with(Database::with_event_log(), path, options)
+    }
+
+    fn open_with(mut db: Database, path: &Path, options: Options) -> Result<Session, DriverError> {
         let text = read_source(path)?;
-        let mut db = Database::default();
         db.set_options(options);
         let entry = SourceFile::new(&db, path.to_owned(), text);
         let project = Project::new(&db, entry, vec![entry]);
-        Ok(Session { db, project, entry })
+        let mut session = Session { db, project, entry };
+        session.load_imports();
+        Ok(session)
+    }
+
+    /// Adds every file the program imports, transitively, to the project.
+    /// A module file that cannot be read is left out: the compiler then
+    /// reports the import that names it.
+    fn load_imports(&mut self) {
+        use salsa::Setter;
+        let dir = self.entry.path(&self.db).parent().map(Path::to_path_buf).unwrap_or_default();
+        let mut files = self.project.files(&self.db).clone();
+        let mut next = 0;
+        while next < files.len() {
+            let imports = db::file_items(&self.db, files[next]).imports.clone();
+            next += 1;
+            for import in imports {
+                let path = simple_compiler::items::module_file(&dir, &import.path);
+                if files.iter().any(|f| *f.path(&self.db) == path) {
+                    continue;
+                }
+                if let Ok(text) = read_source(&path) {
+                    files.push(SourceFile::new(&self.db, path, text));
+                }
+            }
+        }
+        if files != *self.project.files(&self.db) {
+            self.project.set_files(&mut self.db).to(files);
+        }
     }
 
     pub fn diagnostics(&self) -> &[Diagnostic] {
@@ -51,6 +88,34 @@ impl Session {
 
     pub fn has_errors(&self) -> bool {
         self.diagnostics().iter().any(|d| d.level == Level::Error)
+    }
+
+    /// The source files of the program (today the entry alone; imported
+    /// files once modules exist): what `watch` must watch.
+    pub fn files(&self) -> Vec<PathBuf> {
+        self.project.files(&self.db).iter().map(|f| f.path(&self.db).clone()).collect()
+    }
+
+    /// Replaces the text of one of the program's files (a watch event).
+    /// Returns false if the path is not part of the program.
+    pub fn set_text(&mut self, path: &Path, text: String) -> bool {
+        use salsa::Setter;
+        let Some(file) = self.project.files(&self.db).iter().copied().find(|f| f.path(&self.db) == path) else {
+            return false;
+        };
+        if *file.text(&self.db) != text {
+            file.set_text(&mut self.db).to(text);
+            self.load_imports();
+        }
+        true
+    }
+
+    /// How many functions the program has, and how many had their code
+    /// generated since the last call (needs `open_logged`).
+    pub fn codegen_counts(&self) -> (usize, usize) {
+        let total = self.project.files(&self.db).iter().map(|&f| db::file_fns(&self.db, f).len()).sum();
+        let rebuilt = self.db.take_executions().iter().filter(|(query, _)| query == "codegen_fn").count();
+        (rebuilt, total)
     }
 
     pub fn text_of(&self, path: &Path) -> Option<String> {

@@ -12,17 +12,31 @@ use simple_syntax::ast::{self, BinOp, ExprKind as A, StmtKind, UnaryOp};
 use super::{Block, Builtin, Expr, ExprKind, FnHir, LocalId, LocalInfo, ParamValue, Stmt, Ty};
 use crate::consts::{self, ConstValue};
 use crate::diagnostics::{RelDiagnostic, RelSpan};
-use crate::items::{ConstTable, FnSource, FnSourceKind, ModuleNames, Signature, resolve_type};
+use crate::items::{FnSource, FnSourceKind, Signature, resolve_type};
 
-/// What a function body can see at module level.
-pub struct ModuleScope<'a> {
-    pub names: &'a ModuleNames,
-    pub consts: &'a ConstTable,
-    /// The signature of a function of the module, by name.
-    pub signature: &'a dyn Fn(&str) -> Option<&'a Signature>,
+/// A module-level definition a name refers to.
+pub enum Def<'a> {
+    Fn {
+        symbol: String,
+        sig: &'a Signature,
+        is_script: bool,
+    },
+    /// A constant's value, or `Err(type)` if it has an error already reported.
+    Const(Result<ConstValue, Ty>),
+    /// A module or package bound by an import, by module path.
+    Module(Vec<String>),
 }
 
-pub fn check_fn<'a>(scope: &'a ModuleScope<'a>, source: &FnSource, sig: &Signature) -> FnHir {
+/// What a function body can see at module level: the file's own functions
+/// and constants, and what its imports bind.
+pub trait Scope {
+    fn lookup(&self, name: &str) -> Option<Def<'_>>;
+    /// `module.name`: `None` if there is no such member, `Err(message)` if it
+    /// exists but may not be used from here (it is private).
+    fn member(&self, module: &[String], name: &str) -> Option<Result<Def<'_>, String>>;
+}
+
+pub fn check_fn(scope: &dyn Scope, source: &FnSource, sig: &Signature) -> FnHir {
     let mut cx = Checker {
         scope,
         part: 0,
@@ -61,7 +75,7 @@ pub fn check_fn<'a>(scope: &'a ModuleScope<'a>, source: &FnSource, sig: &Signatu
 }
 
 struct Checker<'a> {
-    scope: &'a ModuleScope<'a>,
+    scope: &'a dyn Scope,
     /// The part of the function being checked (see `FnSource::parts`).
     part: u32,
     locals: Vec<LocalInfo>,
@@ -385,12 +399,11 @@ impl<'a> Checker<'a> {
             return None;
         };
         let Some(local) = self.lookup_local(&name.text) else {
-            let what = if self.scope.consts.lookup(&name.text).is_some() {
-                format!("cannot assign to constant `{}`", name.text)
-            } else if self.scope.names.is_fn(&name.text) {
-                format!("cannot assign to function `{}`", name.text)
-            } else {
-                format!("cannot find `{}` in this scope", name.text)
+            let what = match self.scope.lookup(&name.text) {
+                Some(Def::Const(_)) => format!("cannot assign to constant `{}`", name.text),
+                Some(Def::Fn { .. }) => format!("cannot assign to function `{}`", name.text),
+                Some(Def::Module(_)) => format!("cannot assign to module `{}`", name.text),
+                None => format!("cannot find `{}` in this scope", name.text),
             };
             self.error(name.span, what);
             self.expr(value, None);
@@ -438,7 +451,7 @@ impl<'a> Checker<'a> {
     }
 
     fn is_builtin_name(&self, name: &str) -> bool {
-        self.lookup_local(name).is_none() && !self.scope.names.is_fn(name)
+        self.lookup_local(name).is_none() && self.scope.lookup(name).is_none()
     }
 
     fn expr(&mut self, e: &ast::Expr, expected: Option<Ty>) -> Expr {
@@ -542,7 +555,15 @@ impl<'a> Checker<'a> {
             A::If { branches, else_block } => {
                 return self.if_expr(e.span, branches, else_block.as_ref(), expected, true);
             }
-            A::Field { .. } => return self.unsupported(e.span, "fields are"),
+            A::Field { base, name } => {
+                if let Some(module) = self.module_of(base) {
+                    return match self.member(&module, name) {
+                        Some(def) => self.def_value(def, name),
+                        None => self.error_expr(e.span),
+                    };
+                }
+                return self.unsupported(e.span, "fields are");
+            }
             A::Path(_) => return self.unsupported(e.span, "enums are"),
             A::Is { .. } => return self.unsupported(e.span, "`is` tests are"),
             A::Index { .. } => return self.unsupported(e.span, "indexing is"),
@@ -621,20 +642,67 @@ impl<'a> Checker<'a> {
             let ty = self.locals[local.0 as usize].ty;
             return Expr { kind: ExprKind::Local(local), ty, span };
         }
-        match self.scope.consts.lookup(&name.text) {
-            Some(Ok(value)) => {
-                let ty = value.ty();
-                return Expr { kind: ExprKind::Const(value), ty, span };
+        match self.scope.lookup(&name.text) {
+            Some(def) => return self.def_value(def, name),
+            None if BUILTINS.contains(&name.text.as_str()) => {
+                return self.unsupported(name.span, "functions as values are");
             }
-            Some(Err(_)) => return self.error_expr(name.span),
             None => {}
-        }
-        if self.scope.names.is_fn(&name.text) || BUILTINS.contains(&name.text.as_str()) {
-            return self.unsupported(name.span, "functions as values are");
         }
         self.error(name.span, format!("cannot find `{}` in this scope", name.text)).label =
             Some("not found in this scope".into());
         self.error_expr(name.span)
+    }
+
+    /// A module-level definition used as a value.
+    fn def_value(&mut self, def: Def, name: &ast::Name) -> Expr {
+        let span = self.rel(name.span);
+        match def {
+            Def::Const(Ok(value)) => {
+                let ty = value.ty();
+                Expr { kind: ExprKind::Const(value), ty, span }
+            }
+            Def::Const(Err(_)) => self.error_expr(name.span),
+            Def::Fn { .. } => self.unsupported(name.span, "functions as values are"),
+            Def::Module(_) => {
+                self.error(name.span, format!("`{}` is a module, not a value", name.text));
+                self.error_expr(name.span)
+            }
+        }
+    }
+
+    /// The module an expression names (`geometry`, `util.strings`), if any.
+    fn module_of(&self, e: &ast::Expr) -> Option<Vec<String>> {
+        match &e.kind {
+            A::Name(n) if self.lookup_local(&n.text).is_none() => match self.scope.lookup(&n.text)? {
+                Def::Module(path) => Some(path),
+                _ => None,
+            },
+            A::Field { base, name } => {
+                let module = self.module_of(base)?;
+                match self.scope.member(&module, &name.text)? {
+                    Ok(Def::Module(path)) => Some(path),
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// `module.name` as a value or callee; reports missing and private
+    /// members.
+    fn member(&mut self, module: &[String], name: &ast::Name) -> Option<Def<'a>> {
+        match self.scope.member(module, &name.text) {
+            Some(Ok(def)) => Some(def),
+            Some(Err(message)) => {
+                self.error(name.span, message);
+                None
+            }
+            None => {
+                self.error(name.span, format!("cannot find `{}` in module `{}`", name.text, module.join(".")));
+                None
+            }
+        }
     }
 
     fn string(&mut self, parts: &[ast::StrPart], span: Span) -> Expr {
@@ -730,19 +798,20 @@ impl<'a> Checker<'a> {
                     self.check_args_loosely(args);
                     return self.error_expr(e.span);
                 }
-                if let Some(sig) = (self.scope.signature)(&name.text) {
-                    if self.scope.names.is_script(&name.text) {
-                        self.error(callee.span, "the script's top-level code cannot be called");
-                        return self.error_expr(e.span);
+                match self.scope.lookup(&name.text) {
+                    Some(def) => self.call_def(e, name, def, args),
+                    None => self.builtin_call(e, name, args),
+                }
+            }
+            A::Field { base, name } if self.module_of(base).is_some() => {
+                let module = self.module_of(base).unwrap_or_default();
+                match self.member(&module, name) {
+                    Some(def) => self.call_def(e, name, def, args),
+                    None => {
+                        self.check_args_loosely(args);
+                        self.error_expr(e.span)
                     }
-                    return self.user_call(e, name, sig, args);
                 }
-                if self.scope.consts.lookup(&name.text).is_some() {
-                    self.error(callee.span, format!("`{}` is not a function", name.text));
-                    self.check_args_loosely(args);
-                    return self.error_expr(e.span);
-                }
-                self.builtin_call(e, name, args)
             }
             A::Field { base, name } => {
                 let recv = self.expr(base, None);
@@ -781,6 +850,23 @@ impl<'a> Checker<'a> {
         }
     }
 
+    /// A call of a module-level definition.
+    fn call_def(&mut self, e: &ast::Expr, name: &ast::Name, def: Def<'a>, args: &[ast::Arg]) -> Expr {
+        match def {
+            Def::Fn { is_script: true, .. } => {
+                self.error(name.span, "the script's top-level code cannot be called");
+                self.check_args_loosely(args);
+                self.error_expr(e.span)
+            }
+            Def::Fn { symbol, sig, .. } => self.user_call(e, name, symbol, sig, args),
+            Def::Const(_) | Def::Module(_) => {
+                self.error(name.span, format!("`{}` is not a function", name.text));
+                self.check_args_loosely(args);
+                self.error_expr(e.span)
+            }
+        }
+    }
+
     fn check_args_loosely(&mut self, args: &[ast::Arg]) {
         for a in args {
             self.expr(&a.value, None);
@@ -795,7 +881,14 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn user_call(&mut self, e: &ast::Expr, name: &ast::Name, sig: &Signature, args: &[ast::Arg]) -> Expr {
+    fn user_call(
+        &mut self,
+        e: &ast::Expr,
+        name: &ast::Name,
+        symbol: String,
+        sig: &Signature,
+        args: &[ast::Arg],
+    ) -> Expr {
         let mut slots: Vec<Option<usize>> = vec![None; sig.params.len()];
         let mut written = Vec::new();
         let mut positional = 0;
@@ -856,8 +949,8 @@ impl<'a> Checker<'a> {
         if !ok || sig.params.iter().any(|p| p.ty == Ty::Error) {
             return Expr { kind: ExprKind::Error, ty: if ok { sig.ret } else { Ty::Error }, span: self.rel(e.span) };
         }
-        let span = self.rel(name.span);
-        Expr { kind: ExprKind::Call { symbol: name.text.clone(), args: written, params }, ty: sig.ret, span }
+        let span = self.rel(e.span);
+        Expr { kind: ExprKind::Call { symbol, args: written, params }, ty: sig.ret, span }
     }
 
     fn builtin_call(&mut self, e: &ast::Expr, name: &ast::Name, args: &[ast::Arg]) -> Expr {

@@ -11,7 +11,7 @@ mod pretty;
 
 use std::fmt;
 
-pub use check::{ModuleScope, check_fn};
+pub use check::{Def, Scope, check_fn};
 pub use pretty::pretty;
 
 use crate::consts::ConstValue;

@@ -1,0 +1,149 @@
+//! Programs of several files: `import`, `from ... import`, `pub`, and the
+//! diagnostics and runtime errors that point into imported files.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+/// Writes `files` (relative path, text) into a fresh directory.
+fn project(name: &str, files: &[(&str, &str)]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("simple-modules-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    for (path, text) in files {
+        let path = dir.join(path);
+        std::fs::create_dir_all(path.parent().expect("has a parent")).expect("create dir");
+        std::fs::write(path, text).expect("write source");
+    }
+    dir
+}
+
+fn simple(dir: &Path, args: &[&str]) -> Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_simple")).args(args).current_dir(dir).output().expect("run simple")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+const GEOMETRY: &str = "\
+pub const PI: f64 = 3.0
+
+pub fn area(r: f64) -> f64:
+    return PI * square(r)
+
+fn square(x: f64) -> f64: x * x
+
+pub fn ratio(a: i64, b: i64) -> i64:
+    return a / b
+";
+
+#[test]
+fn imports_bind_modules_items_and_aliases() {
+    let dir = project(
+        "basic",
+        &[
+            ("geometry.spl", GEOMETRY),
+            (
+                "util/strings.spl",
+                "import geometry\n\npub fn shout(s: str) -> str:\n    return s + \"! {geometry.PI}\"\n",
+            ),
+            (
+                "main.spl",
+                "import geometry\nimport util.strings\nimport geometry as g\nfrom util.strings import shout as yell\n\
+                 from geometry import area, PI\n\n\
+                 println(geometry.area(2.0), g.area(1.0), area(1.0), PI)\n\
+                 println(util.strings.shout(\"hi\"))\nprintln(yell(\"bye\"))\n",
+            ),
+        ],
+    );
+    let out = simple(&dir, &["run", "main.spl"]);
+    assert_eq!(text(&out.stderr), "");
+    assert_eq!(text(&out.stdout), "12.0 3.0 3.0 3.0\nhi! 3.0\nbye! 3.0\n");
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn cycles_between_functions_of_two_modules_are_allowed() {
+    let dir = project(
+        "cycle",
+        &[
+            ("a.spl", "import b\npub fn even(n: i64) -> bool:\n    if n == 0: return true\n    return b.odd(n - 1)\n"),
+            ("b.spl", "import a\npub fn odd(n: i64) -> bool:\n    if n == 0: return false\n    return a.even(n - 1)\n"),
+            ("main.spl", "import a\nprintln(a.even(10), a.even(7))\n"),
+        ],
+    );
+    let out = simple(&dir, &["run", "main.spl"]);
+    assert_eq!(text(&out.stdout), "true false\n", "{}", text(&out.stderr));
+}
+
+#[test]
+fn private_items_and_missing_modules_are_errors_in_the_right_file() {
+    let dir = project(
+        "errors",
+        &[
+            ("geometry.spl", GEOMETRY),
+            ("lib.spl", "pub fn f() -> i64: undefined_name\n"),
+            (
+                "main.spl",
+                "import geometry\nimport lib\nimport nowhere\nfrom geometry import square\nprintln(geometry.square(1.0))\n",
+            ),
+        ],
+    );
+    let out = simple(&dir, &["check", "--error-format=json", "main.spl"]);
+    assert_eq!(out.status.code(), Some(1));
+    let lines: Vec<serde_json::Value> =
+        text(&out.stderr).lines().map(|l| serde_json::from_str(l).expect("one JSON object per line")).collect();
+    let found: Vec<(String, u64, String)> = lines
+        .iter()
+        .map(|d| {
+            let file = d["file"].as_str().unwrap_or_default().to_string();
+            (file, d["line"].as_u64().unwrap_or(0), d["message"].as_str().unwrap_or_default().to_string())
+        })
+        .collect();
+    let expected = [
+        ("lib.spl", 1, "cannot find `undefined_name` in this scope"),
+        ("main.spl", 3, "cannot find module `nowhere`"),
+        ("main.spl", 4, "`square` is private to module `geometry`"),
+        ("main.spl", 5, "`square` is private to module `geometry`"),
+    ];
+    for (file, line, message) in expected {
+        assert!(
+            found.iter().any(|(f, l, m)| f == file && *l == line && m == message),
+            "missing {file}:{line}: {message} in {found:?}"
+        );
+    }
+    assert_eq!(found.len(), expected.len(), "{found:?}");
+}
+
+#[test]
+fn a_module_holds_only_declarations() {
+    let dir = project(
+        "decls",
+        &[("m.spl", "pub fn f() -> i64: 1\nprintln(2)\n"), ("main.spl", "import m\nprintln(m.f())\n")],
+    );
+    let out = simple(&dir, &["run", "main.spl"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("error: a module may only hold declarations\n --> m.spl:2:1"), "{stderr}");
+}
+
+#[test]
+fn runtime_errors_point_into_the_module() {
+    let dir = project(
+        "runtime",
+        &[("geometry.spl", GEOMETRY), ("main.spl", "import geometry\nprintln(geometry.ratio(1, 0))\n")],
+    );
+    let out = simple(&dir, &["run", "main.spl"]);
+    assert_eq!(out.status.code(), Some(101));
+    assert_eq!(
+        text(&out.stderr),
+        "error: division by zero\n --> geometry.spl:9:14\nbacktrace:\n  geometry.ratio at geometry.spl:9:14\n  main at main.spl:2:9\n"
+    );
+}
+
+#[test]
+fn editing_an_imported_file_rebuilds_the_cached_module() {
+    let dir = project("cache", &[("m.spl", "pub fn v() -> i64: 1\n"), ("main.spl", "import m\nprintln(m.v())\n")]);
+    assert_eq!(text(&simple(&dir, &["run", "main.spl"]).stdout), "1\n");
+    std::fs::write(dir.join("m.spl"), "pub fn v() -> i64: 2\n").expect("edit");
+    assert_eq!(text(&simple(&dir, &["run", "main.spl"]).stdout), "2\n");
+}
