@@ -123,3 +123,59 @@ fn changing_a_signature_rechecks_its_callers_only() {
 fn output_is_deterministic() {
     assert_eq!(clean_build(PROGRAM), clean_build(PROGRAM));
 }
+
+/// Two files: editing a body in one recompiles nothing in the other; a
+/// signature change re-checks only the callers that use it.
+mod across_files {
+    use super::*;
+
+    const LIB: &str = "pub fn double(x: i64) -> i64:\n    return x * 2\n\npub fn unused() -> i64: 7\n";
+    const MAIN: &str = "import lib\n\nfn other() -> i64: 1\n\nfn main() -> i64:\n    return lib.double(20) + other()\n";
+
+    fn setup() -> (Database, SourceFile, SourceFile, Project) {
+        let db = Database::with_event_log();
+        let main = SourceFile::new(&db, "main.spl".into(), MAIN.to_string());
+        let lib = SourceFile::new(&db, "lib.spl".into(), LIB.to_string());
+        let project = Project::new(&db, main, vec![main, lib]);
+        db::link_smf(&db, project).as_ref().expect("builds");
+        db.take_executions();
+        (db, main, lib, project)
+    }
+
+    fn names(db: &Database, files: &[SourceFile], log: &[(String, salsa::Id)], query: &str) -> Vec<String> {
+        let mut out: Vec<String> = log
+            .iter()
+            .filter(|(q, _)| q == query)
+            .filter_map(|(_, id)| {
+                files.iter().find_map(|&file| {
+                    db::file_fns(db, file)
+                        .iter()
+                        .find(|f| f.as_id() == *id)
+                        .map(|f| format!("{}:{}", file.path(db).display(), f.name(db)))
+                })
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn a_body_edit_in_one_file_recompiles_nothing_in_the_other() {
+        let (mut db, main, lib, project) = setup();
+        lib.set_text(&mut db).to(LIB.replace("x * 2", "x + x"));
+        db::link_smf(&db, project).as_ref().expect("builds");
+        let log = db.take_executions();
+        for query in ["fn_hir", "fn_mir", "codegen_fn"] {
+            assert_eq!(names(&db, &[main, lib], &log, query), ["lib.spl:double"], "{query}: {log:?}");
+        }
+    }
+
+    #[test]
+    fn a_signature_change_rechecks_only_its_callers() {
+        let (mut db, main, lib, project) = setup();
+        lib.set_text(&mut db).to(LIB.replace("double(x: i64)", "double(x: i64, y: i64 = 2)").replace("x * 2", "x * y"));
+        db::link_smf(&db, project).as_ref().expect("builds");
+        let log = db.take_executions();
+        assert_eq!(names(&db, &[main, lib], &log, "fn_hir"), ["lib.spl:double", "main.spl:main"], "{log:?}");
+    }
+}
