@@ -4,6 +4,7 @@
 mod render;
 mod runtime;
 mod session;
+mod watch;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -64,6 +65,15 @@ enum Command {
         #[command(flatten)]
         flags: CompileFlags,
     },
+    /// Rebuild FILE on every change to the program's files and run it again.
+    Watch {
+        file: PathBuf,
+        /// Arguments for the program.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+        #[command(flatten)]
+        flags: CompileFlags,
+    },
     /// Print an intermediate form of FILE.
     Dump {
         #[arg(value_enum)]
@@ -111,6 +121,7 @@ fn main() -> ExitCode {
         Command::Run { file, args: _, flags } => run(&file, flags),
         Command::Build { file, output, emit, flags } => build(&file, output, emit, flags),
         Command::Check { file, flags } => check(&file, flags),
+        Command::Watch { file, args, flags } => watch::watch(&file, &args, flags),
         Command::Dump { what, file, function, flags } => dump(what, &file, function.as_deref(), flags),
         Command::Smf { command: SmfCommand::Inspect { file } } => inspect(&file),
     };

@@ -858,7 +858,7 @@ impl<'a> Checker<'a> {
                 self.check_args_loosely(args);
                 self.error_expr(e.span)
             }
-            Def::Fn { symbol, sig, .. } => self.user_call(e, name, symbol, sig, args),
+            Def::Fn { symbol, sig, .. } => self.user_call(e, symbol, sig, args),
             Def::Const(_) | Def::Module(_) => {
                 self.error(name.span, format!("`{}` is not a function", name.text));
                 self.check_args_loosely(args);
@@ -881,14 +881,7 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn user_call(
-        &mut self,
-        e: &ast::Expr,
-        name: &ast::Name,
-        symbol: String,
-        sig: &Signature,
-        args: &[ast::Arg],
-    ) -> Expr {
+    fn user_call(&mut self, e: &ast::Expr, symbol: String, sig: &Signature, args: &[ast::Arg]) -> Expr {
         let mut slots: Vec<Option<usize>> = vec![None; sig.params.len()];
         let mut written = Vec::new();
         let mut positional = 0;

@@ -1,0 +1,419 @@
+//! `simple watch FILE [ARGS]`: rebuild on every save and run the program
+//! again in a child process.
+//!
+//! The watcher watches the parent directories of the program's files (not
+//! the files themselves), so an editor's rename-and-replace save, or a file
+//! deleted and created again, is seen like any write. Events are debounced:
+//! the build starts once the files have been quiet for [`DEBOUNCE`], so a
+//! burst of saves builds once, from the last. Only files whose text changed
+//! are handed to the session; its queries redo only what the change touched.
+//!
+//! The program's file list is read again after every build, since an edit
+//! can import new files. The session only ever adds files, so when a module
+//! file disappears (perhaps no longer imported), or while the last build
+//! failed a `.spl` file appears in a watched directory (perhaps the module an
+//! import is missing), the watcher opens a fresh session from the disk.
+//!
+//! The event loop never blocks for long ([`POLL`]): it also notices a child
+//! that exited on its own and the signals that stop the watcher (SIGINT,
+//! SIGTERM, SIGHUP), which a handler records in [`SIGNAL`]. Stopping the
+//! watcher stops the child; a child also gets SIGTERM if the watcher dies
+//! without cleaning up (`PR_SET_PDEATHSIG` on Linux).
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitCode, ExitStatus};
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use clap::ValueEnum;
+use notify::{EventKind, RecursiveMode, Watcher};
+
+use crate::CompileFlags;
+use crate::render;
+use crate::session::{self, DriverError, Session};
+
+/// How long the program's files must be quiet before a build starts.
+const DEBOUNCE: Duration = Duration::from_millis(25);
+/// The longest the loop sleeps before looking at signals and the child.
+const POLL: Duration = Duration::from_millis(25);
+/// How long a stopped program gets to exit after SIGTERM before SIGKILL.
+const GRACE: Duration = Duration::from_millis(200);
+
+/// The last of SIGINT, SIGTERM or SIGHUP received (0: none).
+static SIGNAL: AtomicI32 = AtomicI32::new(0);
+
+extern "C" fn on_signal(signal: libc::c_int) {
+    SIGNAL.store(signal, Ordering::SeqCst);
+}
+
+fn install_signal_handlers() {
+    for signal in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+        // SAFETY: a zeroed sigaction is a valid value to fill in; the handler
+        // only stores to an atomic, which is async-signal-safe.
+        unsafe {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = on_signal as extern "C" fn(libc::c_int) as usize;
+            action.sa_flags = libc::SA_RESTART;
+            libc::sigemptyset(&mut action.sa_mask);
+            libc::sigaction(signal, &action, std::ptr::null_mut());
+        }
+    }
+}
+
+pub fn watch(file: &Path, args: &[String], flags: CompileFlags) -> Result<ExitCode, DriverError> {
+    let session = Session::open_logged(file, flags.options())?;
+    install_signal_handlers();
+    let (tx, rx) = mpsc::channel();
+    let watcher = notify::recommended_watcher(tx)
+        .map_err(|e| DriverError::Usage(format!("cannot watch `{}`: {e}", file.display())))?;
+    let mut state = State {
+        session,
+        entry: file.to_owned(),
+        smf: session::smf_path(file),
+        args: args.to_vec(),
+        flags,
+        watcher,
+        watched_dirs: HashSet::new(),
+        by_event_path: HashMap::new(),
+        entry_missing: false,
+        stale: false,
+        failed: false,
+        child: None,
+        built_once: false,
+    };
+    state.update_watches();
+    state.build(Instant::now());
+
+    let mut pending = Pending::default();
+    let mut deadline = Instant::now();
+    loop {
+        let signal = SIGNAL.load(Ordering::SeqCst);
+        if signal != 0 {
+            // A Ctrl-C in a terminal reaches the program too: its death
+            // then is no news.
+            state.stop_child(false);
+            return Ok(ExitCode::from(128 + signal as u8));
+        }
+        state.poll_child();
+
+        let timeout =
+            if pending.is_empty() { POLL } else { deadline.saturating_duration_since(Instant::now()).min(POLL) };
+        match rx.recv_timeout(timeout) {
+            Ok(Ok(event)) => {
+                if state.classify(&event, &mut pending) {
+                    deadline = Instant::now() + DEBOUNCE;
+                }
+            }
+            Ok(Err(e)) => eprintln!("[watch] file watching error: {e}"),
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                state.stop_child(false);
+                return Err(DriverError::Usage("the file watcher stopped".into()));
+            }
+        }
+        if !pending.is_empty() && Instant::now() >= deadline {
+            let started = Instant::now();
+            state.reload(std::mem::take(&mut pending), started);
+        }
+    }
+}
+
+/// What the events since the last build ask for.
+#[derive(Default)]
+struct Pending {
+    /// Program files that may have new contents.
+    changed: HashSet<PathBuf>,
+    /// Start a new session from the files on disk: the set of files the
+    /// program imports may have changed in a way the session cannot follow
+    /// by itself (a module file deleted, a missing module created).
+    reopen: bool,
+}
+
+impl Pending {
+    fn is_empty(&self) -> bool {
+        self.changed.is_empty() && !self.reopen
+    }
+}
+
+/// Whether an event can mean new contents. Opening or reading a file (the
+/// watcher's own reads, the child's) is not a change.
+fn is_change(kind: &EventKind) -> bool {
+    use notify::event::{AccessKind, AccessMode};
+    match kind {
+        EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
+        EventKind::Access(_) => false,
+        _ => true,
+    }
+}
+
+/// Whether an event makes a file appear (created, or renamed into place).
+fn is_appearance(kind: &EventKind) -> bool {
+    use notify::event::{ModifyKind, RenameMode};
+    matches!(kind, EventKind::Create(_) | EventKind::Modify(ModifyKind::Name(RenameMode::To | RenameMode::Both)))
+}
+
+/// A Simple source file that could be a module (not an editor's hidden
+/// lock or backup file).
+fn is_module_name(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "spl")
+        && path.file_name().and_then(|n| n.to_str()).is_some_and(|n| !n.starts_with('.'))
+}
+
+struct State {
+    session: Session,
+    entry: PathBuf,
+    smf: PathBuf,
+    args: Vec<String>,
+    flags: CompileFlags,
+    watcher: notify::RecommendedWatcher,
+    watched_dirs: HashSet<PathBuf>,
+    /// A path as events name it (absolute; also the target of a symlink) →
+    /// the program file's path as the session knows it.
+    by_event_path: HashMap<PathBuf, PathBuf>,
+    /// The entry file could not be read on its last change.
+    entry_missing: bool,
+    /// Inputs changed since the last build.
+    stale: bool,
+    /// The last build had compile errors.
+    failed: bool,
+    child: Option<Child>,
+    built_once: bool,
+}
+
+impl State {
+    /// Adds what `event` means to `pending`; whether it concerns the program.
+    fn classify(&self, event: &notify::Event, pending: &mut Pending) -> bool {
+        let mut ours = false;
+        if is_change(&event.kind) {
+            for path in &event.paths {
+                if let Some(file) = self.by_event_path.get(path) {
+                    pending.changed.insert(file.clone());
+                    ours = true;
+                } else if self.failed && is_appearance(&event.kind) && is_module_name(path) {
+                    // Perhaps the module an import is missing.
+                    pending.reopen = true;
+                    ours = true;
+                }
+            }
+        }
+        if event.need_rescan() {
+            pending.changed.extend(self.session.files());
+            ours = true;
+        }
+        ours
+    }
+
+    /// Watches the directories of the program's current files, and only
+    /// those (the file list can change with every build).
+    fn update_watches(&mut self) {
+        let mut by_event_path = HashMap::new();
+        let mut dirs = HashSet::new();
+        for file in self.session.files() {
+            let Ok(abs) = std::path::absolute(&file) else { continue };
+            let mut names = vec![abs.clone()];
+            // An edit through a symlink changes the file it points to.
+            if let Ok(real) = std::fs::canonicalize(&abs)
+                && real != abs
+            {
+                names.push(real);
+            }
+            for name in names {
+                if let Some(dir) = name.parent() {
+                    dirs.insert(dir.to_owned());
+                }
+                by_event_path.insert(name, file.clone());
+            }
+        }
+        for dir in self.watched_dirs.difference(&dirs) {
+            let _ = self.watcher.unwatch(dir);
+        }
+        let mut watched = HashSet::new();
+        for dir in dirs {
+            if self.watched_dirs.contains(&dir) {
+                watched.insert(dir);
+                continue;
+            }
+            match self.watcher.watch(&dir, RecursiveMode::NonRecursive) {
+                Ok(()) => {
+                    watched.insert(dir);
+                }
+                Err(e) => eprintln!("[watch] cannot watch `{}`: {e}", dir.display()),
+            }
+        }
+        self.watched_dirs = watched;
+        self.by_event_path = by_event_path;
+    }
+
+    /// Reads the files that changed and rebuilds if any text did.
+    fn reload(&mut self, pending: Pending, started: Instant) {
+        let mut changed: Vec<PathBuf> = pending.changed.into_iter().collect();
+        changed.sort();
+        let mut reopen = pending.reopen;
+        for path in changed {
+            match session::read_source(&path) {
+                Ok(text) => {
+                    if path == self.entry {
+                        self.entry_missing = false;
+                    }
+                    if self.session.text_of(&path).as_deref() != Some(text.as_str()) {
+                        self.stale |= self.session.set_text(&path, text);
+                    }
+                }
+                Err(e) if path == self.entry => {
+                    if !self.entry_missing {
+                        eprintln!("[watch] {e}; waiting for it to come back");
+                    }
+                    self.entry_missing = true;
+                }
+                // A module that is gone: perhaps no longer imported either.
+                // The session only ever adds files, so start afresh; the
+                // compiler reports an import of a missing module.
+                Err(_) => reopen = true,
+            }
+        }
+        if self.entry_missing {
+            return;
+        }
+        if reopen {
+            match Session::open_logged(&self.entry, self.flags.options()) {
+                Ok(session) => {
+                    self.session = session;
+                    self.stale = true;
+                }
+                Err(e) => {
+                    eprintln!("[watch] {e}; waiting for it to come back");
+                    self.entry_missing = true;
+                    return;
+                }
+            }
+        }
+        if self.stale {
+            self.build(started);
+        }
+    }
+
+    /// Compiles; on success writes the SMF and restarts the program.
+    fn build(&mut self, started: Instant) {
+        self.stale = false;
+        self.failed = false;
+        let session = &self.session;
+        let diags = session.diagnostics();
+        if !diags.is_empty() {
+            render::emit(diags, self.flags.error_format, &|p| session.text_of(p));
+        }
+        let result = if session.has_errors() { Err(None) } else { session.link().map_err(Some) };
+        let bytes = match result {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                self.failed = true;
+                // Drains the query log, so the next count starts here.
+                let _ = session.codegen_counts();
+                if let Some(e) = e {
+                    eprintln!("error: {e}");
+                }
+                let what = if self.built_once { "keeping the last good build" } else { "waiting for a fix" };
+                eprintln!("[watch] errors; {what}");
+                self.update_watches();
+                return;
+            }
+        };
+        if let Err(e) = session::write_atomic(&self.smf, bytes) {
+            eprintln!("[watch] {e}; the program will compile itself");
+        }
+        let elapsed = started.elapsed();
+        let (rebuilt, total) = session.codegen_counts();
+        let verb = if self.built_once { "rebuilt" } else { "built" };
+        self.built_once = true;
+        self.update_watches();
+        self.stop_child(true);
+        self.start_child();
+        eprintln!("[watch] {verb} {rebuilt} of {total} functions in {:.1} ms", elapsed.as_secs_f64() * 1e3);
+    }
+
+    fn start_child(&mut self) {
+        let exe = match std::env::current_exe() {
+            Ok(exe) => exe,
+            Err(e) => {
+                eprintln!("[watch] cannot start the program: {e}");
+                return;
+            }
+        };
+        let mut cmd = Command::new(exe);
+        cmd.arg("run");
+        if self.flags.no_opt {
+            cmd.arg("--no-opt");
+        }
+        if let Some(format) = self.flags.error_format.to_possible_value() {
+            cmd.args(["--error-format", format.get_name()]);
+        }
+        cmd.arg(&self.entry).args(&self.args);
+        #[cfg(target_os = "linux")]
+        {
+            use std::os::unix::process::CommandExt;
+            // SAFETY: getpid is async-signal-safe.
+            let parent = unsafe { libc::getpid() };
+            // SAFETY: the closure runs between fork and exec and calls only
+            // async-signal-safe functions (prctl, getppid, raise).
+            unsafe {
+                cmd.pre_exec(move || {
+                    // If the watcher dies without stopping the program (SIGKILL),
+                    // the program goes too. The watcher may already be gone.
+                    if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) != 0 || libc::getppid() != parent {
+                        libc::raise(libc::SIGKILL);
+                    }
+                    Ok(())
+                });
+            }
+        }
+        match cmd.spawn() {
+            Ok(child) => self.child = Some(child),
+            Err(e) => eprintln!("[watch] cannot start the program: {e}"),
+        }
+    }
+
+    /// Reports a program that exited on its own, once.
+    fn poll_child(&mut self) {
+        if let Some(child) = &mut self.child
+            && let Ok(Some(status)) = child.try_wait()
+        {
+            report_exit(status);
+            self.child = None;
+        }
+    }
+
+    /// Stops the program: SIGTERM, then SIGKILL after [`GRACE`]. If it had
+    /// already exited on its own, says so if `report`.
+    fn stop_child(&mut self, report: bool) {
+        let Some(mut child) = self.child.take() else { return };
+        if let Ok(Some(status)) = child.try_wait() {
+            if report {
+                report_exit(status);
+            }
+            return;
+        }
+        // SAFETY: kill only sends a signal; the child is not reaped yet, so
+        // its pid still names it.
+        unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
+        let deadline = Instant::now() + GRACE;
+        while Instant::now() < deadline {
+            match child.try_wait() {
+                Ok(Some(_)) => return,
+                Ok(None) => std::thread::sleep(Duration::from_millis(2)),
+                Err(_) => break,
+            }
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
+
+fn report_exit(status: ExitStatus) {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (Some(code), _) => eprintln!("[watch] program exited with status {code}"),
+        (None, Some(signal)) => eprintln!("[watch] program killed by signal {signal}"),
+        _ => eprintln!("[watch] program stopped ({status})"),
+    }
+}
