@@ -45,7 +45,8 @@ pub fn lower_fn(hir: &FnHir, source: &FnSource) -> mir::Body {
         (Some(status), _) => Terminator::Return(Some(Operand::Local(Local(status.0)))),
         (None, Ty::Nil | Ty::Error | Ty::Never) => Terminator::Return(None),
         (None, _) => match tail {
-            Some(value) if hir.body.tail.as_ref().is_some_and(|t| t.ty != Ty::Never) => Terminator::Return(Some(value)),
+            // A tail of another type sits in dead code after a `return`.
+            Some(value) if hir.body.tail.as_ref().is_some_and(|t| t.ty == hir.ret) => Terminator::Return(Some(value)),
             None if hir.name == crate::items::SCRIPT_MAIN => Terminator::Return(Some(Operand::Const(Const::I64(0)))),
             // The type checker proved the end unreachable.
             _ => Terminator::Trap(TrapCode::Unreachable),

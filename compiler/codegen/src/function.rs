@@ -345,11 +345,6 @@ impl Lower<'_, '_> {
                 pending_preds[succ.0 as usize] += 1;
             }
         }
-        let mut reached = vec![false; body.blocks.len()];
-        for &i in &order {
-            reached[i] = true;
-        }
-        let unreachable = (0..body.blocks.len()).filter(|&i| !reached[i]);
         let mut sealed = vec![false; body.blocks.len()];
         let mut done = |this: &mut Self, i: usize| {
             pending_preds[i] -= 1;
@@ -359,7 +354,9 @@ impl Lower<'_, '_> {
             }
         };
         done(self, 0);
-        for i in order.iter().copied().chain(unreachable) {
+        // Blocks nothing reachable jumps to are not translated: they may
+        // jump into blocks already sealed.
+        for &i in &order {
             let block = &body.blocks[i];
             self.b.switch_to_block(self.blocks[i]);
             for stmt in &block.stmts {
@@ -378,13 +375,10 @@ impl Lower<'_, '_> {
             }
             self.set_loc(block.terminator_loc);
             self.terminator(&block.terminator);
-            if reached[i] {
-                for succ in block.terminator.successors() {
-                    done(self, succ.0 as usize);
-                }
+            for succ in block.terminator.successors() {
+                done(self, succ.0 as usize);
             }
         }
-        // Blocks only unreachable code jumps to.
         self.b.seal_all_blocks();
     }
 
