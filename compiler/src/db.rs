@@ -164,18 +164,27 @@ pub fn file_fns<'db>(db: &'db dyn Db, file: SourceFile) -> Vec<FnId<'db>> {
     file_items(db, file).fn_names().map(|name| FnId::new(db, file, name.to_string())).collect()
 }
 
+/// Which items make up each function of a file.
+#[salsa::tracked(returns(ref))]
+pub fn fn_item_index(db: &dyn Db, file: SourceFile) -> std::collections::BTreeMap<String, Vec<u32>> {
+    items::fn_item_index(&parse(db, file).file)
+}
+
 /// The source of one function, with item-relative spans.
 #[salsa::tracked(returns(ref))]
 pub fn fn_source<'db>(db: &'db dyn Db, f: FnId<'db>) -> Option<FnSource> {
     let file = f.file(db);
-    items::fn_source(&parse(db, file).file, file.text(db), f.name(db))
+    let items = fn_item_index(db, file).get(f.name(db))?;
+    items::fn_source(&parse(db, file).file, file.text(db), items)
 }
 
 /// The absolute byte offset of the start of each part of a function.
 /// Position-dependent: used only to render diagnostics and the line table.
 #[salsa::tracked(returns(ref))]
 pub fn item_bases<'db>(db: &'db dyn Db, f: FnId<'db>) -> Vec<u32> {
-    items::fn_part_bases(&parse(db, f.file(db)).file, f.name(db))
+    let file = f.file(db);
+    let items = fn_item_index(db, file).get(f.name(db)).map_or(&[][..], Vec::as_slice);
+    items::fn_part_bases(&parse(db, file).file, items)
 }
 
 #[salsa::tracked(returns(ref))]

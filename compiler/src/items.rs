@@ -259,28 +259,43 @@ pub struct Part {
     pub line_delta: u32,
 }
 
-fn top_items_of<'a>(file: &'a ast::SourceFile, name: &'a str) -> impl Iterator<Item = &'a ast::TopItem> {
-    let script = name == SCRIPT_MAIN && !file.items.iter().any(|t| is_fn_named(t, SCRIPT_MAIN));
-    file.items.iter().filter(move |t| match &t.item.kind {
-        ItemKind::Stmt(_) => script,
-        _ => is_fn_named(t, name),
-    })
+/// The items each function is made of, by name: its `fn` item (the first,
+/// if the name is defined twice), or for a script's implicit `main` every
+/// top-level statement. Built once per parse, so looking up one function
+/// does not scan the file.
+pub fn fn_item_index(file: &ast::SourceFile) -> BTreeMap<String, Vec<u32>> {
+    let mut index: BTreeMap<String, Vec<u32>> = BTreeMap::new();
+    let mut stmts = Vec::new();
+    for (i, top) in file.items.iter().enumerate() {
+        match &top.item.kind {
+            ItemKind::Fn(def) => {
+                index.entry(def.name.text.clone()).or_insert_with(|| vec![i as u32]);
+            }
+            ItemKind::Stmt(_) => stmts.push(i as u32),
+            _ => {}
+        }
+    }
+    if !stmts.is_empty() {
+        index.entry(SCRIPT_MAIN.to_string()).or_insert(stmts);
+    }
+    index
 }
 
-fn is_fn_named(top: &ast::TopItem, name: &str) -> bool {
-    matches!(&top.item.kind, ItemKind::Fn(def) if def.name.text == name)
-}
-
-pub fn fn_source(file: &ast::SourceFile, text: &str, name: &str) -> Option<FnSource> {
+/// The source of the function made of `items` (see [`fn_item_index`]).
+pub fn fn_source(file: &ast::SourceFile, text: &str, items: &[u32]) -> Option<FnSource> {
     let mut parts = Vec::new();
     let mut stmts = Vec::new();
-    let mut first_line_start = None;
     let mut def = None;
-    for top in top_items_of(file, name) {
+    let mut line_delta = 0;
+    let mut previous_start = None;
+    for &index in items {
+        let top = file.items.get(index as usize)?;
         let start = top.base as usize;
+        if let Some(previous) = previous_start {
+            line_delta += text.get(previous..start).map_or(0, |s| s.matches('\n').count() as u32);
+        }
+        previous_start = Some(start);
         let item_text = text.get(start..start + top.len as usize).unwrap_or("");
-        let first = *first_line_start.get_or_insert(start);
-        let line_delta = text.get(first..start).map_or(0, |s| s.matches('\n').count() as u32);
         parts.push(Part { text: item_text.to_string(), line_delta });
         match &top.item.kind {
             ItemKind::Stmt(stmt) => stmts.push(stmt.clone()),
@@ -299,13 +314,9 @@ pub fn fn_source(file: &ast::SourceFile, text: &str, name: &str) -> Option<FnSou
     Some(FnSource { kind, parts })
 }
 
-/// Absolute offsets of the parts of a function (see [`FnSource::parts`]).
-pub fn fn_part_bases(file: &ast::SourceFile, name: &str) -> Vec<u32> {
-    let mut bases: Vec<u32> = top_items_of(file, name).map(|t| t.base).collect();
-    if file.items.iter().any(|t| is_fn_named(t, name)) {
-        bases.truncate(1);
-    }
-    bases
+/// Absolute offsets of the parts of the function made of `items`.
+pub fn fn_part_bases(file: &ast::SourceFile, items: &[u32]) -> Vec<u32> {
+    items.iter().filter_map(|&i| file.items.get(i as usize).map(|t| t.base)).collect()
 }
 
 /// A function's parameters and result, resolved.
