@@ -19,12 +19,17 @@ use crate::hir::{Def, Scope};
 use crate::items::{self, ConstTable, FileItems, FnSource, ImportKind, Signature};
 use crate::line_index::LineIndex;
 use crate::lower;
+use crate::persist;
 
 /// Options that change the generated code; part of every content hash.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct Options {
-    /// Skip MIR optimisations (`--opt-level=0`).
+    /// Skip MIR optimisations (`--no-opt`).
     pub no_opt: bool,
+    /// Identifies the compiler build beyond [`crate::COMPILER_VERSION`]:
+    /// the driver sets it from its executable, so a rebuilt compiler never
+    /// trusts output cached by an older one.
+    pub compiler_id: u64,
 }
 
 #[salsa::input(debug)]
@@ -419,7 +424,11 @@ pub fn diagnostics(db: &dyn Db, project: Project) -> Vec<Diagnostic> {
         }
         for &f in file_fns(db, file) {
             let bases = item_bases(db, f);
-            for diag in fn_signature(db, f).diagnostics.iter().chain(fn_hir(db, f).diagnostics.iter()) {
+            let body_diags = match persist::fn_cached(db, f) {
+                Some(cached) => &cached.warnings,
+                None => &fn_hir(db, f).diagnostics,
+            };
+            for diag in fn_signature(db, f).diagnostics.iter().chain(body_diags) {
                 out.push(absolute(diag, path, bases));
             }
         }
@@ -464,9 +473,13 @@ pub fn link_smf(db: &dyn Db, project: Project) -> Result<Vec<u8>, BuildError> {
         let text = file.text(db);
         let lines = LineIndex::new(text);
         for &f in file_fns(db, file) {
-            let code = codegen_fn(db, f)
-                .as_ref()
-                .map_err(|message| BuildError::Codegen { function: f.name(db).clone(), message: message.clone() })?;
+            let code = match persist::fn_cached(db, f) {
+                Some(cached) => &cached.code,
+                None => codegen_fn(db, f).as_ref().map_err(|message| BuildError::Codegen {
+                    function: f.name(db).clone(),
+                    message: message.clone(),
+                })?,
+            };
             let base = item_bases(db, f).first().copied().unwrap_or(0);
             compiled.push((code, file_index as u32, lines.line_col(text, base).0 + 1));
         }
@@ -515,7 +528,7 @@ pub fn entry_fn(db: &dyn Db, project: Project) -> Result<CompiledFn, String> {
 pub fn source_hash(db: &dyn Db, project: Project) -> [u8; 32] {
     let mut hasher = blake3::Hasher::new();
     hasher.update(crate::COMPILER_VERSION.as_bytes());
-    hasher.update(&[options(db).no_opt as u8]);
+    hasher.update(format!("{:?}", options(db)).as_bytes());
     for &file in project.files(db) {
         let path = file.path(db).display().to_string();
         hasher.update(&(path.len() as u64).to_le_bytes());

@@ -9,7 +9,7 @@ use std::fmt;
 
 use simple_syntax::Span;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub enum Level {
     Error,
     Warning,
@@ -27,14 +27,14 @@ impl fmt::Display for Level {
 /// A span relative to one part of a function's source. Most functions have
 /// one part (their item); the implicit `main` of a script has one part per
 /// top-level statement.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
 pub struct RelSpan {
     pub part: u32,
     pub span: Span,
 }
 
 /// A diagnostic as a query produces it: relative to its anchor.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct RelDiagnostic {
     pub level: Level,
     pub message: String,

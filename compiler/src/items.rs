@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use rustc_hash::FxHashMap;
+
 use simple_syntax::Span;
 use simple_syntax::ast::{self, ItemKind};
 
@@ -24,6 +26,9 @@ pub struct FileItems {
     pub first_stmt: Option<(u32, Span)>,
     /// Diagnostics about items, by index of the item in the file.
     pub diagnostics: Vec<(u32, RelDiagnostic)>,
+    /// Indices into `fns` and `consts` by name, so lookups do not scan.
+    fn_index: FxHashMap<String, usize>,
+    const_index: FxHashMap<String, usize>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,7 +96,7 @@ impl FileItems {
     }
 
     pub fn find_fn(&self, name: &str) -> Option<&FnDecl> {
-        self.fns.iter().find(|f| f.name == name)
+        self.fn_index.get(name).map(|&i| &self.fns[i])
     }
 
     pub fn fn_names(&self) -> impl Iterator<Item = &str> {
@@ -99,7 +104,7 @@ impl FileItems {
     }
 
     pub fn find_const(&self, name: &str) -> Option<&ConstDecl> {
-        self.consts.iter().find(|c| c.name == name)
+        self.const_index.get(name).map(|&i| &self.consts[i])
     }
 }
 
@@ -200,6 +205,8 @@ pub fn collect(file: &ast::SourceFile) -> FileItems {
             });
         }
     }
+    out.fn_index = out.fns.iter().enumerate().map(|(i, f)| (f.name.clone(), i)).collect();
+    out.const_index = out.consts.iter().enumerate().map(|(i, c)| (c.name.clone(), i)).collect();
     out
 }
 
@@ -283,21 +290,10 @@ pub fn fn_item_index(file: &ast::SourceFile) -> BTreeMap<String, Vec<u32>> {
 
 /// The source of the function made of `items` (see [`fn_item_index`]).
 pub fn fn_source(file: &ast::SourceFile, text: &str, items: &[u32]) -> Option<FnSource> {
-    let mut parts = Vec::new();
     let mut stmts = Vec::new();
     let mut def = None;
-    let mut line_delta = 0;
-    let mut previous_start = None;
     for &index in items {
-        let top = file.items.get(index as usize)?;
-        let start = top.base as usize;
-        if let Some(previous) = previous_start {
-            line_delta += text.get(previous..start).map_or(0, |s| s.matches('\n').count() as u32);
-        }
-        previous_start = Some(start);
-        let item_text = text.get(start..start + top.len as usize).unwrap_or("");
-        parts.push(Part { text: item_text.to_string(), line_delta });
-        match &top.item.kind {
+        match &file.items.get(index as usize)?.item.kind {
             ItemKind::Stmt(stmt) => stmts.push(stmt.clone()),
             ItemKind::Fn(d) => {
                 def = Some(d.clone());
@@ -311,7 +307,24 @@ pub fn fn_source(file: &ast::SourceFile, text: &str, items: &[u32]) -> Option<Fn
         None if !stmts.is_empty() => FnSourceKind::Script(stmts),
         None => return None,
     };
-    Some(FnSource { kind, parts })
+    Some(FnSource { kind, parts: fn_parts(file, text, items) })
+}
+
+/// The text of each item of a function, with its line offset.
+pub fn fn_parts(file: &ast::SourceFile, text: &str, items: &[u32]) -> Vec<Part> {
+    let mut parts = Vec::new();
+    let mut line_delta = 0;
+    let mut previous_start = None;
+    for top in items.iter().filter_map(|&i| file.items.get(i as usize)) {
+        let start = top.base as usize;
+        if let Some(previous) = previous_start {
+            line_delta += text.get(previous..start).map_or(0, |s| s.matches('\n').count() as u32);
+        }
+        previous_start = Some(start);
+        let item_text = text.get(start..start + top.len as usize).unwrap_or("");
+        parts.push(Part { text: item_text.to_string(), line_delta });
+    }
+    parts
 }
 
 /// Absolute offsets of the parts of the function made of `items`.

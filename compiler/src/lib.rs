@@ -13,6 +13,7 @@ pub mod items;
 pub mod line_index;
 pub mod lower;
 pub mod parallel;
+pub mod persist;
 
 use std::sync::{Arc, OnceLock};
 

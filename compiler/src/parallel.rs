@@ -7,6 +7,7 @@
 //! pure function of the inputs.
 
 use crate::db::{self, Database, FnId, Project, SourceFile};
+use crate::persist;
 
 /// Functions per worker below which threads cost more than they save.
 const MIN_FNS_PER_THREAD: usize = 16;
@@ -15,7 +16,9 @@ pub fn codegen_all(db: &Database, project: Project) {
     let jobs: Vec<(SourceFile, String)> = project
         .files(db)
         .iter()
-        .flat_map(|&file| db::file_fns(db, file).iter().map(move |f| (file, f.name(db).clone())))
+        .flat_map(|&file| db::file_fns(db, file).iter().map(move |&f| (file, f)))
+        .filter(|&(_, f)| persist::fn_cached(db, f).is_none())
+        .map(|(file, f)| (file, f.name(db).clone()))
         .collect();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let threads = cores.min(jobs.len() / MIN_FNS_PER_THREAD);

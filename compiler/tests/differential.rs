@@ -2096,7 +2096,7 @@ fn early_returns_and_dead_code_compile_with_and_without_optimisation() {
     ];
     for text in programs {
         for no_opt in [false, true] {
-            let build = fresh_build(text, Options { no_opt });
+            let build = fresh_build(text, Options { no_opt, ..Options::default() });
             assert!(build.ok(), "{text} (no_opt: {no_opt}): {build:?}");
         }
     }

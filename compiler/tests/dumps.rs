@@ -43,7 +43,7 @@ fn mir_of_loops() {
 
 #[test]
 fn mir_of_loops_unoptimised() {
-    insta::assert_snapshot!(dump(LOOPS, Stage::Mir, Options { no_opt: true }));
+    insta::assert_snapshot!(dump(LOOPS, Stage::Mir, Options { no_opt: true, ..Options::default() }));
 }
 
 #[test]

@@ -1,18 +1,22 @@
 //! `simple`: the command-line driver. The only part of the project that
 //! reads files, looks at the clock or runs programs.
 
+mod cache;
 mod render;
 mod runtime;
 mod session;
+mod stats;
 mod watch;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use cache::FnCache;
 use clap::{Parser, Subcommand, ValueEnum};
 use render::ErrorFormat;
 use session::{DriverError, Session};
 use simple_compiler::Options;
+use stats::Stats;
 
 #[derive(Parser)]
 #[command(name = "simple", version, about = "The Simple compiler: compiles to native code and runs it")]
@@ -33,7 +37,7 @@ struct CompileFlags {
 
 impl CompileFlags {
     fn options(self) -> Options {
-        Options { no_opt: self.no_opt }
+        Options { no_opt: self.no_opt, compiler_id: session::compiler_id() }
     }
 }
 
@@ -56,6 +60,10 @@ enum Command {
         output: Option<PathBuf>,
         #[arg(long, value_enum, default_value_t = Emit::Smf)]
         emit: Emit,
+        /// Print how many functions were compiled and reused, and the time
+        /// of each stage.
+        #[arg(long)]
+        stats: bool,
         #[command(flatten)]
         flags: CompileFlags,
     },
@@ -119,7 +127,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run { file, args: _, flags } => run(&file, flags),
-        Command::Build { file, output, emit, flags } => build(&file, output, emit, flags),
+        Command::Build { file, output, emit, stats, flags } => build(&file, output, emit, stats, flags),
         Command::Check { file, flags } => check(&file, flags),
         Command::Watch { file, args, flags } => watch::watch(&file, &args, flags),
         Command::Dump { what, file, function, flags } => dump(what, &file, function.as_deref(), flags),
@@ -134,14 +142,21 @@ fn main() -> ExitCode {
     }
 }
 
-/// Opens a session and reports its diagnostics; `None` if it has errors.
-fn compile(file: &Path, flags: CompileFlags) -> Result<Option<Session>, DriverError> {
-    let session = Session::open(file, flags.options())?;
+/// Reports a session's diagnostics; false if it has errors.
+fn report(session: &Session, flags: CompileFlags) -> bool {
     let diags = session.diagnostics();
     if !diags.is_empty() {
         render::emit(diags, flags.error_format, &|p| session.text_of(p));
     }
-    Ok((!session.has_errors()).then_some(session))
+    !session.has_errors()
+}
+
+/// Opens a session with the program's function cache loaded and reports its
+/// diagnostics; `None` if it has errors.
+fn compile(file: &Path, flags: CompileFlags) -> Result<Option<Session>, DriverError> {
+    let mut session = Session::open(file, flags.options())?;
+    session.load_cache(FnCache::for_program(file));
+    Ok(report(&session, flags).then_some(session))
 }
 
 fn check(file: &Path, flags: CompileFlags) -> Result<ExitCode, DriverError> {
@@ -151,13 +166,38 @@ fn check(file: &Path, flags: CompileFlags) -> Result<ExitCode, DriverError> {
     })
 }
 
-fn build(file: &Path, output: Option<PathBuf>, emit: Emit, flags: CompileFlags) -> Result<ExitCode, DriverError> {
+fn build(
+    file: &Path,
+    output: Option<PathBuf>,
+    emit: Emit,
+    show_stats: bool,
+    flags: CompileFlags,
+) -> Result<ExitCode, DriverError> {
     if !matches!(emit, Emit::Smf) {
         return Err(DriverError::Usage("`--emit obj` and `--emit exe` are not supported yet".into()));
     }
-    let Some(session) = compile(file, flags)? else { return Ok(ExitCode::from(1)) };
+    let mut stats = Stats::start();
+    let mut session = Session::open(file, flags.options())?;
+    stats.stage("read and parse");
+    stats.cache = session.load_cache(FnCache::for_program(file));
+    stats.stage("cache lookup");
+    let ok = report(&session, flags);
+    stats.stage("check");
+    if !ok {
+        return Ok(ExitCode::from(1));
+    }
+    session.codegen();
+    stats.stage("codegen");
+    let bytes = session.link()?;
+    stats.stage("link");
     let out = output.unwrap_or_else(|| session::smf_path(file));
-    session::write_atomic(&out, session.link()?)?;
+    session::write_atomic(&out, bytes)?;
+    stats.stage("write module");
+    stats.compiled = session.store_cache();
+    stats.stage("cache store");
+    if show_stats {
+        eprint!("{}", stats.report(session.function_count()));
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -165,7 +205,7 @@ fn run(file: &Path, flags: CompileFlags) -> Result<ExitCode, DriverError> {
     let smf = session::smf_path(file);
     // Hashing needs the sources, not a compilation: the session's queries
     // run only if the cached module is stale.
-    let session = Session::open(file, flags.options())?;
+    let mut session = Session::open(file, flags.options())?;
     if session::is_up_to_date(&smf, &session.source_hash()) {
         // A cached module that fails to load (truncated, corrupted) is
         // rebuilt, never trusted.
@@ -173,17 +213,15 @@ fn run(file: &Path, flags: CompileFlags) -> Result<ExitCode, DriverError> {
             return Ok(exit_code(runtime::run(&module)));
         }
     }
-    let diags = session.diagnostics();
-    if !diags.is_empty() {
-        render::emit(diags, flags.error_format, &|p| session.text_of(p));
-    }
-    if session.has_errors() {
+    session.load_cache(FnCache::for_program(file));
+    if !report(&session, flags) {
         return Ok(ExitCode::from(1));
     }
     let bytes = session.link()?;
     if let Err(e) = session::write_atomic(&smf, bytes) {
         eprintln!("warning: {e}; running the program from memory");
     }
+    session.store_cache();
     let module = simple_smf::load_bytes(bytes, &runtime::resolve, simple_abi::ABI_VERSION)
         .map_err(|source| DriverError::Load { path: smf.clone(), source })?;
     Ok(exit_code(runtime::run(&module)))

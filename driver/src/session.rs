@@ -1,11 +1,17 @@
 //! A compilation session: reads the program's files into the database and
 //! builds its SMF module, reusing `FILE.smf` when its source hash matches.
 
+use std::cell::RefCell;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use rustc_hash::{FxHashMap, FxHashSet};
 use simple_compiler::db::{self, BuildError};
 use simple_compiler::diagnostics::{Diagnostic, Level};
-use simple_compiler::{Database, Options, Project, SourceFile};
+use simple_compiler::persist::{self, CachedFn, CodeCache, FnKey};
+use simple_compiler::{Database, FnId, Options, Project, SourceFile};
+
+use crate::cache::{CacheFile, FnCache, Miss};
 
 /// Errors a user can cause outside their program's source.
 #[derive(Debug, thiserror::Error)]
@@ -28,6 +34,24 @@ pub struct Session {
     pub db: Database,
     pub project: Project,
     pub entry: SourceFile,
+    /// The on-disk function cache, once loaded.
+    disk: RefCell<Option<DiskCache>>,
+}
+
+struct DiskCache {
+    cache: FnCache,
+    file: CacheFile,
+    /// Keys of the functions the file holds, as far as this session knows.
+    stored: FxHashSet<FnKey>,
+    damaged: bool,
+}
+
+/// What [`Session::load_cache`] found.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct CacheLoad {
+    pub reused: usize,
+    /// Damaged entries, to be rebuilt.
+    pub damaged: usize,
 }
 
 pub fn read_source(path: &Path) -> Result<String, DriverError> {
@@ -51,7 +75,7 @@ impl Session {
         db.set_options(options);
         let entry = SourceFile::new(&db, path.to_owned(), text);
         let project = Project::new(&db, entry, vec![entry]);
-        let mut session = Session { db, project, entry };
+        let mut session = Session { db, project, entry, disk: RefCell::default() };
         session.load_imports();
         Ok(session)
     }
@@ -82,6 +106,62 @@ impl Session {
         }
     }
 
+    /// Every function of the program.
+    fn functions(&self) -> impl Iterator<Item = FnId<'_>> {
+        self.project.files(&self.db).iter().flat_map(|&file| db::file_fns(&self.db, file).iter().copied())
+    }
+
+    /// Reads the cached code of the program's functions, so that only the
+    /// others are type-checked and compiled. Call it before anything asks
+    /// for diagnostics or code.
+    pub fn load_cache(&mut self, cache: FnCache) -> CacheLoad {
+        use salsa::Setter;
+        let file = cache.open();
+        let keys: Vec<FnKey> = self.functions().map(|f| persist::fn_key(&self.db, f)).collect();
+        let mut load = CacheLoad::default();
+        let mut entries = FxHashMap::default();
+        for key in keys {
+            match file.get(&key) {
+                Ok(entry) => _ = entries.insert(key, Arc::new(entry)),
+                Err(Miss::Damaged) => load.damaged += 1,
+                Err(Miss::Absent) => {}
+            }
+        }
+        load.reused = entries.len();
+        let stored = entries.keys().copied().collect();
+        match CodeCache::try_get(&self.db) {
+            Some(input) => _ = input.set_entries(&mut self.db).to(Arc::new(entries)),
+            None => _ = CodeCache::new(&self.db, Arc::new(entries)),
+        }
+        *self.disk.get_mut() = Some(DiskCache { cache, file, stored, damaged: load.damaged > 0 });
+        load
+    }
+
+    /// Adds the functions compiled since the cache was loaded to it, and
+    /// returns how many. Call it after a successful [`Session::link`].
+    pub fn store_cache(&self) -> usize {
+        let mut disk = self.disk.borrow_mut();
+        let Some(disk) = disk.as_mut() else { return 0 };
+        let db = &self.db;
+        let live: Vec<(FnKey, FnId)> = self.functions().map(|f| (persist::fn_key(db, f), f)).collect();
+        let fresh: Vec<(FnKey, CachedFn)> = live
+            .iter()
+            .filter(|(key, _)| !disk.stored.contains(key))
+            .filter_map(|&(key, f)| Some((key, persist::compile_for_cache(db, f)?)))
+            .collect();
+        let all = || {
+            let entry =
+                |f| persist::fn_cached(db, f).clone().or_else(|| Some(Arc::new(persist::compile_for_cache(db, f)?)));
+            live.iter().filter_map(|&(key, f)| Some((key, entry(f)?))).collect()
+        };
+        // A cache that cannot be written only makes the next build slower.
+        if disk.cache.store(&mut disk.file, &fresh, live.len(), all, disk.damaged).is_ok() {
+            disk.stored.extend(fresh.iter().map(|(key, _)| *key));
+            disk.damaged = false;
+        }
+        fresh.len()
+    }
+
     pub fn diagnostics(&self) -> &[Diagnostic] {
         db::diagnostics(&self.db, self.project)
     }
@@ -110,10 +190,14 @@ impl Session {
         true
     }
 
+    pub fn function_count(&self) -> usize {
+        self.functions().count()
+    }
+
     /// How many functions the program has, and how many had their code
     /// generated since the last call (needs `open_logged`).
     pub fn codegen_counts(&self) -> (usize, usize) {
-        let total = self.project.files(&self.db).iter().map(|&f| db::file_fns(&self.db, f).len()).sum();
+        let total = self.function_count();
         let rebuilt = self.db.take_executions().iter().filter(|(query, _)| query == "codegen_fn").count();
         (rebuilt, total)
     }
@@ -126,11 +210,31 @@ impl Session {
         db::source_hash(&self.db, self.project)
     }
 
+    /// Generates code for every function not yet compiled or cached, on
+    /// every core. [`Session::link`] does this itself; calling it first only
+    /// separates the two in `--stats`.
+    pub fn codegen(&self) {
+        simple_compiler::parallel::codegen_all(&self.db, self.project);
+    }
+
     /// The SMF bytes of the program.
     pub fn link(&self) -> Result<&[u8], BuildError> {
-        simple_compiler::parallel::codegen_all(&self.db, self.project);
+        self.codegen();
         db::link_smf(&self.db, self.project).as_deref().map_err(Clone::clone)
     }
+}
+
+/// Identifies this compiler build: the size and modification time of the
+/// running executable, so a rebuilt compiler never reuses what an older one
+/// cached ([`Options::compiler_id`]).
+pub fn compiler_id() -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = rustc_hash::FxHasher::default();
+    if let Ok(meta) = std::env::current_exe().and_then(std::fs::metadata) {
+        meta.len().hash(&mut hasher);
+        meta.modified().ok().hash(&mut hasher);
+    }
+    hasher.finish()
 }
 
 /// `FILE.spl` → `FILE.smf`.

@@ -31,6 +31,7 @@ use clap::ValueEnum;
 use notify::{EventKind, RecursiveMode, Watcher};
 
 use crate::CompileFlags;
+use crate::cache::FnCache;
 use crate::render;
 use crate::session::{self, DriverError, Session};
 
@@ -63,7 +64,8 @@ fn install_signal_handlers() {
 }
 
 pub fn watch(file: &Path, args: &[String], flags: CompileFlags) -> Result<ExitCode, DriverError> {
-    let session = Session::open_logged(file, flags.options())?;
+    let mut session = Session::open_logged(file, flags.options())?;
+    session.load_cache(FnCache::for_program(file));
     install_signal_handlers();
     let (tx, rx) = mpsc::channel();
     let watcher = notify::recommended_watcher(tx)
@@ -278,7 +280,8 @@ impl State {
         }
         if reopen {
             match Session::open_logged(&self.entry, self.flags.options()) {
-                Ok(session) => {
+                Ok(mut session) => {
+                    session.load_cache(FnCache::for_program(&self.entry));
                     self.session = session;
                     self.stale = true;
                 }
@@ -330,6 +333,8 @@ impl State {
         self.stop_child(true);
         self.start_child();
         eprintln!("[watch] {verb} {rebuilt} of {total} functions in {:.1} ms", elapsed.as_secs_f64() * 1e3);
+        // While the program starts: the next fresh build's gain, not this one's cost.
+        self.session.store_cache();
     }
 
     fn start_child(&mut self) {

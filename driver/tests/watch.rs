@@ -104,10 +104,11 @@ impl Watch {
         let deadline = Instant::now() + TIMEOUT;
         let mut text = stream.text.lock().unwrap();
         loop {
-            if let Some(at) = text.get(from..).and_then(|t| t.find(needle)) {
-                let rest = &text[from + at..];
-                let end = rest.find('\n').map_or(rest.len(), |i| i + 1);
-                return text[from..from + at + end].to_owned();
+            // Only a whole line: a pipe read may end in the middle of one.
+            if let Some(at) = text.get(from..).and_then(|t| t.find(needle))
+                && let Some(end) = text[from + at..].find('\n')
+            {
+                return text[from..=from + at + end].to_owned();
             }
             let now = Instant::now();
             if now >= deadline {

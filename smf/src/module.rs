@@ -172,7 +172,7 @@ impl fmt::Display for RelocTarget {
 
 /// How a relocation patches its bytes. S is the target's address, A the
 /// addend, P the address of the patched bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum RelocKind {
     /// Write S + A as a u64.
     Abs64,

@@ -38,7 +38,7 @@ pub struct RuntimeFn {
 macro_rules! runtime_fns {
     ($($(#[$doc:meta])* $id:ident = $name:literal ($($p:ident),*) $(-> $r:ident)?;)*) => {
         /// Handles to the runtime functions, for the compiler.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
         pub enum Rt { $($(#[$doc])* $id),* }
 
         impl Rt {
@@ -104,7 +104,7 @@ pub mod str_layout {
 /// Why compiled code trapped. Compiled code executes a trap instruction
 /// carrying one of these codes; the SMF trap table maps its address to the
 /// code, and the runtime's fault handler turns it into `error: MESSAGE`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[repr(u8)]
 pub enum TrapCode {
     IntegerOverflow = 1,

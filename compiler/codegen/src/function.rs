@@ -55,7 +55,7 @@ pub(crate) const NS_STRING: u32 = 2;
 
 /// The machine code of one function and everything the linker needs to
 /// place it: plain owned data, independent of where the function will live.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct CompiledFn {
     pub symbol: String,
     pub code: Vec<u8>,
@@ -72,7 +72,7 @@ pub struct CompiledFn {
     pub traps: Vec<(u32, TrapCode)>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct FnReloc {
     pub offset: u32,
     pub target: RelocTarget,
@@ -80,7 +80,7 @@ pub struct FnReloc {
     pub addend: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum RelocTarget {
     /// Another Simple function, by symbol.
     Function(String),

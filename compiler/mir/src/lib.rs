@@ -42,7 +42,7 @@ pub enum Ty {
 
 /// A source position relative to the function: `line` counts from the line
 /// the function's item starts on (0-based), `col` is the 1-based column.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct Loc {
     pub line: u32,
     pub col: u32,

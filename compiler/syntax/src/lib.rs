@@ -19,7 +19,7 @@ pub use token::{Token, TokenKind};
 
 /// A byte range. Inside an item, relative to [`ast::TopItem::base`]; in a
 /// [`SyntaxError`] or a [`token::Token`], absolute in the file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct Span {
     pub start: u32,
     pub end: u32,

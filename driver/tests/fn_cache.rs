@@ -1,0 +1,118 @@
+//! The per-function code cache across processes: a fresh build after an
+//! edit compiles only what changed, damaged cache files are rebuilt, never
+//! trusted, and cached functions keep their warnings.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("simple-fn-cache-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create temp dir");
+    dir
+}
+
+fn simple(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_simple")).args(args).current_dir(dir).output().expect("run simple")
+}
+
+/// `simple build --stats`: its first line, e.g. `4 functions: 1 compiled, 3 reused from the cache`.
+fn build(dir: &Path) -> String {
+    let out = simple(dir, &["build", "--stats", "main.spl"]);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{stderr}");
+    stderr.lines().find(|l| l.contains(" functions: ")).unwrap_or_else(|| panic!("no stats in {stderr}")).to_string()
+}
+
+fn run(dir: &Path) -> String {
+    let out = simple(dir, &["run", "main.spl"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+const MAIN: &str = "\
+from shapes import area
+import util
+
+fn twice(x: i64) -> i64:
+    return util.add(x, x)
+
+println(twice(area(2, 3)))
+";
+const SHAPES: &str = "pub fn area(w: i64, h: i64) -> i64:\n    return w * h\n";
+const UTIL: &str = "pub fn add(a: i64, b: i64) -> i64:\n    return a + b\n\npub fn unused() -> i64:\n    return 0\n";
+
+fn project(name: &str) -> PathBuf {
+    let dir = temp_dir(name);
+    for (file, text) in [("main.spl", MAIN), ("shapes.spl", SHAPES), ("util.spl", UTIL)] {
+        std::fs::write(dir.join(file), text).expect("write");
+    }
+    dir
+}
+
+#[test]
+fn a_fresh_build_after_an_edit_compiles_only_the_edited_function() {
+    let dir = project("edit");
+    assert_eq!(build(&dir), "5 functions: 5 compiled, 0 reused from the cache");
+    assert_eq!(build(&dir), "5 functions: 0 compiled, 5 reused from the cache");
+    // A body edit in one module.
+    std::fs::write(dir.join("util.spl"), UTIL.replace("a + b", "a + b + 1")).unwrap();
+    assert_eq!(build(&dir), "5 functions: 1 compiled, 4 reused from the cache");
+    assert_eq!(run(&dir), "13\n");
+    // Lines inserted above functions move them but change no code: line
+    // tables are relative to the function until the module is linked.
+    std::fs::write(dir.join("main.spl"), format!("# a comment\n\n{MAIN}")).unwrap();
+    assert_eq!(build(&dir), "5 functions: 0 compiled, 5 reused from the cache");
+    // A signature change recompiles the functions that can see it.
+    std::fs::write(dir.join("shapes.spl"), SHAPES.replace("h: i64", "h: i64 = 1")).unwrap();
+    let stats = build(&dir);
+    assert!(stats.starts_with("5 functions: 3 compiled, 2 reused"), "{stats}");
+    assert_eq!(run(&dir), "13\n");
+}
+
+#[test]
+fn damaged_cache_files_are_rebuilt_never_trusted() {
+    let dir = project("damage");
+    build(&dir);
+    let cache = dir.join(".simple-cache/main.spl.fns");
+    let good = std::fs::read(&cache).expect("the cache file exists");
+
+    // Every record's payload flipped in the middle: all damaged, all rebuilt.
+    let mut damaged = good.clone();
+    let mid = damaged.len() / 2;
+    damaged[mid] ^= 0xff;
+    std::fs::write(&cache, &damaged).unwrap();
+    std::fs::remove_file(dir.join("main.smf")).unwrap();
+    let stats = build(&dir);
+    assert!(stats.contains("(1 damaged cache entries rebuilt)"), "{stats}");
+    assert_eq!(run(&dir), "12\n");
+    assert_eq!(build(&dir), "5 functions: 0 compiled, 5 reused from the cache", "the damage was repaired");
+
+    // Truncated, garbage, empty and unreadable-as-cache files.
+    for bytes in [&good[..good.len() - 7], b"garbage".as_slice(), b"", &good[..20]] {
+        std::fs::write(&cache, bytes).unwrap();
+        std::fs::remove_file(dir.join("main.smf")).unwrap();
+        let stats = build(&dir);
+        assert!(stats.starts_with("5 functions: "), "{stats}");
+        assert_eq!(run(&dir), "12\n");
+        assert_eq!(build(&dir), "5 functions: 0 compiled, 5 reused from the cache");
+    }
+
+    // A cache directory that cannot be written does not fail the build.
+    std::fs::remove_dir_all(dir.join(".simple-cache")).unwrap();
+    std::fs::write(dir.join(".simple-cache"), "not a directory").unwrap();
+    assert_eq!(build(&dir), "5 functions: 5 compiled, 0 reused from the cache");
+    assert_eq!(run(&dir), "12\n");
+}
+
+#[test]
+fn cached_functions_keep_their_warnings() {
+    let dir = temp_dir("warnings");
+    std::fs::write(dir.join("main.spl"), "fn f() -> i64:\n    return 1\n    println(2)\n\nprintln(f())\n").unwrap();
+    for _ in 0..2 {
+        let out = simple(&dir, &["build", "--stats", "main.spl"]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("warning: unreachable code"), "{stderr}");
+    }
+    assert!(build(&dir).ends_with("2 reused from the cache"));
+}
