@@ -145,6 +145,12 @@ pub fn parse(db: &dyn Db, file: SourceFile) -> simple_syntax::Parse {
     simple_syntax::parse(file.text(db))
 }
 
+/// Where a file's lines start; only for positions that reach the output.
+#[salsa::tracked(returns(ref))]
+pub fn line_index(db: &dyn Db, file: SourceFile) -> LineIndex {
+    LineIndex::new(file.text(db))
+}
+
 /// The position-independent summary of a file's items and signatures.
 #[salsa::tracked(returns(ref))]
 pub fn file_items(db: &dyn Db, file: SourceFile) -> FileItems {
@@ -471,7 +477,7 @@ pub fn link_smf(db: &dyn Db, project: Project) -> Result<Vec<u8>, BuildError> {
     let mut compiled = Vec::new();
     for (file_index, &file) in files.iter().enumerate() {
         let text = file.text(db);
-        let lines = LineIndex::new(text);
+        let lines = line_index(db, file);
         for &f in file_fns(db, file) {
             let code = match persist::fn_cached(db, f) {
                 Some(cached) => &cached.code,
