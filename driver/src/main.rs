@@ -48,7 +48,8 @@ impl CompileFlags {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Compile FILE (reusing FILE.smf when up to date) and run it.
+    /// Compile FILE (reusing FILE.smf when up to date) and run it; or run
+    /// FILE itself if it is an SMF module (`simple run prog.smf`).
     Run {
         file: PathBuf,
         /// Arguments for the program.
@@ -223,6 +224,11 @@ fn build(
 }
 
 fn run(file: &Path, flags: CompileFlags) -> Result<ExitCode, DriverError> {
+    if file.extension().is_some_and(|e| e == "smf") {
+        let module = simple_smf::load(file, &runtime::resolve, simple_abi::ABI_VERSION)
+            .map_err(|source| DriverError::Load { path: file.to_owned(), source })?;
+        return Ok(exit_code(runtime::run(&module)));
+    }
     let smf = session::smf_path(file);
     // Hashing needs the sources, not a compilation: the session's queries
     // run only if the cached module is stale.

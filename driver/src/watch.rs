@@ -84,6 +84,7 @@ pub fn watch(file: &Path, args: &[String], flags: CompileFlags) -> Result<ExitCo
         failed: false,
         child: None,
         built_once: false,
+        module_written: false,
     };
     state.update_watches();
     state.build(Instant::now());
@@ -182,6 +183,8 @@ struct State {
     failed: bool,
     child: Option<Child>,
     built_once: bool,
+    /// Whether the last build wrote `smf`, which the program then runs.
+    module_written: bool,
 }
 
 impl State {
@@ -322,9 +325,9 @@ impl State {
                 return;
             }
         };
-        if let Err(e) = session::write_atomic(&self.smf, bytes) {
-            eprintln!("[watch] {e}; the program will compile itself");
-        }
+        self.module_written = session::write_atomic(&self.smf, bytes)
+            .inspect_err(|e| eprintln!("[watch] {e}; the program will compile itself"))
+            .is_ok();
         let elapsed = started.elapsed();
         let (rebuilt, total) = session.codegen_counts();
         let verb = if self.built_once { "rebuilt" } else { "built" };
@@ -353,7 +356,9 @@ impl State {
         if let Some(format) = self.flags.error_format.to_possible_value() {
             cmd.args(["--error-format", format.get_name()]);
         }
-        cmd.arg(&self.entry).args(&self.args);
+        // The module just written, so the program does not parse the
+        // sources again to find out that it is up to date.
+        cmd.arg(if self.module_written { &self.smf } else { &self.entry }).args(&self.args);
         #[cfg(target_os = "linux")]
         {
             use std::os::unix::process::CommandExt;

@@ -85,6 +85,25 @@ fn a_corrupted_cached_module_is_rebuilt() {
 }
 
 #[test]
+fn run_runs_a_built_module_and_rejects_a_damaged_one() {
+    let dir = temp_dir("run-smf");
+    std::fs::write(dir.join("p.spl"), "println(\"from the module\")\n").expect("write");
+    assert_eq!(run_in(&dir, &["build", "p.spl", "-o", "out.smf"]).status.code(), Some(0));
+    // The source is not needed to run a module.
+    std::fs::remove_file(dir.join("p.spl")).expect("remove");
+    assert_eq!(stdout(&run_in(&dir, &["run", "out.smf"])), "from the module\n");
+    let mut bytes = std::fs::read(dir.join("out.smf")).expect("read smf");
+    bytes.truncate(bytes.len() / 2);
+    std::fs::write(dir.join("out.smf"), &bytes).expect("write smf");
+    let out = run_in(&dir, &["run", "out.smf"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).starts_with("error: cannot load `out.smf`: "), "{}", stderr(&out));
+    let out = run_in(&dir, &["run", "missing.smf"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).starts_with("error: cannot load `missing.smf`: "), "{}", stderr(&out));
+}
+
+#[test]
 fn a_compile_error_keeps_the_last_good_module() {
     let dir = temp_dir("keep");
     std::fs::write(dir.join("p.spl"), "println(1)\n").expect("write");
