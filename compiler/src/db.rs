@@ -528,18 +528,25 @@ pub fn entry_fn(db: &dyn Db, project: Project) -> Result<CompiledFn, String> {
     compile(&lower::entry_body(main))
 }
 
-/// The hash that decides whether a cached SMF is up to date: every source
-/// file's path and text, the compiler version and the options.
+/// The hash that decides whether a built module is up to date (see
+/// [`hash_sources`]).
 #[salsa::tracked(returns(copy))]
 pub fn source_hash(db: &dyn Db, project: Project) -> [u8; 32] {
+    hash_sources(options(db), project.files(db).iter().map(|&f| (f.path(db).as_path(), f.text(db).as_str())))
+}
+
+/// Every source file's path and text, the compiler version and the options:
+/// all a module depends on. The files are the entry then its imports, as
+/// the module's file table lists them, so the driver can check a module
+/// without parsing anything.
+pub fn hash_sources<'a>(options: Options, files: impl IntoIterator<Item = (&'a Path, &'a str)>) -> [u8; 32] {
     let mut hasher = blake3::Hasher::new();
     hasher.update(crate::COMPILER_VERSION.as_bytes());
-    hasher.update(format!("{:?}", options(db)).as_bytes());
-    for &file in project.files(db) {
-        let path = file.path(db).display().to_string();
+    hasher.update(format!("{options:?}").as_bytes());
+    for (path, text) in files {
+        let path = path.display().to_string();
         hasher.update(&(path.len() as u64).to_le_bytes());
         hasher.update(path.as_bytes());
-        let text = file.text(db);
         hasher.update(&(text.len() as u64).to_le_bytes());
         hasher.update(text.as_bytes());
     }

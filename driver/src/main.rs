@@ -230,16 +230,15 @@ fn run(file: &Path, flags: CompileFlags) -> Result<ExitCode, DriverError> {
         return Ok(exit_code(runtime::run(&module)));
     }
     let smf = session::smf_path(file);
-    // Hashing needs the sources, not a compilation: the session's queries
-    // run only if the cached module is stale.
-    let mut session = Session::open(file, flags.options())?;
-    if session::is_up_to_date(&smf, &session.source_hash()) {
-        // A cached module that fails to load (truncated, corrupted) is
-        // rebuilt, never trusted.
-        if let Ok(module) = simple_smf::load(&smf, &runtime::resolve, simple_abi::ABI_VERSION) {
-            return Ok(exit_code(runtime::run(&module)));
-        }
+    // Checking a built module needs the sources, not a compilation. A
+    // module that fails to load (truncated, corrupted) is rebuilt, never
+    // trusted.
+    if let Ok(module) = simple_smf::load(&smf, &runtime::resolve, simple_abi::ABI_VERSION)
+        && session::is_up_to_date(module.module(), file, flags.options())
+    {
+        return Ok(exit_code(runtime::run(&module)));
     }
+    let mut session = Session::open(file, flags.options())?;
     session.load_cache(FnCache::for_program(file));
     if !report(&session, flags) {
         return Ok(ExitCode::from(1));

@@ -206,10 +206,6 @@ impl Session {
         self.project.files(&self.db).iter().find(|f| f.path(&self.db) == path).map(|f| f.text(&self.db).clone())
     }
 
-    pub fn source_hash(&self) -> [u8; 32] {
-        db::source_hash(&self.db, self.project)
-    }
-
     /// Generates code for every function not yet compiled or cached, on
     /// every core. [`Session::link`] does this itself; calling it first only
     /// separates the two in `--stats`.
@@ -242,16 +238,22 @@ pub fn smf_path(source: &Path) -> PathBuf {
     source.with_extension("smf")
 }
 
-/// Whether `smf` exists and was built from exactly these sources, compiler
-/// and options. A file that cannot be read or parsed is simply stale.
-pub fn is_up_to_date(smf: &Path, source_hash: &[u8; 32]) -> bool {
-    let Ok(mut file) = std::fs::File::open(smf) else { return false };
-    let mut header = vec![0u8; simple_smf::HEADER_SIZE];
-    use std::io::Read;
-    if file.read_exact(&mut header).is_err() {
+/// Whether `module` was built from `entry` and the files it imported as
+/// they are now, by this compiler with these options. Reads the files the
+/// module lists and nothing else: if none changed, neither did the imports.
+pub fn is_up_to_date(module: &simple_smf::Module, entry: &Path, options: Options) -> bool {
+    if module.files.first().map(Path::new) != Some(entry) {
         return false;
     }
-    simple_smf::read_header(&header).is_ok_and(|h| &h.source_hash == source_hash)
+    let mut texts = Vec::with_capacity(module.files.len());
+    for path in &module.files {
+        match read_source(Path::new(path)) {
+            Ok(text) => texts.push(text),
+            Err(_) => return false,
+        }
+    }
+    let files = module.files.iter().zip(&texts).map(|(path, text)| (Path::new(path.as_str()), text.as_str()));
+    db::hash_sources(options, files) == module.source_hash
 }
 
 /// Writes `bytes` to `path` atomically: a temporary file in the same

@@ -69,6 +69,20 @@ fn run_reuses_an_up_to_date_module_and_rebuilds_a_stale_one() {
 }
 
 #[test]
+fn run_rebuilds_when_an_imported_file_changes_or_goes() {
+    let dir = temp_dir("imports");
+    std::fs::write(dir.join("p.spl"), "from m import f\nprintln(f())\n").expect("write");
+    std::fs::write(dir.join("m.spl"), "pub fn f() -> i64:\n    return 1\n").expect("write");
+    assert_eq!(stdout(&run_in(&dir, &["run", "p.spl"])), "1\n");
+    std::fs::write(dir.join("m.spl"), "pub fn f() -> i64:\n    return 2\n").expect("write");
+    assert_eq!(stdout(&run_in(&dir, &["run", "p.spl"])), "2\n");
+    std::fs::remove_file(dir.join("m.spl")).expect("remove");
+    let out = run_in(&dir, &["run", "p.spl"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("cannot find module `m`"), "{}", stderr(&out));
+}
+
+#[test]
 fn a_corrupted_cached_module_is_rebuilt() {
     let dir = temp_dir("corrupt");
     std::fs::write(dir.join("p.spl"), "println(\"ok\")\n").expect("write");
