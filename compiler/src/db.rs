@@ -395,52 +395,60 @@ fn compile(body: &simple_mir::Body) -> Result<CompiledFn, String> {
 /// Every diagnostic of the program, absolute and sorted by file and position.
 #[salsa::tracked(returns(ref))]
 pub fn diagnostics(db: &dyn Db, project: Project) -> Vec<Diagnostic> {
-    let mut out = Vec::new();
-    for &file in project.files(db) {
-        let path = file.path(db);
-        let parsed = parse(db, file);
-        for err in &parsed.errors {
-            out.push(Diagnostic {
-                level: Level::Error,
-                message: err.kind.to_string(),
-                path: path.clone(),
-                span: err.span,
-                label: None,
-                help: None,
-            });
-        }
-        let items = file_items(db, file);
-        let mut module_stmt = Vec::new();
-        if file != project.entry(db)
-            && let Some((item, span)) = items.first_stmt
-        {
-            let d = RelDiagnostic::error(RelSpan { part: 0, span }, "a module may only hold declarations")
-                .with_help("top-level statements run only in the entry file");
-            module_stmt.push((item, d));
-        }
-        let item_diags = items
-            .diagnostics
-            .iter()
-            .chain(const_table(db, file).diagnostics.iter())
-            .chain(import_scope(db, file).diagnostics.iter())
-            .chain(module_stmt.iter());
-        for (item, diag) in item_diags {
-            let base = parsed.file.items.get(*item as usize).map_or(0, |i| i.base);
-            out.push(absolute(diag, path, &[base]));
-        }
-        for &f in file_fns(db, file) {
-            let bases = item_bases(db, f);
-            let body_diags = match persist::fn_cached(db, f) {
-                Some(cached) => &cached.warnings,
-                None => &fn_hir(db, f).diagnostics,
-            };
-            for diag in fn_signature(db, f).diagnostics.iter().chain(body_diags) {
-                out.push(absolute(diag, path, bases));
-            }
-        }
-    }
+    let mut out: Vec<Diagnostic> =
+        project.files(db).iter().flat_map(|&file| file_diagnostics(db, file)).cloned().collect();
     out.sort_by(|a, b| (&a.path, a.span.start, a.level).cmp(&(&b.path, b.span.start, b.level)));
     out.dedup();
+    out
+}
+
+/// The diagnostics of one file. A query of its own so that after an edit
+/// only the edited file's are collected again.
+#[salsa::tracked(returns(ref))]
+fn file_diagnostics(db: &dyn Db, file: SourceFile) -> Vec<Diagnostic> {
+    let project = Project::get(db);
+    let mut out = Vec::new();
+    let path = file.path(db);
+    let parsed = parse(db, file);
+    for err in &parsed.errors {
+        out.push(Diagnostic {
+            level: Level::Error,
+            message: err.kind.to_string(),
+            path: path.clone(),
+            span: err.span,
+            label: None,
+            help: None,
+        });
+    }
+    let items = file_items(db, file);
+    let mut module_stmt = Vec::new();
+    if file != project.entry(db)
+        && let Some((item, span)) = items.first_stmt
+    {
+        let d = RelDiagnostic::error(RelSpan { part: 0, span }, "a module may only hold declarations")
+            .with_help("top-level statements run only in the entry file");
+        module_stmt.push((item, d));
+    }
+    let item_diags = items
+        .diagnostics
+        .iter()
+        .chain(const_table(db, file).diagnostics.iter())
+        .chain(import_scope(db, file).diagnostics.iter())
+        .chain(module_stmt.iter());
+    for (item, diag) in item_diags {
+        let base = parsed.file.items.get(*item as usize).map_or(0, |i| i.base);
+        out.push(absolute(diag, path, &[base]));
+    }
+    for &f in file_fns(db, file) {
+        let bases = item_bases(db, f);
+        let body_diags = match persist::fn_cached(db, f) {
+            Some(cached) => &cached.warnings,
+            None => &fn_hir(db, f).diagnostics,
+        };
+        for diag in fn_signature(db, f).diagnostics.iter().chain(body_diags) {
+            out.push(absolute(diag, path, bases));
+        }
+    }
     out
 }
 

@@ -89,7 +89,14 @@ fn scope_key(db: &dyn Db, file: SourceFile) -> FnKey {
     }
     h.bytes(&interface_key(db, file));
     let imports = db::import_scope(db, file);
-    h.debug(&imports.bindings);
+    for (name, imported) in &imports.bindings {
+        // By path: a `SourceFile`'s `Debug` shows its text, which is not
+        // part of its interface.
+        match imported {
+            Imported::Module(path) => h.debug(&(name, path)),
+            Imported::Item(target, item) => h.debug(&(name, target.path(db), item)),
+        }
+    }
     let mut seen = vec![file];
     for imported in imports.bindings.values() {
         let visible: Vec<SourceFile> = match imported {

@@ -82,6 +82,9 @@ enum Command {
     /// Rebuild FILE on every change to the program's files and run it again.
     Watch {
         file: PathBuf,
+        /// Print the time of each stage of every build.
+        #[arg(long)]
+        stats: bool,
         /// Arguments for the program.
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
@@ -135,7 +138,7 @@ fn main() -> ExitCode {
         Command::Run { file, args: _, flags } => run(&file, flags),
         Command::Build { file, output, emit, stats, flags } => build(&file, output, emit, stats, flags),
         Command::Check { file, flags } => check(&file, flags),
-        Command::Watch { file, args, flags } => watch::watch(&file, &args, flags),
+        Command::Watch { file, args, stats, flags } => watch::watch(&file, &args, stats, flags),
         Command::Dump { what, file, function, flags } => dump(what, &file, function.as_deref(), flags),
         Command::Smf { command: SmfCommand::Inspect { file } } => inspect(&file),
     };

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rustc_hash::{FxHashMap, FxHashSet};
+use salsa::{Durability, Setter};
 use simple_compiler::db::{self, BuildError};
 use simple_compiler::diagnostics::{Diagnostic, Level};
 use simple_compiler::persist::{self, CachedFn, CodeCache, FnKey};
@@ -29,6 +30,11 @@ pub enum DriverError {
     #[error("{0}")]
     Usage(String),
 }
+
+/// The durability of inputs as read from disk: every change in a watch
+/// session is `LOW`, so a query that depends only on `STABLE` inputs need
+/// not be re-verified dependency by dependency after an edit elsewhere.
+const STABLE: Durability = Durability::MEDIUM;
 
 pub struct Session {
     pub db: Database,
@@ -73,8 +79,8 @@ impl Session {
     fn open_with(mut db: Database, path: &Path, options: Options) -> Result<Session, DriverError> {
         let text = read_source(path)?;
         db.set_options(options);
-        let entry = SourceFile::new(&db, path.to_owned(), text);
-        let project = Project::new(&db, entry, vec![entry]);
+        let entry = SourceFile::builder(path.to_owned(), text).durability(STABLE).new(&db);
+        let project = Project::builder(entry, vec![entry]).durability(STABLE).new(&db);
         let mut session = Session { db, project, entry, disk: RefCell::default() };
         session.load_imports();
         Ok(session)
@@ -84,7 +90,6 @@ impl Session {
     /// A module file that cannot be read is left out: the compiler then
     /// reports the import that names it.
     fn load_imports(&mut self) {
-        use salsa::Setter;
         let dir = self.entry.path(&self.db).parent().map(Path::to_path_buf).unwrap_or_default();
         let mut files = self.project.files(&self.db).clone();
         let mut next = 0;
@@ -97,12 +102,12 @@ impl Session {
                     continue;
                 }
                 if let Ok(text) = read_source(&path) {
-                    files.push(SourceFile::new(&self.db, path, text));
+                    files.push(SourceFile::builder(path, text).durability(STABLE).new(&self.db));
                 }
             }
         }
         if files != *self.project.files(&self.db) {
-            self.project.set_files(&mut self.db).to(files);
+            self.project.set_files(&mut self.db).with_durability(STABLE).to(files);
         }
     }
 
@@ -115,7 +120,6 @@ impl Session {
     /// others are type-checked and compiled. Call it before anything asks
     /// for diagnostics or code.
     pub fn load_cache(&mut self, cache: FnCache) -> CacheLoad {
-        use salsa::Setter;
         let file = cache.open();
         let keys: Vec<FnKey> = self.functions().map(|f| persist::fn_key(&self.db, f)).collect();
         let mut load = CacheLoad::default();
@@ -130,8 +134,8 @@ impl Session {
         load.reused = entries.len();
         let stored = entries.keys().copied().collect();
         match CodeCache::try_get(&self.db) {
-            Some(input) => _ = input.set_entries(&mut self.db).to(Arc::new(entries)),
-            None => _ = CodeCache::new(&self.db, Arc::new(entries)),
+            Some(input) => _ = input.set_entries(&mut self.db).with_durability(STABLE).to(Arc::new(entries)),
+            None => _ = CodeCache::builder(Arc::new(entries)).durability(STABLE).new(&self.db),
         }
         *self.disk.get_mut() = Some(DiskCache { cache, file, stored, damaged: load.damaged > 0 });
         load
@@ -179,12 +183,13 @@ impl Session {
     /// Replaces the text of one of the program's files (a watch event).
     /// Returns false if the path is not part of the program.
     pub fn set_text(&mut self, path: &Path, text: String) -> bool {
-        use salsa::Setter;
         let Some(file) = self.project.files(&self.db).iter().copied().find(|f| f.path(&self.db) == path) else {
             return false;
         };
         if *file.text(&self.db) != text {
-            file.set_text(&mut self.db).to(text);
+            // Edited once, likely edited again: queries that read only
+            // files never edited are then checked in constant time.
+            file.set_text(&mut self.db).with_durability(Durability::LOW).to(text);
             self.load_imports();
         }
         true

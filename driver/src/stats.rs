@@ -28,6 +28,12 @@ impl Stats {
         self.last = now;
     }
 
+    /// The time from the start to the end of the last stage.
+    pub fn elapsed(&self) -> Duration {
+        self.last - self.started
+    }
+
+    /// What was compiled and reused, then the stages.
     pub fn report(&self, functions: usize) -> String {
         let CacheLoad { reused, damaged } = self.cache;
         let mut out = format!("{functions} functions: {} compiled, {reused} reused from the cache", self.compiled);
@@ -35,7 +41,13 @@ impl Stats {
             let _ = write!(out, " ({damaged} damaged cache entries rebuilt)");
         }
         out.push('\n');
-        let total = ("total", self.last - self.started);
+        out + &self.stages()
+    }
+
+    /// One line per stage, then the total.
+    pub fn stages(&self) -> String {
+        let mut out = String::new();
+        let total = ("total", self.elapsed());
         for (name, time) in self.stages.iter().chain([&total]) {
             let _ = writeln!(out, "  {name:<16}{:>9.1} ms", time.as_secs_f64() * 1e3);
         }

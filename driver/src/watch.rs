@@ -34,6 +34,7 @@ use crate::CompileFlags;
 use crate::cache::FnCache;
 use crate::render;
 use crate::session::{self, DriverError, Session};
+use crate::stats::Stats;
 
 /// How long the program's files must be quiet before a build starts.
 const DEBOUNCE: Duration = Duration::from_millis(25);
@@ -63,7 +64,7 @@ fn install_signal_handlers() {
     }
 }
 
-pub fn watch(file: &Path, args: &[String], flags: CompileFlags) -> Result<ExitCode, DriverError> {
+pub fn watch(file: &Path, args: &[String], show_stats: bool, flags: CompileFlags) -> Result<ExitCode, DriverError> {
     let mut session = Session::open_logged(file, flags.options())?;
     session.load_cache(FnCache::for_program(file));
     install_signal_handlers();
@@ -85,9 +86,10 @@ pub fn watch(file: &Path, args: &[String], flags: CompileFlags) -> Result<ExitCo
         child: None,
         built_once: false,
         module_written: false,
+        show_stats,
     };
     state.update_watches();
-    state.build(Instant::now());
+    state.build(Stats::start());
 
     let mut pending = Pending::default();
     let mut deadline = Instant::now();
@@ -117,8 +119,7 @@ pub fn watch(file: &Path, args: &[String], flags: CompileFlags) -> Result<ExitCo
             }
         }
         if !pending.is_empty() && Instant::now() >= deadline {
-            let started = Instant::now();
-            state.reload(std::mem::take(&mut pending), started);
+            state.reload(std::mem::take(&mut pending), Stats::start());
         }
     }
 }
@@ -185,6 +186,8 @@ struct State {
     built_once: bool,
     /// Whether the last build wrote `smf`, which the program then runs.
     module_written: bool,
+    /// Print each build's stages (`--stats`).
+    show_stats: bool,
 }
 
 impl State {
@@ -252,7 +255,7 @@ impl State {
     }
 
     /// Reads the files that changed and rebuilds if any text did.
-    fn reload(&mut self, pending: Pending, started: Instant) {
+    fn reload(&mut self, pending: Pending, stats: Stats) {
         let mut changed: Vec<PathBuf> = pending.changed.into_iter().collect();
         changed.sort();
         let mut reopen = pending.reopen;
@@ -296,20 +299,29 @@ impl State {
             }
         }
         if self.stale {
-            self.build(started);
+            self.build(stats);
         }
     }
 
     /// Compiles; on success writes the SMF and restarts the program.
-    fn build(&mut self, started: Instant) {
+    fn build(&mut self, mut stats: Stats) {
+        stats.stage("reload");
         self.stale = false;
         self.failed = false;
         let session = &self.session;
         let diags = session.diagnostics();
+        stats.stage("check");
         if !diags.is_empty() {
             render::emit(diags, self.flags.error_format, &|p| session.text_of(p));
         }
-        let result = if session.has_errors() { Err(None) } else { session.link().map_err(Some) };
+        let result = if session.has_errors() {
+            Err(None)
+        } else {
+            session.codegen();
+            stats.stage("codegen");
+            session.link().map_err(Some)
+        };
+        stats.stage("link");
         let bytes = match result {
             Ok(bytes) => bytes,
             Err(e) => {
@@ -328,7 +340,8 @@ impl State {
         self.module_written = session::write_atomic(&self.smf, bytes)
             .inspect_err(|e| eprintln!("[watch] {e}; the program will compile itself"))
             .is_ok();
-        let elapsed = started.elapsed();
+        stats.stage("write module");
+        let elapsed = stats.elapsed();
         let (rebuilt, total) = session.codegen_counts();
         let verb = if self.built_once { "rebuilt" } else { "built" };
         self.built_once = true;
@@ -336,6 +349,9 @@ impl State {
         self.stop_child(true);
         self.start_child();
         eprintln!("[watch] {verb} {rebuilt} of {total} functions in {:.1} ms", elapsed.as_secs_f64() * 1e3);
+        if self.show_stats {
+            eprint!("{}", stats.stages());
+        }
         // While the program starts: the next fresh build's gain, not this one's cost.
         self.session.store_cache();
     }

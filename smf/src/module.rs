@@ -9,7 +9,7 @@
 //! [`Module::validate`] states every invariant a module must satisfy beyond
 //! its types; `read` runs it, and the linker can run it on what it built.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::fmt;
 
 use crate::error::{Item, SmfError};
@@ -303,7 +303,7 @@ impl Module {
     }
 
     fn validate_symbols(&self) -> Result<(), SmfError> {
-        let mut globals: HashMap<&str, usize> = HashMap::new();
+        let mut globals: HashMap<&str, usize> = HashMap::default();
         for (index, symbol) in self.symbols.iter().enumerate() {
             let item = Item::Symbol(index);
             if symbol.name.is_empty() {

@@ -10,7 +10,7 @@
 //! module. A count or string table beyond 4 GiB cannot be expressed; such
 //! values are saturated and the file then fails to read.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::format::{
     FILE_ALIGN, HEADER_SIZE, MAGIC, NO_ENTRY, SECTION_ENTRY_SIZE, SectionType, VERSION_MAJOR, VERSION_MINOR, codes,

@@ -19,7 +19,7 @@
 //! - line table: absolute lines (`first_line + loc.line`), `loc.col` as the
 //!   column; traps rebased to `.text` offsets.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use simple_abi::{ABI_VERSION, Rt, str_layout};
 use simple_smf::{
@@ -85,7 +85,7 @@ pub fn link(input: &LinkInput) -> Result<Module, LinkError> {
     module.files = input.files.clone();
 
     // Function symbols and their indices.
-    let mut function_index: HashMap<&str, u32> = HashMap::new();
+    let mut function_index: HashMap<&str, u32> = HashMap::default();
     for (i, f) in input.functions.iter().enumerate() {
         let symbol = f.compiled.symbol.as_str();
         if function_index.insert(symbol, i as u32).is_some() {
@@ -116,7 +116,7 @@ pub fn link(input: &LinkInput) -> Result<Module, LinkError> {
     module.imports = used.iter().map(|rt| rt.info().name.to_string()).collect();
 
     // String literals: one rodata block and symbol each, in first-use order.
-    let mut literal_symbol: HashMap<&str, u32> = HashMap::new();
+    let mut literal_symbol: HashMap<&str, u32> = HashMap::default();
     let mut literals: Vec<&str> = Vec::new();
     for f in &input.functions {
         for s in &f.compiled.strings {
@@ -213,60 +213,42 @@ fn pad_to(bytes: &mut Vec<u8>, align: usize, fill: u8) {
     bytes.resize(padded, fill);
 }
 
-/// FNV-1a, 128-bit.
-struct Fnv128(u128);
-
-impl Fnv128 {
-    const OFFSET_BASIS: u128 = 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d;
-    const PRIME: u128 = 0x0000_0000_0100_0000_0000_0000_0000_013b;
-
-    fn new() -> Self {
-        Fnv128(Self::OFFSET_BASIS)
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 ^ u128::from(b)).wrapping_mul(Self::PRIME);
-        }
-    }
-
-    /// A length-prefixed field, so adjacent fields cannot run together.
-    fn field(&mut self, bytes: &[u8]) {
-        self.write(&(bytes.len() as u64).to_le_bytes());
-        self.write(bytes);
-    }
-}
-
 /// A stable hash of what the function's code does: its bytes and its
 /// relocations with their targets by name (a literal by its text), so two
 /// functions with equal hashes behave the same wherever they are placed.
 /// Positions (lines, traps) are not included.
 fn content_hash(c: &CompiledFn) -> [u8; 16] {
-    let mut h = Fnv128::new();
-    h.field(&c.code);
+    let mut h = blake3::Hasher::new();
+    // Length-prefixed fields, so adjacent fields cannot run together.
+    let field = |h: &mut blake3::Hasher, bytes: &[u8]| {
+        h.update(&(bytes.len() as u64).to_le_bytes());
+        h.update(bytes);
+    };
+    field(&mut h, &c.code);
     for r in &c.relocs {
-        h.write(&r.offset.to_le_bytes());
-        h.write(&r.addend.to_le_bytes());
-        h.write(&[match r.kind {
+        h.update(&r.offset.to_le_bytes());
+        h.update(&r.addend.to_le_bytes());
+        h.update(&[match r.kind {
             RelocKind::Abs64 => 0,
             RelocKind::Pc32 => 1,
             RelocKind::Plt32 => 2,
         }]);
         match &r.target {
             RelocTarget::Function(name) => {
-                h.write(&[0]);
-                h.field(name.as_bytes());
+                h.update(&[0]);
+                field(&mut h, name.as_bytes());
             }
             RelocTarget::Runtime(rt) => {
-                h.write(&[1]);
-                h.field(rt.info().name.as_bytes());
+                h.update(&[1]);
+                field(&mut h, rt.info().name.as_bytes());
             }
             RelocTarget::Str(i) => {
-                h.write(&[2]);
-                let text = c.strings.get(*i as usize).map_or(&[][..], |s| s.as_bytes());
-                h.field(text);
+                h.update(&[2]);
+                field(&mut h, c.strings.get(*i as usize).map_or(&[][..], |s| s.as_bytes()));
             }
         }
     }
-    h.0.to_le_bytes()
+    let mut out = [0; 16];
+    out.copy_from_slice(&h.finalize().as_bytes()[..16]);
+    out
 }
