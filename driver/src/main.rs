@@ -14,7 +14,7 @@ use std::process::ExitCode;
 use cache::FnCache;
 use clap::{Parser, Subcommand, ValueEnum};
 use render::ErrorFormat;
-use session::{DriverError, Session};
+use session::{DriverError, Durable, Session};
 use simple_compiler::Options;
 use stats::Stats;
 
@@ -215,7 +215,7 @@ fn build(
     let bytes = session.link()?;
     stats.stage("link");
     let out = output.unwrap_or_else(|| session::smf_path(file));
-    session::write_atomic(&out, bytes)?;
+    session::write_atomic(&out, bytes, Durable::Yes)?;
     stats.stage("write module");
     stats.compiled = session.store_cache();
     stats.stage("cache store");
@@ -247,7 +247,7 @@ fn run(file: &Path, flags: CompileFlags) -> Result<ExitCode, DriverError> {
         return Ok(ExitCode::from(1));
     }
     let bytes = session.link()?;
-    if let Err(e) = session::write_atomic(&smf, bytes) {
+    if let Err(e) = session::write_atomic(&smf, bytes, Durable::CacheOnly) {
         eprintln!("warning: {e}; running the program from memory");
     }
     session.store_cache();

@@ -261,9 +261,21 @@ pub fn is_up_to_date(module: &simple_smf::Module, entry: &Path, options: Options
     db::hash_sources(options, files) == module.source_hash
 }
 
+/// How much a write must survive.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Durable {
+    /// A build's output: on disk before the rename, so a crash leaves the
+    /// old file or the new one.
+    Yes,
+    /// A module kept only to be reused (`run`, `watch`): a crash may leave
+    /// it damaged, which the loader detects (module hash) and the driver
+    /// rebuilds; skipping the flush saves most of a big write.
+    CacheOnly,
+}
+
 /// Writes `bytes` to `path` atomically: a temporary file in the same
 /// directory, then a rename, so readers never see a torn module.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), DriverError> {
+pub fn write_atomic(path: &Path, bytes: &[u8], durable: Durable) -> Result<(), DriverError> {
     let err = |source| DriverError::Write { path: path.to_owned(), source };
     match std::fs::metadata(path) {
         // A device or pipe (`-o /dev/stdout`) is written in place: renaming
@@ -272,7 +284,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), DriverError> {
         // Through a symlink, replace the file it points to, not the link.
         Ok(_) if path.is_symlink() => {
             let target = std::fs::canonicalize(path).map_err(err)?;
-            return write_atomic(&target, bytes);
+            return write_atomic(&target, bytes, durable);
         }
         _ => {}
     }
@@ -282,7 +294,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), DriverError> {
         use std::io::Write;
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;
-        f.sync_data()?;
+        if durable == Durable::Yes {
+            f.sync_data()?;
+        }
         std::fs::rename(&tmp, path)
     })();
     if result.is_err() {

@@ -33,7 +33,7 @@ use notify::{EventKind, RecursiveMode, Watcher};
 use crate::CompileFlags;
 use crate::cache::FnCache;
 use crate::render;
-use crate::session::{self, DriverError, Session};
+use crate::session::{self, DriverError, Durable, Session};
 use crate::stats::Stats;
 
 /// How long the program's files must be quiet before a build starts.
@@ -337,7 +337,7 @@ impl State {
                 return;
             }
         };
-        self.module_written = session::write_atomic(&self.smf, bytes)
+        self.module_written = session::write_atomic(&self.smf, bytes, Durable::CacheOnly)
             .inspect_err(|e| eprintln!("[watch] {e}; the program will compile itself"))
             .is_ok();
         stats.stage("write module");

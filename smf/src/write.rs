@@ -13,8 +13,8 @@
 use rustc_hash::FxHashMap as HashMap;
 
 use crate::format::{
-    FILE_ALIGN, HEADER_SIZE, MAGIC, NO_ENTRY, SECTION_ENTRY_SIZE, SectionType, VERSION_MAJOR, VERSION_MINOR, codes,
-    fnv1a, header,
+    FILE_ALIGN, HEADER_SIZE, LINE_ENTRY_SIZE, MAGIC, NO_ENTRY, RELOCATION_ENTRY_SIZE, SECTION_ENTRY_SIZE,
+    SYMBOL_ENTRY_SIZE, SectionType, TRAP_ENTRY_SIZE, VERSION_MAJOR, VERSION_MINOR, codes, fnv1a, header,
 };
 use crate::module::{Binding, Module, RelocKind, RelocTarget, SectionKind, SymbolKind};
 
@@ -25,19 +25,21 @@ pub fn write(module: &Module) -> Vec<u8> {
     let symbols = symbols_payload(module, &mut strings);
     let imports = imports_payload(module, &mut strings);
     let files = files_payload(module, &mut strings);
-    let payloads: [(SectionType, Vec<u8>); 12] = [
-        (SectionType::Text, module.code.clone()),
-        (SectionType::Rodata, module.rodata.clone()),
-        (SectionType::Data, module.data.clone()),
-        (SectionType::Bss, Vec::new()),
-        (SectionType::Symbols, symbols),
-        (SectionType::Strings, strings.bytes),
-        (SectionType::Relocations, relocations_payload(module)),
-        (SectionType::Imports, imports),
-        (SectionType::Files, files),
-        (SectionType::Lines, lines_payload(module)),
-        (SectionType::Traps, traps_payload(module)),
-        (SectionType::StackMaps, stack_maps_payload(module)),
+    let (relocations, lines, traps) = (relocations_payload(module), lines_payload(module), traps_payload(module));
+    let stack_maps = stack_maps_payload(module);
+    let payloads: [(SectionType, &[u8]); 12] = [
+        (SectionType::Text, &module.code),
+        (SectionType::Rodata, &module.rodata),
+        (SectionType::Data, &module.data),
+        (SectionType::Bss, &[]),
+        (SectionType::Symbols, &symbols),
+        (SectionType::Strings, &strings.bytes),
+        (SectionType::Relocations, &relocations),
+        (SectionType::Imports, &imports),
+        (SectionType::Files, &files),
+        (SectionType::Lines, &lines),
+        (SectionType::Traps, &traps),
+        (SectionType::StackMaps, &stack_maps),
     ];
 
     let table_offset = align_up(HEADER_SIZE as u64);
@@ -97,7 +99,7 @@ pub fn write(module: &Module) -> Vec<u8> {
 }
 
 fn symbols_payload(module: &Module, strings: &mut StringTable) -> Vec<u8> {
-    let mut out = Out::default();
+    let mut out = Out::with_entries(module.symbols.len(), SYMBOL_ENTRY_SIZE);
     for symbol in &module.symbols {
         let (name_offset, name_len) = strings.intern(&symbol.name);
         out.u32(name_offset);
@@ -122,7 +124,7 @@ fn symbols_payload(module: &Module, strings: &mut StringTable) -> Vec<u8> {
 }
 
 fn relocations_payload(module: &Module) -> Vec<u8> {
-    let mut out = Out::default();
+    let mut out = Out::with_entries(module.relocations.len(), RELOCATION_ENTRY_SIZE);
     for reloc in &module.relocations {
         let (target_kind, target_index) = match reloc.target {
             RelocTarget::Symbol(i) => (codes::TARGET_SYMBOL, i),
@@ -166,7 +168,7 @@ fn files_payload(module: &Module, strings: &mut StringTable) -> Vec<u8> {
 }
 
 fn lines_payload(module: &Module) -> Vec<u8> {
-    let mut out = Out::default();
+    let mut out = Out::with_entries(module.line_table.len(), LINE_ENTRY_SIZE);
     for entry in &module.line_table {
         out.u32(entry.code_offset);
         out.u32(entry.file);
@@ -177,7 +179,7 @@ fn lines_payload(module: &Module) -> Vec<u8> {
 }
 
 fn traps_payload(module: &Module) -> Vec<u8> {
-    let mut out = Out::default();
+    let mut out = Out::with_entries(module.traps.len(), TRAP_ENTRY_SIZE);
     for trap in &module.traps {
         out.u32(trap.code_offset);
         out.u8(trap.code);
@@ -240,6 +242,12 @@ impl StringTable {
 struct Out(Vec<u8>);
 
 impl Out {
+    /// A sink sized for `count` entries of `size` bytes, so that it never
+    /// grows (and copies) while a large table is written.
+    fn with_entries(count: usize, size: usize) -> Out {
+        Out(Vec::with_capacity(count * size))
+    }
+
     fn u8(&mut self, v: u8) {
         self.0.push(v);
     }

@@ -128,7 +128,14 @@ pub fn link(input: &LinkInput) -> Result<Module, LinkError> {
         }
     }
 
-    // .text, function symbols, relocations, lines, traps.
+    // .text, function symbols, relocations, lines, traps; sized up front, so
+    // that linking a big program copies each byte once.
+    let code_size = input.functions.iter().map(|f| f.compiled.code.len().next_multiple_of(FUNCTION_ALIGN)).sum();
+    module.code.reserve_exact(code_size);
+    module.symbols.reserve_exact(input.functions.len() + literals.len());
+    module.relocations.reserve_exact(input.functions.iter().map(|f| f.compiled.relocs.len()).sum());
+    module.line_table.reserve_exact(input.functions.iter().map(|f| f.compiled.lines.len()).sum());
+    module.traps.reserve_exact(input.functions.iter().map(|f| f.compiled.traps.len()).sum());
     for f in &input.functions {
         let c = f.compiled;
         pad_to(&mut module.code, FUNCTION_ALIGN, CODE_PADDING);
