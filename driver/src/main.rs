@@ -284,15 +284,22 @@ fn dump(what: DumpKind, file: &Path, function: Option<&str>, flags: CompileFlags
             .map_err(DriverError::Usage)?
         }
     };
-    print!("{out}");
+    write_stdout(&out);
     Ok(ExitCode::SUCCESS)
+}
+
+/// Prints a command's output. A reader that goes away early (`| head`) is
+/// not an error; `print!` would panic.
+fn write_stdout(text: &str) {
+    use std::io::Write;
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
 }
 
 fn inspect(file: &Path) -> Result<ExitCode, DriverError> {
     let bytes = std::fs::read(file).map_err(|source| DriverError::Read { path: file.to_owned(), source })?;
     match simple_smf::inspect_bytes(&bytes) {
         Ok(text) => {
-            print!("{text}");
+            write_stdout(&text);
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => Err(DriverError::Usage(format!("`{}` is not a valid SMF module: {e}", file.display()))),

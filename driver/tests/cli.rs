@@ -162,6 +162,28 @@ fn smf_inspect_prints_every_part_and_rejects_garbage() {
 }
 
 #[test]
+fn output_cut_short_by_its_reader_is_not_a_crash() {
+    let dir = temp_dir("pipe");
+    std::fs::write(dir.join("p.spl"), "fn f(x: i64) -> i64:\n    return x * 2\n\nprintln(f(1))\n")
+        .expect("write");
+    assert_eq!(run_in(&dir, &["build", "p.spl"]).status.code(), Some(0));
+    for args in [["smf", "inspect", "p.smf"].as_slice(), &["dump", "mir", "p.spl"]] {
+        let mut child = simple()
+            .args(args)
+            .current_dir(&dir)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        // Close the read end at once: every write fails with EPIPE.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().expect("wait");
+        assert!(!stderr(&out).contains("panicked"), "{args:?}: {}", stderr(&out));
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+    }
+}
+
+#[test]
 fn the_exit_status_is_mains_value() {
     let dir = temp_dir("status");
     std::fs::write(dir.join("p.spl"), "fn main() -> i64:\n    return 42\n").expect("write");
