@@ -25,7 +25,7 @@ use simple_compiler::persist::{CachedFn, FnKey};
 
 const MAGIC: &[u8; 8] = b"SPLFNC\0\x01";
 /// Bumped when the payload's encoding changes.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 const FILE_HEADER: usize = MAGIC.len() + 4;
 const RECORD_HEADER: usize = 32 + 4 + 32;
 
@@ -183,6 +183,7 @@ mod tests {
         CachedFn {
             code: CompiledFn {
                 symbol: symbol.into(),
+                content_hash: [3; 16],
                 code: vec![0x55, 0x48, 0x89, 0xe5, 0xc3],
                 relocs: Vec::new(),
                 strings: vec!["hello".into()],

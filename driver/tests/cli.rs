@@ -164,8 +164,7 @@ fn smf_inspect_prints_every_part_and_rejects_garbage() {
 #[test]
 fn output_cut_short_by_its_reader_is_not_a_crash() {
     let dir = temp_dir("pipe");
-    std::fs::write(dir.join("p.spl"), "fn f(x: i64) -> i64:\n    return x * 2\n\nprintln(f(1))\n")
-        .expect("write");
+    std::fs::write(dir.join("p.spl"), "fn f(x: i64) -> i64:\n    return x * 2\n\nprintln(f(1))\n").expect("write");
     assert_eq!(run_in(&dir, &["build", "p.spl"]).status.code(), Some(0));
     for args in [["smf", "inspect", "p.smf"].as_slice(), &["dump", "mir", "p.spl"]] {
         let mut child = simple()

@@ -58,6 +58,8 @@ pub(crate) const NS_STRING: u32 = 2;
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct CompiledFn {
     pub symbol: String,
+    /// See [`content_hash`]; the SMF symbol's content hash.
+    pub content_hash: [u8; 16],
     pub code: Vec<u8>,
     /// Offsets relative to the start of `code`, sorted.
     pub relocs: Vec<FnReloc>,
@@ -154,14 +156,57 @@ pub fn compile_function(body: &Body, isa: &dyn TargetIsa) -> Result<CompiledFn, 
     let mut traps: Vec<(u32, TrapCode)> = buffer.traps().iter().map(|t| (t.offset, trap_code(t.code))).collect();
     traps.sort_by_key(|t| t.0);
 
+    let code = buffer.data().to_vec();
     Ok(CompiledFn {
         symbol: body.symbol.clone(),
-        code: buffer.data().to_vec(),
+        content_hash: content_hash(&code, &relocs, &built.strings),
+        code,
         relocs,
         strings: built.strings,
         lines,
         traps,
     })
+}
+
+/// A stable hash of what the function's code does: its bytes and its
+/// relocations with their targets by name (a literal by its text), so two
+/// functions with equal hashes behave the same wherever they are placed.
+/// Positions (lines, traps) are not included. Computed once, here, so that
+/// linking does not hash every function again.
+fn content_hash(code: &[u8], relocs: &[FnReloc], strings: &[String]) -> [u8; 16] {
+    // One buffer, hashed once: blake3 is slow on many tiny updates.
+    let mut buf = Vec::with_capacity(code.len() + 32 * relocs.len() + 8);
+    let field = |buf: &mut Vec<u8>, bytes: &[u8]| {
+        buf.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
+        buf.extend_from_slice(bytes);
+    };
+    field(&mut buf, code);
+    for r in relocs {
+        buf.extend_from_slice(&r.offset.to_le_bytes());
+        buf.extend_from_slice(&r.addend.to_le_bytes());
+        buf.push(match r.kind {
+            RelocKind::Abs64 => 0,
+            RelocKind::Pc32 => 1,
+            RelocKind::Plt32 => 2,
+        });
+        match &r.target {
+            RelocTarget::Function(name) => {
+                buf.push(0);
+                field(&mut buf, name.as_bytes());
+            }
+            RelocTarget::Runtime(rt) => {
+                buf.push(1);
+                field(&mut buf, rt.info().name.as_bytes());
+            }
+            RelocTarget::Str(i) => {
+                buf.push(2);
+                field(&mut buf, strings.get(*i as usize).map_or(&[][..], |s| s.as_bytes()));
+            }
+        }
+    }
+    let mut out = [0; 16];
+    out.copy_from_slice(&blake3::hash(&buf).as_bytes()[..16]);
+    out
 }
 
 /// Our trap code for a Cranelift one: user codes are ours; a stack probe

@@ -23,8 +23,7 @@ use rustc_hash::FxHashMap as HashMap;
 
 use simple_abi::{ABI_VERSION, Rt, str_layout};
 use simple_smf::{
-    Arch, Binding, Flags, LineEntry, Module, Platform, RelocKind, Relocation, SectionKind, Symbol, SymbolKind,
-    TrapEntry,
+    Arch, Binding, Flags, LineEntry, Module, Platform, Relocation, SectionKind, Symbol, SymbolKind, TrapEntry,
 };
 
 use crate::{CompiledFn, RelocTarget};
@@ -149,7 +148,7 @@ pub fn link(input: &LinkInput) -> Result<Module, LinkError> {
             section: SectionKind::Text,
             offset: start as u64,
             size: c.code.len() as u64,
-            content_hash: content_hash(c),
+            content_hash: c.content_hash,
         });
         for r in &c.relocs {
             let target = match &r.target {
@@ -218,44 +217,4 @@ pub fn link(input: &LinkInput) -> Result<Module, LinkError> {
 fn pad_to(bytes: &mut Vec<u8>, align: usize, fill: u8) {
     let padded = bytes.len().next_multiple_of(align);
     bytes.resize(padded, fill);
-}
-
-/// A stable hash of what the function's code does: its bytes and its
-/// relocations with their targets by name (a literal by its text), so two
-/// functions with equal hashes behave the same wherever they are placed.
-/// Positions (lines, traps) are not included.
-fn content_hash(c: &CompiledFn) -> [u8; 16] {
-    let mut h = blake3::Hasher::new();
-    // Length-prefixed fields, so adjacent fields cannot run together.
-    let field = |h: &mut blake3::Hasher, bytes: &[u8]| {
-        h.update(&(bytes.len() as u64).to_le_bytes());
-        h.update(bytes);
-    };
-    field(&mut h, &c.code);
-    for r in &c.relocs {
-        h.update(&r.offset.to_le_bytes());
-        h.update(&r.addend.to_le_bytes());
-        h.update(&[match r.kind {
-            RelocKind::Abs64 => 0,
-            RelocKind::Pc32 => 1,
-            RelocKind::Plt32 => 2,
-        }]);
-        match &r.target {
-            RelocTarget::Function(name) => {
-                h.update(&[0]);
-                field(&mut h, name.as_bytes());
-            }
-            RelocTarget::Runtime(rt) => {
-                h.update(&[1]);
-                field(&mut h, rt.info().name.as_bytes());
-            }
-            RelocTarget::Str(i) => {
-                h.update(&[2]);
-                field(&mut h, c.strings.get(*i as usize).map_or(&[][..], |s| s.as_bytes()));
-            }
-        }
-    }
-    let mut out = [0; 16];
-    out.copy_from_slice(&h.finalize().as_bytes()[..16]);
-    out
 }
