@@ -90,11 +90,12 @@ fn scope_key(db: &dyn Db, file: SourceFile) -> FnKey {
     h.bytes(&interface_key(db, file));
     let imports = db::import_scope(db, file);
     for (name, imported) in &imports.bindings {
-        // By path: a `SourceFile`'s `Debug` shows its text, which is not
-        // part of its interface.
+        // Files by module path: neither the text (which a `SourceFile`'s
+        // `Debug` shows) nor the spelling of the file's path is part of
+        // the interface.
         match imported {
             Imported::Module(path) => h.debug(&(name, path)),
-            Imported::Item(target, item) => h.debug(&(name, target.path(db), item)),
+            Imported::Item(target, item) => h.debug(&(name, module_path(db, *target), item)),
         }
     }
     let mut seen = vec![file];
@@ -120,7 +121,7 @@ fn scope_key(db: &dyn Db, file: SourceFile) -> FnKey {
 #[salsa::tracked(returns(copy))]
 fn interface_key(db: &dyn Db, file: SourceFile) -> FnKey {
     let mut h = KeyHasher::new();
-    h.debug(&db::module_files(db).iter().find(|(_, f)| **f == file).map(|(path, _)| path));
+    h.debug(&module_path(db, file));
     let items = db::file_items(db, file);
     for decl in &items.fns {
         h.debug(&(&decl.name, decl.is_pub, decl.is_script));
@@ -131,6 +132,11 @@ fn interface_key(db: &dyn Db, file: SourceFile) -> FnKey {
     }
     h.debug(&db::const_table(db, file).values);
     h.finish()
+}
+
+/// `["a", "b"]` for the module in `a/b.spl`; `None` for the entry file.
+fn module_path(db: &dyn Db, file: SourceFile) -> Option<&Vec<String>> {
+    db::module_files(db).iter().find(|(_, f)| **f == file).map(|(path, _)| path)
 }
 
 /// The code generator's target and CPU features: cached code is only valid

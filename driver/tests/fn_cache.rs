@@ -55,6 +55,10 @@ fn a_fresh_build_after_an_edit_compiles_only_the_edited_function() {
     let dir = project("edit");
     assert_eq!(build(&dir), "5 functions: 5 compiled, 0 reused from the cache");
     assert_eq!(build(&dir), "5 functions: 0 compiled, 5 reused from the cache");
+    // However the program's path is spelled.
+    let absolute = dir.join("main.spl");
+    let out = simple(&dir, &["build", "--stats", absolute.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&out.stderr).starts_with("5 functions: 0 compiled, 5 reused"), "{out:?}");
     // Body edits in modules, imported whole and by name: their importers
     // are not recompiled.
     std::fs::write(dir.join("util.spl"), UTIL.replace("a + b", "a + b + 1")).unwrap();
