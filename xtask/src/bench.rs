@@ -199,7 +199,7 @@ impl Impl {
 }
 
 /// A tool found on this machine, or why it is unavailable.
-type Tool = Result<PathBuf, String>;
+pub(crate) type Tool = Result<PathBuf, String>;
 
 struct Tools {
     simple: Tool,
@@ -244,24 +244,36 @@ impl Cell {
 
 /// A command line and where the files it needs live.
 #[derive(Clone)]
-struct Cmd {
+pub(crate) struct Cmd {
     program: PathBuf,
     args: Vec<OsString>,
     /// Deleted before each run (the SMF output of `simple build`).
     remove_first: Option<PathBuf>,
+    /// The working directory, if not ours.
+    cwd: Option<PathBuf>,
 }
 
 impl Cmd {
-    fn new(program: &Path, args: &[&dyn AsRef<std::ffi::OsStr>]) -> Cmd {
+    pub(crate) fn new(program: &Path, args: &[&dyn AsRef<std::ffi::OsStr>]) -> Cmd {
         Cmd {
             program: program.to_path_buf(),
             args: args.iter().map(|a| a.as_ref().to_os_string()).collect(),
             remove_first: None,
+            cwd: None,
         }
     }
 
-    fn display(&self) -> String {
-        let mut s = self.program.display().to_string();
+    /// The same command, run in `dir`.
+    pub(crate) fn in_dir(mut self, dir: &Path) -> Cmd {
+        self.cwd = Some(dir.to_path_buf());
+        self
+    }
+
+    pub(crate) fn display(&self) -> String {
+        let mut s = match &self.cwd {
+            Some(dir) => format!("cd {} && {}", dir.display(), self.program.display()),
+            None => self.program.display().to_string(),
+        };
         for a in &self.args {
             s.push(' ');
             s.push_str(&a.to_string_lossy());
@@ -270,21 +282,21 @@ impl Cmd {
     }
 }
 
-struct Outcome {
-    secs: f64,
-    status: Option<ExitStatus>,
-    stdout: String,
-    stderr: String,
-    timed_out: bool,
+pub(crate) struct Outcome {
+    pub(crate) secs: f64,
+    pub(crate) status: Option<ExitStatus>,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
+    pub(crate) timed_out: bool,
 }
 
 impl Outcome {
-    fn success(&self) -> bool {
+    pub(crate) fn success(&self) -> bool {
         !self.timed_out && self.status.is_some_and(|s| s.success())
     }
 
     /// Why a run did not succeed, in one line plus the start of its stderr.
-    fn failure(&self, timeout: Duration) -> String {
+    pub(crate) fn failure(&self, timeout: Duration) -> String {
         let mut why = if self.timed_out {
             format!("timed out after {} s", timeout.as_secs_f64())
         } else {
@@ -389,13 +401,13 @@ struct Session {
 }
 
 /// The 1/5/15-minute load averages (Linux), e.g. "1.20 0.90 0.50".
-fn load_average() -> Option<String> {
+pub(crate) fn load_average() -> Option<String> {
     let text = std::fs::read_to_string("/proc/loadavg").ok()?;
     let fields: Vec<&str> = text.split_whitespace().take(3).collect();
     (fields.len() == 3).then(|| fields.join(" "))
 }
 
-fn target_dir(root: &Path) -> PathBuf {
+pub(crate) fn target_dir(root: &Path) -> PathBuf {
     match std::env::var_os("CARGO_TARGET_DIR").filter(|v| !v.is_empty()) {
         Some(dir) => {
             let dir = PathBuf::from(dir);
@@ -477,7 +489,7 @@ fn find_tools(root: &Path, target_dir: &Path, opts: &Options) -> Tools {
 }
 
 /// `cargo build --release -p simple`, with cargo's output on our stderr.
-fn build_simple(root: &Path) -> Result<(), String> {
+pub(crate) fn build_simple(root: &Path) -> Result<(), String> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     eprintln!("building simple: cargo build --release -p simple");
     let status = Command::new(&cargo)
@@ -496,7 +508,7 @@ fn build_simple(root: &Path) -> Result<(), String> {
 }
 
 /// Looks a program up on PATH.
-fn which(name: &str) -> Tool {
+pub(crate) fn which(name: &str) -> Tool {
     let path = std::env::var_os("PATH").unwrap_or_default();
     for dir in std::env::split_paths(&path) {
         let candidate = dir.join(name);
@@ -743,7 +755,7 @@ fn compile_c(gcc: &Path, level: &str, src: &Path, exe: &Path) -> Result<(), Stri
 
 /// Runs a command once, timing it from spawn to exit, with a watchdog that
 /// kills it (by its pid) after `timeout`.
-fn run_once(cmd: &Cmd, timeout: Duration) -> Outcome {
+pub(crate) fn run_once(cmd: &Cmd, timeout: Duration) -> Outcome {
     let failed =
         |why: String| Outcome { secs: 0.0, status: None, stdout: String::new(), stderr: why, timed_out: false };
     if let Some(path) = &cmd.remove_first
@@ -753,12 +765,11 @@ fn run_once(cmd: &Cmd, timeout: Duration) -> Outcome {
         return failed(format!("cannot remove {}: {e}", path.display()));
     }
     let start = Instant::now();
-    let child = Command::new(&cmd.program)
-        .args(&cmd.args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn();
+    let mut command = Command::new(&cmd.program);
+    if let Some(dir) = &cmd.cwd {
+        command.current_dir(dir);
+    }
+    let child = command.args(&cmd.args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn();
     let mut child = match child {
         Ok(c) => c,
         Err(e) => return failed(format!("cannot start {}: {e}", cmd.program.display())),
@@ -806,7 +817,7 @@ fn run_once(cmd: &Cmd, timeout: Duration) -> Outcome {
     }
 }
 
-fn first_lines(text: &str, n: usize) -> String {
+pub(crate) fn first_lines(text: &str, n: usize) -> String {
     let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
     let mut s = lines.iter().take(n).copied().collect::<Vec<_>>().join(" | ");
     if lines.len() > n {
@@ -815,7 +826,7 @@ fn first_lines(text: &str, n: usize) -> String {
     s
 }
 
-fn median(samples: &[f64]) -> Option<f64> {
+pub(crate) fn median(samples: &[f64]) -> Option<f64> {
     if samples.is_empty() {
         return None;
     }
@@ -976,7 +987,7 @@ fn render_report(results: &[BenchResult], opts: &Options, session: &Session) -> 
 }
 
 /// Left-aligned first column, right-aligned others.
-fn table(rows: &[Vec<String>]) -> String {
+pub(crate) fn table(rows: &[Vec<String>]) -> String {
     let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
     let widths: Vec<usize> =
         (0..cols).map(|c| rows.iter().filter_map(|r| r.get(c)).map(|s| s.chars().count()).max().unwrap_or(0)).collect();
