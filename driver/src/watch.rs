@@ -38,6 +38,9 @@ use crate::stats::Stats;
 
 /// How long the program's files must be quiet before a build starts.
 const DEBOUNCE: Duration = Duration::from_millis(25);
+/// The longest a build waits for quiet: a tool that saves without pause
+/// (a formatter on every keystroke, a generator) still gets builds.
+const MAX_DEBOUNCE: Duration = Duration::from_millis(250);
 /// The longest the loop sleeps before looking at signals and the child.
 const POLL: Duration = Duration::from_millis(25);
 /// How long a stopped program gets to exit after SIGTERM before SIGKILL.
@@ -93,6 +96,8 @@ pub fn watch(file: &Path, args: &[String], show_stats: bool, flags: CompileFlags
 
     let mut pending = Pending::default();
     let mut deadline = Instant::now();
+    // When the first of the pending events came.
+    let mut first_pending = Instant::now();
     loop {
         let signal = SIGNAL.load(Ordering::SeqCst);
         if signal != 0 {
@@ -107,8 +112,13 @@ pub fn watch(file: &Path, args: &[String], show_stats: bool, flags: CompileFlags
             if pending.is_empty() { POLL } else { deadline.saturating_duration_since(Instant::now()).min(POLL) };
         match rx.recv_timeout(timeout) {
             Ok(Ok(event)) => {
+                let was_empty = pending.is_empty();
                 if state.classify(&event, &mut pending) {
-                    deadline = Instant::now() + DEBOUNCE;
+                    let now = Instant::now();
+                    if was_empty {
+                        first_pending = now;
+                    }
+                    deadline = (now + DEBOUNCE).min(first_pending + MAX_DEBOUNCE);
                 }
             }
             Ok(Err(e)) => eprintln!("[watch] file watching error: {e}"),

@@ -311,6 +311,26 @@ fn in_a_burst_of_saves_the_last_one_wins() {
 }
 
 #[test]
+fn saves_without_pause_still_get_builds() {
+    let w = Watch::start("nonstop", "println(\"start\")\n");
+    let m = Mark { out: 0, err: 0 };
+    w.wait_out(m, "start\n");
+    w.wait_err(m, "[watch] program exited with status 0\n");
+    let m = w.mark();
+    // A save every 5 ms for a second: never quiet for the 25 ms debounce.
+    let start = Instant::now();
+    let mut i = 0;
+    while start.elapsed() < Duration::from_secs(1) {
+        i += 1;
+        w.edit(&format!("println(\"save {i}\")\n"));
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let during = w.err.snapshot()[m.err..].matches("[watch] rebuilt ").count();
+    assert!(during >= 2, "only {during} builds during a second of saves");
+    w.wait_out(m, &format!("save {i}\n"));
+}
+
+#[test]
 fn a_compile_error_keeps_the_last_good_build() {
     let w = Watch::start("error", "println(\"good\")\n");
     let m = Mark { out: 0, err: 0 };
