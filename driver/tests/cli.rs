@@ -183,6 +183,29 @@ fn output_cut_short_by_its_reader_is_not_a_crash() {
 }
 
 #[test]
+fn a_stopped_program_keeps_its_buffered_output() {
+    use std::os::unix::process::ExitStatusExt;
+    let dir = temp_dir("sigterm");
+    std::fs::write(dir.join("p.spl"), "println(\"before the loop\")\nvar i = 0\nwhile true:\n    i += 1\n")
+        .expect("write");
+    assert_eq!(run_in(&dir, &["build", "p.spl"]).status.code(), Some(0));
+    for signal in [libc::SIGTERM, libc::SIGINT] {
+        let child = simple()
+            .args(["run", "p.spl"])
+            .current_dir(&dir)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        // SAFETY: kill only sends a signal to our own child.
+        unsafe { libc::kill(child.id() as i32, signal) };
+        let out = child.wait_with_output().expect("wait");
+        assert_eq!(stdout(&out), "before the loop\n", "signal {signal}");
+        assert_eq!(out.status.signal(), Some(signal), "ended by the signal itself");
+    }
+}
+
+#[test]
 fn the_exit_status_is_mains_value() {
     let dir = temp_dir("status");
     std::fs::write(dir.join("p.spl"), "fn main() -> i64:\n    return 42\n").expect("write");

@@ -18,6 +18,11 @@
 //! reads; thread-locals with constant initialisers and no destructor are
 //! plain memory accesses, safe in a signal handler.
 //!
+//! The signals that stop a program (SIGTERM, as `simple watch` sends before
+//! a rerun, SIGINT, SIGHUP) flush stdout first, then end the process with
+//! the signal as before: a program stopped while its output is buffered
+//! (stdout a pipe or file) does not lose it.
+//!
 //! Rust's std installs its own SIGSEGV/SIGBUS handler (for its stack
 //! overflow message) at startup; ours replaces it when installed, and is not
 //! chained to it, because std's handler ends unknown faults with the raw
@@ -59,6 +64,18 @@ thread_local! {
     static IN_HANDLER: Cell<bool> = const { Cell::new(false) };
 }
 
+/// Signals that ask the program to stop.
+const STOP_SIGNALS: [c_int; 3] = [libc::SIGTERM, libc::SIGINT, libc::SIGHUP];
+
+/// Flushes stdout, then lets `signal` end the process as it would have
+/// (`SA_RESETHAND` restored the default action). Only async-signal-safe
+/// work: atomics, `write`, `raise`.
+extern "C" fn on_stop(signal: c_int) {
+    output::flush_stdout_after_fault();
+    // SAFETY: raise is async-signal-safe.
+    unsafe { libc::raise(signal) };
+}
+
 /// Set by the first thread that reports a fault; others wait for its exit.
 static REPORTING: AtomicBool = AtomicBool::new(false);
 
@@ -73,6 +90,19 @@ pub fn install_handlers() -> io::Result<()> {
 }
 
 fn install() -> Result<(), i32> {
+    for signal in STOP_SIGNALS {
+        // SAFETY: as below; `on_stop` has the plain handler signature.
+        unsafe {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = on_stop as extern "C" fn(c_int) as usize;
+            // SA_RESETHAND: the signal raised again at the end is fatal.
+            action.sa_flags = libc::SA_RESETHAND;
+            libc::sigemptyset(&mut action.sa_mask);
+            if libc::sigaction(signal, &action, std::ptr::null_mut()) != 0 {
+                return Err(io::Error::last_os_error().raw_os_error().unwrap_or(0));
+            }
+        }
+    }
     for signal in FAULT_SIGNALS {
         // SAFETY: a zeroed sigaction is a valid value to fill in; the handler
         // has the signature SA_SIGINFO requires.
