@@ -108,6 +108,10 @@ impl Database {
     fn new(storage: salsa::Storage<Database>, log: Option<EventLog>) -> Database {
         let db = Database { storage, log };
         Config::new(&db, Options::default());
+        // Created with the database: an input created through `&db` starts
+        // no new revision, so queries that already looked for it would not
+        // see it. Later loads replace its entries instead.
+        persist::CodeCache::new(&db, Default::default());
         db
     }
 

@@ -36,8 +36,8 @@ pub struct CachedFn {
     pub warnings: Vec<RelDiagnostic>,
 }
 
-/// Cached code the driver found on disk, by key. Empty unless the driver
-/// sets it.
+/// Cached code the driver found on disk, by key. Every database has one,
+/// empty until the driver sets its entries.
 #[salsa::input(singleton)]
 pub struct CodeCache {
     #[returns(ref)]
@@ -47,8 +47,7 @@ pub struct CodeCache {
 /// The cached code of `f`, if the driver found an entry for its key.
 #[salsa::tracked(returns(ref))]
 pub fn fn_cached<'db>(db: &'db dyn Db, f: FnId<'db>) -> Option<Arc<CachedFn>> {
-    let cache = CodeCache::try_get(db)?;
-    cache.entries(db).get(&fn_key(db, f)).cloned()
+    CodeCache::get(db).entries(db).get(&fn_key(db, f)).cloned()
 }
 
 /// What `f` compiles to, computed now: its code and warnings, or `None` if

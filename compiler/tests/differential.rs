@@ -14,17 +14,33 @@
 //! text is set and replaced before any query runs, and one test also switches
 //! `Options::no_opt` between steps.
 //!
+//! With modules, the program is an entry file and 0 to 4 module files (a
+//! number that changes between steps, so files are added to and removed from
+//! the project; a path that comes back gets a new `SourceFile` or its old
+//! one), importing each other with `from m import ...` or `import m`.
+//!
+//! The on-disk code cache (`persist`) is simulated: the entries the driver
+//! would store after each successful build are kept across a sequence, and a
+//! new database with `CodeCache` set to them (a later process) must build
+//! what a fresh one builds; every entry it reuses must equal what its
+//! function compiles to now, and every key must equal a clean build's. In
+//! some sequences the long-lived database also loads the cache and stores
+//! what it compiled, as `simple watch` does.
+//!
 //! A failure prints the seed, the step, the edits so far and the shortest
 //! suffix of the sequence's texts that reproduces it in a new database.
 
 use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
 
+use rustc_hash::FxHashMap;
 use salsa::Setter;
 use simple_compiler::db::{self, BuildError};
 use simple_compiler::diagnostics::{Diagnostic, Level};
-use simple_compiler::{Database, Options, Project, SourceFile, parallel};
+use simple_compiler::persist::{self, CachedFn, CodeCache, FnKey};
+use simple_compiler::{Database, FnId, Options, Project, SourceFile, parallel};
 
 const PATH: &str = "diff.spl";
 
@@ -459,7 +475,8 @@ impl Func {
         self.body.iter().rposition(|s| matches!(s.s, S::Return(_))).unwrap_or(self.body.len())
     }
 
-    fn render(&self, out: &mut String) {
+    /// Renders the function; `public` prefixes it with `pub`.
+    fn render(&self, out: &mut String, public: bool) {
         let params: Vec<String> = self
             .params
             .iter()
@@ -469,7 +486,8 @@ impl Func {
             })
             .collect();
         let ret = self.ret.map(|t| format!(" -> {}", t.spell(self.ret_alias))).unwrap_or_default();
-        let header = format!("fn {}({}){ret}:", self.name, params.join(", "));
+        let vis = if public { "pub " } else { "" };
+        let header = format!("{vis}fn {}({}){ret}:", self.name, params.join(", "));
         if self.style == 2
             && self.body.len() == 1
             && self.body[0].note.is_none()
@@ -524,6 +542,54 @@ struct Program {
     early_returns: bool,
 }
 
+/// Writes every identifier of `text` that `modules` maps to a module `J`,
+/// unless it follows a `.` (not `..`), as `mJ.name`. The generated names (`f12`,
+/// `K3`) occur in no literal or comment, so plain tokens suffice.
+fn qualify_names(text: &str, modules: &BTreeMap<&str, usize>) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        if c.is_ascii_alphanumeric() || c == '_' {
+            let end = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(rest.len());
+            let word = &rest[..end];
+            let member = out.ends_with('.') && !out.ends_with("..");
+            // A function may be called `f64`: the type stays as it is.
+            let type_name = word == "f64" && !rest[end..].starts_with('(');
+            if !member
+                && !type_name
+                && let Some(m) = modules.get(word)
+            {
+                let _ = write!(out, "m{m}.");
+            }
+            out.push_str(word);
+            rest = &rest[end..];
+        } else {
+            out.push(c);
+            rest = &rest[c.len_utf8()..];
+        }
+    }
+    out
+}
+
+/// One item; `blank_before` separates a function from what precedes it,
+/// `public` makes functions and constants `pub`.
+fn render_item(out: &mut String, item: &Item, blank_before: bool, public: bool) {
+    match item {
+        Item::Fn(f) => {
+            if blank_before {
+                out.push('\n');
+            }
+            f.render(out, public);
+        }
+        Item::Const(c) => {
+            let vis = if public { "pub " } else { "" };
+            let _ = writeln!(out, "{vis}const {}: {} = {}", c.name, c.ty.spell(false), c.expr.render());
+        }
+        Item::Top(s) => render_stmt(out, s, "    ", 0),
+        Item::Trivia(t) => out.push_str(t),
+    }
+}
+
 #[derive(Clone, Debug)]
 struct Sig {
     name: String,
@@ -532,25 +598,94 @@ struct Sig {
     ret: Option<Ty>,
 }
 
+/// The files of a program: (path, text), the entry first.
+type Files = Vec<(String, String)>;
+
+fn module_path(j: usize) -> String {
+    format!("m{j}.spl")
+}
+
+/// The module (1..=k) holding the function `name` when there are `k`:
+/// renaming a function, or changing `k`, moves it to another file.
+fn home(name: &str, k: usize) -> usize {
+    let hash = name.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3));
+    1 + (hash % k as u64) as usize
+}
+
 impl Program {
     fn render(&self) -> String {
         let mut out = String::new();
         for (i, item) in self.items.iter().enumerate() {
-            match item {
-                Item::Fn(f) => {
-                    if i > 0 {
-                        out.push('\n');
-                    }
-                    f.render(&mut out);
-                }
-                Item::Const(c) => {
-                    let _ = writeln!(out, "const {}: {} = {}", c.name, c.ty.spell(false), c.expr.render());
-                }
-                Item::Top(s) => render_stmt(&mut out, s, "    ", 0),
-                Item::Trivia(t) => out.push_str(t),
-            }
+            render_item(&mut out, item, i > 0, false);
         }
         out
+    }
+
+    /// The program as an entry file and `k` modules `m1.spl` … `mK.spl`
+    /// (the entry alone, as [`Program::render`], when `k` is 0). Every
+    /// constant is in `m1` (initialisers may use only their own file's
+    /// constants), each function other than `main` in module
+    /// [`home`]`(name, k)`, `fn main` and top-level statements in the entry
+    /// (only the entry's run), trivia in the file of the next function or
+    /// constant. Module items are `pub`; each file imports every name of
+    /// every other module, the entry those of all modules: with
+    /// `from mJ import a, b`, or, if bit `5 * file + J` of `qualified` is set,
+    /// with `import mJ` and every use written `mJ.a`.
+    fn render_files(&self, k: usize, qualified: u32) -> Files {
+        if k == 0 {
+            return vec![(PATH.to_string(), self.render())];
+        }
+        let mut file_of = vec![0; self.items.len()];
+        let mut next = 0;
+        for (i, item) in self.items.iter().enumerate().rev() {
+            file_of[i] = match item {
+                Item::Fn(f) if f.name == "main" => 0,
+                Item::Fn(f) => home(&f.name, k),
+                Item::Const(_) => 1,
+                Item::Top(_) => 0,
+                Item::Trivia(_) => next,
+            };
+            next = file_of[i];
+        }
+        let mut names: Vec<Vec<&str>> = vec![Vec::new(); k + 1];
+        for (item, &j) in self.items.iter().zip(&file_of) {
+            let name = match item {
+                Item::Fn(f) if j > 0 => &f.name,
+                Item::Const(c) => &c.name,
+                _ => continue,
+            };
+            if !names[j].contains(&name.as_str()) {
+                names[j].push(name);
+            }
+        }
+        let mut bodies = vec![String::new(); k + 1];
+        for (item, &j) in self.items.iter().zip(&file_of) {
+            let text = &mut bodies[j];
+            render_item(text, item, !text.is_empty(), j > 0);
+        }
+        let mut texts = Vec::new();
+        for (j, body) in bodies.iter().enumerate() {
+            let names_of_file = &names[j];
+            let mut text = String::new();
+            let mut qualify = BTreeMap::new();
+            for (m, names) in names.iter().enumerate().skip(1) {
+                if m == j || names.is_empty() {
+                    continue;
+                }
+                if qualified & (1 << (5 * j + m)) != 0 {
+                    let _ = writeln!(text, "import m{m}");
+                    // Names of this file stay as they are (duplicates are errors anyway).
+                    qualify.extend(names.iter().filter(|n| !names_of_file.contains(n)).map(|&n| (n, m)));
+                } else {
+                    let _ = writeln!(text, "from m{m} import {}", names.join(", "));
+                }
+            }
+            let body = if qualify.is_empty() { body.clone() } else { qualify_names(body, &qualify) };
+            text.push_str(&body);
+            texts.push(text);
+        }
+        let paths = std::iter::once(PATH.to_string()).chain((1..=k).map(module_path));
+        paths.zip(texts).collect()
     }
 
     fn fresh(&mut self, prefix: &str) -> String {
@@ -1782,9 +1917,8 @@ impl Build {
     }
 }
 
-/// How the long-lived database is queried at a step: whether
-/// `parallel::codegen_all` runs first, and whether `diagnostics` is asked
-/// before `link_smf`.
+/// How a database is queried at a step: whether `parallel::codegen_all`
+/// runs first, and whether `diagnostics` is asked before `link_smf`.
 fn query(db: &Database, project: Project, step: usize) -> Build {
     if step % 2 == 1 {
         parallel::codegen_all(db, project);
@@ -1800,57 +1934,328 @@ fn query(db: &Database, project: Project, step: usize) -> Build {
     }
 }
 
-fn fresh_build(text: &str, options: Options) -> Build {
+/// A new database holding `files` (the entry first) as its project. The
+/// inputs are created in `order` (indices into `files`), then any others in
+/// file order; the project lists them in file order whatever the order.
+fn new_db(files: &[(String, String)], options: Options, order: &[usize]) -> (Database, Project) {
     let mut db = Database::default();
     db.set_options(options);
-    let file = SourceFile::new(&db, PATH.into(), text.to_string());
-    let project = Project::new(&db, file, vec![file]);
-    let link = db::link_smf(&db, project).clone();
-    let diagnostics = db::diagnostics(&db, project).clone();
-    Build { link, diagnostics }
+    let mut inputs = vec![None; files.len()];
+    for &i in order {
+        inputs[i] = Some(SourceFile::new(&db, files[i].0.clone().into(), files[i].1.clone()));
+    }
+    let inputs: Vec<SourceFile> = inputs
+        .into_iter()
+        .zip(files)
+        .map(|(input, (path, text))| input.unwrap_or_else(|| SourceFile::new(&db, path.into(), text.clone())))
+        .collect();
+    let project = Project::new(&db, inputs[0], inputs);
+    (db, project)
 }
 
-/// What the long-lived database was given at one step.
+/// A clean build, and the database that made it.
+fn fresh_db_build(files: &[(String, String)], options: Options) -> (Database, Project, Build) {
+    let (db, project) = new_db(files, options, &[]);
+    let link = db::link_smf(&db, project).clone();
+    let diagnostics = db::diagnostics(&db, project).clone();
+    let build = Build { link, diagnostics };
+    (db, project, build)
+}
+
+fn fresh_build(files: &[(String, String)], options: Options) -> Build {
+    fresh_db_build(files, options).2
+}
+
+/// Every function of the project, with the index of its file.
+fn functions(db: &Database, project: Project) -> Vec<(usize, FnId<'_>)> {
+    project
+        .files(db)
+        .iter()
+        .enumerate()
+        .flat_map(|(i, &file)| db::file_fns(db, file).iter().map(move |&f| (i, f)))
+        .collect()
+}
+
+/// The simulated on-disk code cache: what the driver stores after every
+/// successful build, kept across the builds of a sequence.
+#[derive(Default)]
+struct Disk {
+    entries: FxHashMap<FnKey, Arc<CachedFn>>,
+    /// Which function, at which step, stored each entry.
+    origins: FxHashMap<FnKey, String>,
+}
+
+impl Disk {
+    /// As the driver does after a successful build: stores the code of every
+    /// function whose key has no entry yet. Returns how many it stored.
+    fn store(&mut self, db: &Database, project: Project, step: usize) -> usize {
+        let mut stored = 0;
+        for (i, f) in functions(db, project) {
+            let key = persist::fn_key(db, f);
+            if self.entries.contains_key(&key) {
+                continue;
+            }
+            if let Some(code) = persist::compile_for_cache(db, f) {
+                self.entries.insert(key, Arc::new(code));
+                let path = project.files(db)[i].path(db).display().to_string();
+                self.origins.insert(key, format!("`{}` of {path} at step {step}", f.name(db)));
+                stored += 1;
+            }
+        }
+        stored
+    }
+}
+
+/// A later process: a new database whose `CodeCache` holds what was stored
+/// so far. Either every entry, or (as the driver loads them) only those of
+/// the program's keys, computed before `CodeCache` has entries.
+fn cached_db(snap: &Snapshot, disk: &Disk) -> (Database, Project) {
+    let (mut db, project) = new_db(&snap.files, snap.options, &snap.cache_order);
+    let entries = if snap.cache_filter {
+        functions(&db, project)
+            .into_iter()
+            .filter_map(|(_, f)| {
+                let key = persist::fn_key(&db, f);
+                Some((key, disk.entries.get(&key)?.clone()))
+            })
+            .collect()
+    } else {
+        disk.entries.clone()
+    };
+    CodeCache::get(&db).set_entries(&mut db).to(Arc::new(entries));
+    (db, project)
+}
+
+/// Checks each function the cached build took from the cache: its entry
+/// must be what a clean build compiles the function to now, or its key
+/// missed something the code depends on. Returns (reused, functions).
+fn check_reuse(
+    cached: (&Database, Project),
+    fresh: (&Database, Project),
+    disk: &Disk,
+) -> Result<(usize, usize), String> {
+    let (cdb, cproject) = cached;
+    let (fdb, fproject) = fresh;
+    let fns = functions(cdb, cproject);
+    let mut reused = 0;
+    let mut errors = String::new();
+    for &(i, f) in &fns {
+        let Some(entry) = persist::fn_cached(cdb, f) else { continue };
+        reused += 1;
+        let file = fproject.files(fdb)[i];
+        let now = persist::compile_for_cache(fdb, FnId::new(fdb, file, f.name(cdb).clone()));
+        if now.as_ref() != Some(&**entry) {
+            let origin = disk.origins.get(&persist::fn_key(cdb, f)).map_or("?", String::as_str);
+            let what = match &now {
+                None => "the function has errors now".to_string(),
+                Some(now) if now.code != entry.code => {
+                    let (a, b) = (&entry.code, &now.code);
+                    let mut what = format!("its code differs: {} bytes cached, {} now", a.code.len(), b.code.len());
+                    if a.symbol != b.symbol {
+                        let _ = write!(what, "; symbol {:?} cached, {:?} now", a.symbol, b.symbol);
+                    }
+                    if a.relocs != b.relocs {
+                        let _ = write!(what, "; relocations {:?} cached, {:?} now", a.relocs, b.relocs);
+                    }
+                    if a.strings != b.strings {
+                        let _ = write!(what, "; strings {:?} cached, {:?} now", a.strings, b.strings);
+                    }
+                    if a.lines != b.lines {
+                        let _ = write!(what, "; lines {:?} cached, {:?} now", a.lines, b.lines);
+                    }
+                    if a.traps != b.traps {
+                        let _ = write!(what, "; traps {:?} cached, {:?} now", a.traps, b.traps);
+                    }
+                    what
+                }
+                Some(now) => format!("the warnings differ: cached {:?}, now {:?}", entry.warnings, now.warnings),
+            };
+            let _ = writeln!(
+                errors,
+                "`{}` of {} reused the entry stored by {origin} under the same key, but {what}",
+                f.name(cdb),
+                file.path(fdb).display()
+            );
+        }
+    }
+    if errors.is_empty() { Ok((reused, fns.len())) } else { Err(errors) }
+}
+
+/// Every function's key in `db` must be the one a clean build computes:
+/// keys are content hashes, the same in every process and after any edits.
+fn check_keys(which: &str, db: &Database, project: Project, fresh: (&Database, Project)) -> Result<(), String> {
+    let (fdb, fproject) = fresh;
+    let mut errors = String::new();
+    for (i, f) in functions(db, project) {
+        let file = fproject.files(fdb)[i];
+        let g = FnId::new(fdb, file, f.name(db).clone());
+        if persist::fn_key(db, f) != persist::fn_key(fdb, g) {
+            let _ = writeln!(
+                errors,
+                "the {which} key of `{}` of {} differs from a clean build's",
+                f.name(db),
+                file.path(fdb).display()
+            );
+        }
+    }
+    if errors.is_empty() { Ok(()) } else { Err(errors) }
+}
+
+/// What a database was given at one step.
 #[derive(Clone)]
 struct Snapshot {
     step: usize,
     options: Options,
-    /// A text set and replaced before any query saw it.
-    transient: Option<String>,
-    text: String,
+    files: Files,
+    /// Paths back in the project that get a new `SourceFile`; others reuse
+    /// the input they had.
+    new_inputs: Vec<String>,
+    /// A file out of the project whose text is changed: (path, text).
+    stale: Option<(String, String)>,
+    /// Texts of the project's files set and replaced before any query saw
+    /// them.
+    transient: Option<Files>,
+    /// The order in which the cached build creates its inputs.
+    cache_order: Vec<usize>,
+    /// Whether the cached build loads only the entries of its keys.
+    cache_filter: bool,
+    /// Whether a cached build runs at this step; if not, what the fresh
+    /// build compiled is stored.
+    cached_build: bool,
+    /// The code cache the long-lived database loads at this step, as `watch`
+    /// does when it opens a session (filtered as `cache_filter` says).
+    load: Option<Arc<FxHashMap<FnKey, Arc<CachedFn>>>>,
 }
 
-impl Snapshot {
-    fn apply(&self, db: &mut Database, file: SourceFile) {
-        db.set_options(self.options);
-        if let Some(t) = &self.transient {
-            file.set_text(db).to(t.clone());
+/// The long-lived database and every input it ever had by path: a file
+/// that leaves the project keeps its `SourceFile`.
+struct LongLived {
+    db: Database,
+    project: Project,
+    inputs: BTreeMap<String, SourceFile>,
+}
+
+impl LongLived {
+    /// With `watch`, the database's `CodeCache` gets entries now and then,
+    /// as `watch` loads the cache when it (re)opens a session.
+    fn new() -> LongLived {
+        let db = Database::default();
+        let entry = SourceFile::new(&db, PATH.into(), String::new());
+        let project = Project::new(&db, entry, vec![entry]);
+        LongLived { db, project, inputs: BTreeMap::from([(PATH.to_string(), entry)]) }
+    }
+
+    fn paths(&self) -> Vec<String> {
+        self.project.files(&self.db).iter().map(|f| f.path(&self.db).display().to_string()).collect()
+    }
+
+    fn apply(&mut self, snap: &Snapshot) {
+        let db = &mut self.db;
+        db.set_options(snap.options);
+        for (path, text) in &snap.files {
+            if snap.new_inputs.contains(path) || !self.inputs.contains_key(path) {
+                self.inputs.insert(path.clone(), SourceFile::new(db, path.into(), text.clone()));
+            }
         }
-        file.set_text(db).to(self.text.clone());
+        if let Some((path, text)) = &snap.stale {
+            let file =
+                *self.inputs.entry(path.clone()).or_insert_with(|| SourceFile::new(db, path.into(), String::new()));
+            file.set_text(db).to(text.clone());
+        }
+        for (path, text) in snap.transient.iter().flatten().chain(&snap.files) {
+            self.inputs[path].set_text(db).to(text.clone());
+        }
+        let files: Vec<SourceFile> = snap.files.iter().map(|(path, _)| self.inputs[path]).collect();
+        if *self.project.files(db) != files {
+            self.project.set_files(db).to(files);
+        }
+        if let Some(all) = &snap.load {
+            let entries = if snap.cache_filter {
+                functions(&self.db, self.project)
+                    .into_iter()
+                    .filter_map(|(_, f)| {
+                        let key = persist::fn_key(&self.db, f);
+                        Some((key, all.get(&key)?.clone()))
+                    })
+                    .collect()
+            } else {
+                (**all).clone()
+            };
+            CodeCache::get(&self.db).set_entries(&mut self.db).to(Arc::new(entries));
+        }
     }
 }
 
 /// Replays `snapshots` in one long-lived database, querying as the test
 /// does; true if the last build differs from a fresh one.
 fn replay_differs(snapshots: &[Snapshot]) -> bool {
-    let mut db = Database::default();
-    let file = SourceFile::new(&db, PATH.into(), String::new());
-    let project = Project::new(&db, file, vec![file]);
+    let mut ll = LongLived::new();
     let mut last = None;
     for snap in snapshots {
-        snap.apply(&mut db, file);
-        last = Some(query(&db, project, snap.step));
+        ll.apply(snap);
+        last = Some(query(&ll.db, ll.project, snap.step));
     }
     let snap = snapshots.last().expect("at least one snapshot");
-    last.expect("at least one build") != fresh_build(&snap.text, snap.options)
+    let (fdb, fproject, fresh) = fresh_db_build(&snap.files, snap.options);
+    last.expect("at least one build") != fresh || check_keys("", &ll.db, ll.project, (&fdb, fproject)).is_err()
 }
 
-fn describe_difference(incremental: &Build, fresh: &Build) -> String {
+/// Replays the cached builds of `snapshots` from an empty cache; true if
+/// the last differs from a fresh build or reused a wrong entry.
+fn replay_cached_differs(snapshots: &[Snapshot]) -> bool {
+    let mut disk = Disk::default();
+    for (i, snap) in snapshots.iter().enumerate() {
+        if !snap.cached_build && i + 1 < snapshots.len() {
+            let (db, project, fresh) = fresh_db_build(&snap.files, snap.options);
+            if fresh.ok() {
+                disk.store(&db, project, snap.step);
+            }
+            continue;
+        }
+        let (db, project) = cached_db(snap, &disk);
+        let build = query(&db, project, snap.step);
+        if i + 1 == snapshots.len() {
+            let (fdb, fproject, fresh) = fresh_db_build(&snap.files, snap.options);
+            return build != fresh
+                || check_reuse((&db, project), (&fdb, fproject), &disk).is_err()
+                || check_keys("", &db, project, (&fdb, fproject)).is_err();
+        }
+        if build.ok() {
+            disk.store(&db, project, snap.step);
+        }
+    }
+    false
+}
+
+/// Every file of every snapshot, for a failure message.
+fn show_snapshots(snapshots: &[Snapshot]) -> String {
+    let mut out = String::new();
+    for snap in snapshots {
+        let _ = writeln!(out, "===== step {} ({:?}) =====", snap.step, snap.options);
+        if !snap.new_inputs.is_empty() {
+            let _ = writeln!(out, "(new `SourceFile` inputs for {:?})", snap.new_inputs);
+        }
+        if let Some((path, text)) = &snap.stale {
+            let _ = writeln!(out, "----- {path}, out of the project, set to -----\n{text}");
+        }
+        for (path, text) in snap.transient.iter().flatten() {
+            let _ = writeln!(out, "----- {path}: transient text, replaced before any query -----\n{text}");
+        }
+        for (path, text) in &snap.files {
+            let _ = writeln!(out, "----- {path} -----\n{text}");
+        }
+        let _ = writeln!(out, "----- end -----");
+    }
+    out
+}
+
+/// How the build of the database named `which` differs from the fresh one.
+fn describe_difference(which: &str, incremental: &Build, fresh: &Build) -> String {
     let mut out = String::new();
     if incremental.diagnostics != fresh.diagnostics {
         let _ = writeln!(
             out,
-            "diagnostics differ:\n  incremental: {:#?}\n  fresh: {:#?}",
+            "diagnostics differ:\n  {which}: {:#?}\n  fresh: {:#?}",
             incremental.diagnostics, fresh.diagnostics
         );
     }
@@ -1862,10 +2267,7 @@ fn describe_difference(incremental: &Build, fresh: &Build) -> String {
             if let (Ok(ma), Ok(mb)) = (simple_smf::read(a), simple_smf::read(b)) {
                 let (da, dbg) = (format!("{ma:#?}"), format!("{mb:#?}"));
                 if let Some((k, (la, lb))) = da.lines().zip(dbg.lines()).enumerate().find(|(_, (x, y))| x != y) {
-                    let _ = writeln!(
-                        out,
-                        "first differing line ({k}) of the modules:\n  incremental: {la}\n  fresh:       {lb}"
-                    );
+                    let _ = writeln!(out, "first differing line ({k}) of the modules:\n  {which}: {la}\n  fresh: {lb}");
                 }
             }
         }
@@ -1874,7 +2276,7 @@ fn describe_difference(incremental: &Build, fresh: &Build) -> String {
                 Ok(bytes) => format!("Ok({} bytes)", bytes.len()),
                 Err(e) => format!("Err({e:?})"),
             };
-            let _ = writeln!(out, "link results differ: incremental {} vs fresh {}", show(a), show(b));
+            let _ = writeln!(out, "link results differ: {which} {} vs fresh {}", show(a), show(b));
         }
         _ => {}
     }
@@ -1893,6 +2295,37 @@ struct Stats {
     kinds: BTreeMap<&'static str, usize>,
     errors: BTreeMap<String, usize>,
     first_unexpected: Option<String>,
+    /// Steps by number of module files.
+    module_counts: BTreeMap<usize, usize>,
+    files_added: usize,
+    files_removed: usize,
+    /// Paths back in the project with a new input, or their old one.
+    new_inputs: usize,
+    reused_inputs: usize,
+    stale_texts: usize,
+    /// Import lines: `import mJ` and `from mJ import ...`.
+    module_imports: usize,
+    name_imports: usize,
+    cached_builds: usize,
+    /// Steps of `watch` sequences (the long-lived database has a
+    /// `CodeCache`), and the functions it took from it.
+    watch_steps: usize,
+    watch_reused: usize,
+    cached_fns: usize,
+    cached_reused: usize,
+    cache_stored: usize,
+}
+
+/// What a sequence varies.
+#[derive(Clone, Copy)]
+struct Mode {
+    /// Programs of 32 functions or more.
+    big: bool,
+    /// `Options::no_opt` switches between steps.
+    toggle_options: bool,
+    /// Programs span an entry file and 0 to 4 modules, a number that changes
+    /// between steps.
+    modules: bool,
 }
 
 /// One edit of `prog`: restores the program saved by an earlier breaking
@@ -1929,12 +2362,24 @@ fn panic_message(e: &(dyn std::any::Any + Send)) -> String {
     e.downcast_ref::<String>().cloned().or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_default()
 }
 
-fn run_sequence(seed: u64, steps: usize, big: bool, toggle_options: bool, stats: &mut Stats) {
+/// Texts given to files out of the project.
+const STALE_TEXTS: [&str; 4] = ["", "fn broken(\n", "pub fn f1() -> i64: 1\n", "pub const K1: i64 = 2\n"];
+
+fn run_sequence(seed: u64, steps: usize, mode: Mode, stats: &mut Stats) {
+    let Mode { big, toggle_options, modules } = mode;
+    // Like `watch`: the long-lived database loads the code cache now and
+    // then, and stores what it compiled.
+    let watch = modules && seed % 2 == 1;
     let mut rng = Rng::new(seed);
+    // The files and the cache draw from their own numbers, so that the
+    // programs and edits of a seed do not depend on them.
+    let mut aux = Rng::new(seed ^ 0x00C0_FFEE_D1FF_0000);
     let mut prog = generate(&mut rng, big, true);
-    let mut db = Database::default();
-    let file = SourceFile::new(&db, PATH.into(), String::new());
-    let project = Project::new(&db, file, vec![file]);
+    let mut modules_now = if modules { 1 + aux.below(4) } else { 0 };
+    // Which files import which modules with `import mJ` (see `render_files`).
+    let mut qualified = 0;
+    let mut ll = LongLived::new();
+    let mut disk = Disk::default();
     let mut snapshots: Vec<Snapshot> = Vec::new();
     let mut kinds: Vec<&'static str> = Vec::new();
     let mut history: Vec<Program> = Vec::new();
@@ -1957,51 +2402,153 @@ fn run_sequence(seed: u64, steps: usize, big: bool, toggle_options: bool, stats:
             let table = if rng.chance(50) { EDITS } else { BREAKING };
             let kind = pick_kind(&mut rng, table);
             edit(&mut rng, &mut other, kind, &[]);
-            other.render()
+            other
         });
-        let snap = Snapshot { step, options, transient, text: prog.render() };
-        snap.apply(&mut db, file);
+        // Sometimes a module file is added or removed.
+        if modules && step > 0 && aux.chance(25) {
+            modules_now = match modules_now {
+                0 => 1,
+                4 => 3,
+                k if aux.chance(50) => k + 1,
+                k => k - 1,
+            };
+        }
+        if modules && (step == 0 || aux.chance(20)) {
+            qualified = aux.next() as u32;
+        }
+        let files = prog.render_files(modules_now, qualified);
+        let before = ll.paths();
+        let (mut new_inputs, mut reused) = (Vec::new(), 0);
+        for (path, _) in &files {
+            if !before.contains(path) && ll.inputs.contains_key(path) {
+                if aux.chance(50) {
+                    new_inputs.push(path.clone());
+                } else {
+                    reused += 1;
+                }
+            }
+        }
+        let outside: Vec<&String> = ll.inputs.keys().filter(|p| !files.iter().any(|f| f.0 == **p)).collect();
+        let stale = (!outside.is_empty() && aux.chance(30))
+            .then(|| (aux.pick(&outside).clone(), aux.pick(&STALE_TEXTS).to_string()));
+        let mut cache_order: Vec<usize> = (0..files.len()).collect();
+        for i in (1..cache_order.len()).rev() {
+            cache_order.swap(i, aux.below(i + 1));
+        }
+        let snap = Snapshot {
+            step,
+            options,
+            transient: transient.map(|p| p.render_files(modules_now, qualified)),
+            new_inputs,
+            stale,
+            cache_order,
+            cache_filter: aux.chance(50),
+            // Every step with modules, every other one (on average) without.
+            cached_build: modules || aux.chance(50),
+            load: (watch && step > 0 && aux.chance(15)).then(|| Arc::new(disk.entries.clone())),
+            files,
+        };
+        *stats.module_counts.entry(modules_now).or_default() += 1;
+        stats.files_added += snap.files.iter().filter(|f| step > 0 && !before.contains(&f.0)).count();
+        stats.files_removed += before.iter().filter(|p| !snap.files.iter().any(|f| f.0 == **p)).count();
+        stats.new_inputs += snap.new_inputs.len();
+        stats.reused_inputs += reused;
+        stats.stale_texts += snap.stale.is_some() as usize;
+        for (_, text) in &snap.files {
+            stats.module_imports += text.lines().filter(|l| l.starts_with("import m")).count();
+            stats.name_imports += text.lines().filter(|l| l.starts_with("from m")).count();
+        }
+        ll.apply(&snap);
         snapshots.push(snap);
         let snap = &snapshots[snapshots.len() - 1];
+        let show_files =
+            || snap.files.iter().map(|(path, text)| format!("----- {path} -----\n{text}")).collect::<String>();
 
-        let fresh = catch_unwind(AssertUnwindSafe(|| fresh_build(&snap.text, options))).unwrap_or_else(|e| {
-            panic!(
-                "a fresh build panicked ({}): seed {seed}, step {step}, edit {kind:?}, {options:?}\n{}",
-                panic_message(&*e),
-                snap.text
-            )
-        });
-        let incremental = catch_unwind(AssertUnwindSafe(|| query(&db, project, step))).unwrap_or_else(|e| {
+        let (fdb, fproject, fresh) = catch_unwind(AssertUnwindSafe(|| fresh_db_build(&snap.files, options)))
+            .unwrap_or_else(|e| {
+                panic!(
+                    "a fresh build panicked ({}): seed {seed}, step {step}, edit {kind:?}, {options:?}\n{}",
+                    panic_message(&*e),
+                    show_files()
+                )
+            });
+        let incremental = catch_unwind(AssertUnwindSafe(|| query(&ll.db, ll.project, step))).unwrap_or_else(|e| {
             panic!(
                 "the long-lived database panicked ({}) where a fresh build did not: seed {seed}, step {step}, \
                  edit {kind:?}, {options:?}\n{}",
                 panic_message(&*e),
-                snap.text
+                show_files()
             )
         });
-        if incremental != fresh {
+        if watch {
+            stats.watch_steps += 1;
+            stats.watch_reused += functions(&ll.db, ll.project)
+                .into_iter()
+                .filter(|&(_, f)| persist::fn_cached(&ll.db, f).is_some())
+                .count();
+        }
+        let keys = check_keys("incremental", &ll.db, ll.project, (&fdb, fproject));
+        if incremental != fresh || keys.is_err() {
             // The shortest suffix of the sequence that still reproduces.
             let start = (0..snapshots.len()).rev().find(|&k| replay_differs(&snapshots[k..])).unwrap_or(0);
-            let mut msg = format!(
+            panic!(
                 "incremental build differs from a fresh build\n\
-                 seed {seed} (big: {big}), step {step}, edit {kind:?}, options {options:?}\n\
-                 edits so far: {kinds:?}\n{}",
-                describe_difference(&incremental, &fresh),
+                 seed {seed} (big: {big}, modules: {modules}), step {step}, edit {kind:?}, options {options:?}\n\
+                 edits so far: {kinds:?}\n{}{}\
+                 a fresh long-lived database reproduces it with the last {} snapshot(s) of the sequence:\n{}",
+                keys.err().unwrap_or_default(),
+                describe_difference("incremental", &incremental, &fresh),
+                snapshots.len() - start,
+                show_snapshots(&snapshots[start..]),
             );
-            let _ = writeln!(
-                msg,
-                "a fresh long-lived database reproduces it with the last {} snapshot(s) of the sequence:",
-                snapshots.len() - start
-            );
-            for snap in &snapshots[start..] {
-                let _ = writeln!(msg, "===== step {} ({:?}) =====", snap.step, snap.options);
-                if let Some(t) = &snap.transient {
-                    let _ = writeln!(msg, "----- transient text, replaced before any query -----\n{t}");
-                }
-                let _ = writeln!(msg, "----- text -----\n{}----- end -----", snap.text);
-            }
-            panic!("{msg}");
         }
+
+        if watch && incremental.ok() {
+            // As `watch` stores after a build: keys and code of the long-lived database.
+            stats.cache_stored += disk.store(&ll.db, ll.project, step);
+        }
+        if snap.cached_build {
+            // A later process with the code cache stored so far.
+            let (cdb, cproject, cached) = catch_unwind(AssertUnwindSafe(|| {
+                let (cdb, cproject) = cached_db(snap, &disk);
+                let build = query(&cdb, cproject, step);
+                (cdb, cproject, build)
+            }))
+            .unwrap_or_else(|e| {
+                panic!(
+                    "a build with the code cache panicked ({}) where a fresh build did not: seed {seed}, step {step}, \
+                     edit {kind:?}, {options:?}\n{}",
+                    panic_message(&*e),
+                    show_files()
+                )
+            });
+            let reuse = check_reuse((&cdb, cproject), (&fdb, fproject), &disk)
+                .and_then(|r| check_keys("cached", &cdb, cproject, (&fdb, fproject)).map(|()| r));
+            if cached != fresh || reuse.is_err() {
+                let start = (0..snapshots.len()).rev().find(|&k| replay_cached_differs(&snapshots[k..])).unwrap_or(0);
+                panic!(
+                    "a build with the code cache differs from a fresh build\n\
+                     seed {seed} (big: {big}, modules: {modules}), step {step}, edit {kind:?}, options {options:?}\n\
+                     edits so far: {kinds:?}\n{}{}\
+                     cached builds from an empty cache reproduce it with the last {} snapshot(s) of the sequence:\n{}",
+                    reuse.err().unwrap_or_default(),
+                    describe_difference("cached", &cached, &fresh),
+                    snapshots.len() - start,
+                    show_snapshots(&snapshots[start..]),
+                );
+            }
+            let (reused, fns) = reuse.unwrap_or_default();
+            stats.cached_builds += 1;
+            stats.cached_reused += reused;
+            stats.cached_fns += fns;
+            if cached.ok() {
+                stats.cache_stored += disk.store(&cdb, cproject, step);
+            }
+        } else if fresh.ok() {
+            // As a driver that built without the cache would.
+            stats.cache_stored += disk.store(&fdb, fproject, step);
+        }
+
         stats.steps += 1;
         stats.ok += fresh.ok() as usize;
         stats.parallel_steps += (big && step % 2 == 1) as usize;
@@ -2018,7 +2565,7 @@ fn run_sequence(seed: u64, steps: usize, big: bool, toggle_options: bool, stats:
                     stats.first_unexpected = Some(format!(
                         "seed {seed} step {step} edit {kind:?}: {:?}\n{}",
                         fresh.diagnostics.iter().take(3).collect::<Vec<_>>(),
-                        snap.text
+                        show_files()
                     ));
                 }
             }
@@ -2026,11 +2573,11 @@ fn run_sequence(seed: u64, steps: usize, big: bool, toggle_options: bool, stats:
     }
 }
 
-fn run(name: &str, seeds: std::ops::Range<u64>, steps: usize, big: bool, toggle_options: bool) {
+fn run(name: &str, seeds: std::ops::Range<u64>, steps: usize, mode: Mode) {
     let start = std::time::Instant::now();
     let mut stats = Stats::default();
     for seed in seeds.clone() {
-        run_sequence(seed, steps, big, toggle_options, &mut stats);
+        run_sequence(seed, steps, mode, &mut stats);
     }
     eprintln!(
         "{name}: {} sequences, {} builds compared in {:.1?}: {} compiled; {} expected to compile, of which {} did; \
@@ -2045,6 +2592,31 @@ fn run(name: &str, seeds: std::ops::Range<u64>, steps: usize, big: bool, toggle_
         stats.no_opt_steps,
         stats.transient_steps,
     );
+    eprintln!(
+        "{name}: code cache: {} cached builds reused {} of {} functions; {} entries stored",
+        stats.cached_builds, stats.cached_reused, stats.cached_fns, stats.cache_stored
+    );
+    if mode.modules {
+        eprintln!(
+            "{name}: watch: {} incremental builds with a code cache took {} functions from it",
+            stats.watch_steps, stats.watch_reused
+        );
+    }
+    if mode.modules {
+        eprintln!(
+            "{name}: files: steps by number of modules {:?}; {} files added, {} removed; {} came back with a new \
+             input, {} with their old one; {} texts of files outside the project changed; {} `import mJ` and {} \
+             `from mJ import` lines",
+            stats.module_counts,
+            stats.files_added,
+            stats.files_removed,
+            stats.new_inputs,
+            stats.reused_inputs,
+            stats.stale_texts,
+            stats.module_imports,
+            stats.name_imports,
+        );
+    }
     eprintln!("edits: {:?}", stats.kinds);
     eprintln!("errors: {:?}", stats.errors);
     if let Some(first) = &stats.first_unexpected {
@@ -2062,25 +2634,54 @@ fn run(name: &str, seeds: std::ops::Range<u64>, steps: usize, big: bool, toggle_
     let missing: Vec<&str> =
         EDITS.iter().chain(BREAKING).map(|e| e.0).filter(|k| !stats.kinds.contains_key(k) && *k != "revert").collect();
     assert!(stats.steps < 500 || missing.len() <= 2, "edits never applied: {missing:?}");
+    // The cached builds took much of their code from the cache.
+    assert!(
+        stats.cached_reused * 10 > stats.cached_fns,
+        "cached builds reused only {} of {} functions",
+        stats.cached_reused,
+        stats.cached_fns
+    );
+    if mode.modules {
+        assert!(stats.module_counts.len() == 5, "not every number of modules: {:?}", stats.module_counts);
+        assert!(stats.files_added > 0 && stats.files_removed > 0, "no file was added or removed");
+        assert!(stats.new_inputs > 0 && stats.reused_inputs > 0, "no path came back with a new and an old input");
+        assert!(stats.stale_texts > 0, "no file out of the project changed");
+        assert!(stats.module_imports > 0 && stats.name_imports > 0, "not both kinds of imports");
+        assert!(stats.watch_reused > 0, "the long-lived database never used a loaded code cache");
+    }
 }
+
+const SINGLE: Mode = Mode { big: false, toggle_options: false, modules: false };
 
 #[test]
 fn incremental_builds_equal_fresh_builds() {
-    run("small programs", 0..40, 15, false, false);
+    run("small programs", 0..40, 15, SINGLE);
 }
 
 /// Programs of 32 functions or more, so that `codegen_all` starts threads
 /// (on a machine with two cores or more).
 #[test]
 fn incremental_builds_equal_fresh_builds_with_parallel_codegen() {
-    run("large programs", 1000..1008, 15, true, false);
+    run("large programs", 1000..1008, 15, Mode { big: true, ..SINGLE });
 }
 
 /// The same, with `Options::no_opt` switched on and off in the long-lived
 /// database between steps (and the same options in the fresh one).
 #[test]
 fn incremental_builds_equal_fresh_builds_when_options_change() {
-    run("options", 2000..2016, 15, false, true);
+    run("options", 2000..2016, 15, Mode { toggle_options: true, ..SINGLE });
+}
+
+/// Programs spread over an entry file and modules that come and go.
+#[test]
+fn incremental_builds_equal_fresh_builds_with_modules() {
+    run("modules", 3000..3024, 20, Mode { modules: true, ..SINGLE });
+}
+
+/// Large programs over modules, so that `codegen_all` starts threads.
+#[test]
+fn incremental_builds_equal_fresh_builds_with_large_modules() {
+    run("large modules", 4000..4003, 20, Mode { big: true, modules: true, ..SINGLE });
 }
 
 /// Found by the tests above (not incremental bugs): code generation without
@@ -2096,7 +2697,7 @@ fn early_returns_and_dead_code_compile_with_and_without_optimisation() {
     ];
     for text in programs {
         for no_opt in [false, true] {
-            let build = fresh_build(text, Options { no_opt, ..Options::default() });
+            let build = fresh_build(&[(PATH.into(), text.into())], Options { no_opt, ..Options::default() });
             assert!(build.ok(), "{text} (no_opt: {no_opt}): {build:?}");
         }
     }

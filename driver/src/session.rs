@@ -133,10 +133,7 @@ impl Session {
         }
         load.reused = entries.len();
         let stored = entries.keys().copied().collect();
-        match CodeCache::try_get(&self.db) {
-            Some(input) => _ = input.set_entries(&mut self.db).with_durability(STABLE).to(Arc::new(entries)),
-            None => _ = CodeCache::builder(Arc::new(entries)).durability(STABLE).new(&self.db),
-        }
+        CodeCache::get(&self.db).set_entries(&mut self.db).with_durability(STABLE).to(Arc::new(entries));
         *self.disk.get_mut() = Some(DiskCache { cache, file, stored, damaged: load.damaged > 0 });
         load
     }
