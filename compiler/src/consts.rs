@@ -70,7 +70,7 @@ pub fn eval(expr: &ast::Expr, part: u32, lookup: &mut Lookup) -> Result<ConstVal
             .with_help("constants and default arguments may use literals, other constants and operators")
     };
     Ok(match &expr.kind {
-        ExprKind::Int(v) => ConstValue::I64(int_literal(*v, false, span)?),
+        ExprKind::Int(v) => ConstValue::I64(int_literal(v.get(), false, span)?),
         ExprKind::Float(bits) => ConstValue::F64(*bits),
         ExprKind::Bool(b) => ConstValue::Bool(*b),
         ExprKind::Nil => ConstValue::Nil,
@@ -91,7 +91,7 @@ pub fn eval(expr: &ast::Expr, part: u32, lookup: &mut Lookup) -> Result<ConstVal
         },
         ExprKind::Unary { op: UnaryOp::Neg, operand } if matches!(operand.kind, ExprKind::Int(_)) => {
             let ExprKind::Int(v) = operand.kind else { unreachable!("matched above") };
-            ConstValue::I64(int_literal(v, true, span)?)
+            ConstValue::I64(int_literal(v.get(), true, span)?)
         }
         ExprKind::Unary { op, operand } => {
             let v = eval(operand, part, lookup)?;

@@ -2,6 +2,7 @@
 //! (`file_items`), function sources, signatures and constants.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
@@ -160,14 +161,14 @@ pub fn collect(file: &ast::SourceFile) -> FileItems {
         }
         match &top.item.kind {
             ItemKind::Fn(def) => {
-                has_main_fn |= def.name.text == SCRIPT_MAIN;
+                has_main_fn |= &*def.name.text == SCRIPT_MAIN;
                 if !def.generics.is_empty() {
                     let span = RelSpan { part: 0, span: def.generics[0].name.span };
                     out.diagnostics
                         .push((index, RelDiagnostic::error(span, "generic functions are not supported yet")));
                 }
                 out.fns.push(FnDecl {
-                    name: def.name.text.clone(),
+                    name: def.name.text.to_string(),
                     params: def.params.clone(),
                     ret: def.ret.clone(),
                     is_script: false,
@@ -176,7 +177,7 @@ pub fn collect(file: &ast::SourceFile) -> FileItems {
                 });
             }
             ItemKind::Const(def) => out.consts.push(ConstDecl {
-                name: def.name.text.clone(),
+                name: def.name.text.to_string(),
                 ty: def.ty.clone(),
                 value: def.value.clone(),
                 is_pub: top.item.is_pub,
@@ -213,14 +214,14 @@ pub fn collect(file: &ast::SourceFile) -> FileItems {
 fn import_decl(import: &ast::ImportDef, item: u32) -> ImportDecl {
     let (path, kind) = match import {
         ast::ImportDef::Module { path, alias } => {
-            (path, ImportKind::Module { alias: alias.as_ref().map(|a| a.text.clone()) })
+            (path, ImportKind::Module { alias: alias.as_ref().map(|a| a.text.to_string()) })
         }
         ast::ImportDef::From { path, names } => {
             let names = names
                 .iter()
                 .map(|(name, alias)| {
                     let local = alias.as_ref().unwrap_or(name);
-                    (name.text.clone(), local.text.clone(), name.span)
+                    (name.text.to_string(), local.text.to_string(), name.span)
                 })
                 .collect();
             (path, ImportKind::Names(names))
@@ -230,7 +231,7 @@ fn import_decl(import: &ast::ImportDef, item: u32) -> ImportDecl {
         (Some(first), Some(last)) => first.span.to(last.span),
         _ => Span::default(),
     };
-    ImportDecl { path: path.iter().map(|n| n.text.clone()).collect(), kind, item, span }
+    ImportDecl { path: path.iter().map(|n| n.text.to_string()).collect(), kind, item, span }
 }
 
 /// The file holding module `path`, relative to the entry file's directory:
@@ -254,7 +255,8 @@ pub struct FnSource {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FnSourceKind {
-    Def(ast::FnDef),
+    /// Shared with the file's syntax tree.
+    Def(Arc<ast::FnDef>),
     /// The top-level statements of a script; statement `i` is part `i`.
     Script(Vec<ast::Stmt>),
 }
@@ -276,7 +278,7 @@ pub fn fn_item_index(file: &ast::SourceFile) -> BTreeMap<String, Vec<u32>> {
     for (i, top) in file.items.iter().enumerate() {
         match &top.item.kind {
             ItemKind::Fn(def) => {
-                index.entry(def.name.text.clone()).or_insert_with(|| vec![i as u32]);
+                index.entry(def.name.text.to_string()).or_insert_with(|| vec![i as u32]);
             }
             ItemKind::Stmt(_) => stmts.push(i as u32),
             _ => {}
@@ -354,7 +356,7 @@ pub fn resolve_type(ty: &ast::TypeExpr, part: u32) -> Result<Ty, RelDiagnostic> 
     let span = RelSpan { part, span: ty.span };
     let what = match &ty.kind {
         ast::TypeExprKind::Named { path, args } if path.len() == 1 && args.is_empty() => {
-            return match path[0].text.as_str() {
+            return match &*path[0].text {
                 "i64" | "int" => Ok(Ty::I64),
                 "f64" | "float" => Ok(Ty::F64),
                 "bool" => Ok(Ty::Bool),
@@ -411,7 +413,7 @@ pub fn signature(items: &FileItems, consts: &ConstTable, name: &str) -> Signatur
             }
             Err(ConstError::Reported) => None,
         });
-        sig.params.push(ParamSig { name: param.name.text.clone(), ty, default });
+        sig.params.push(ParamSig { name: param.name.text.to_string(), ty, default });
     }
     sig.ret = match &decl.ret {
         Some(ty) => resolve_type(ty, 0).unwrap_or_else(|d| {

@@ -56,7 +56,7 @@ pub fn check_fn(scope: &dyn Scope, source: &FnSource, sig: &Signature) -> FnHir 
                 Some(block) => cx.fn_body(def, block),
                 None => Block::default(),
             };
-            (def.name.text.clone(), body, sig.params.len() as u32)
+            (def.name.text.to_string(), body, sig.params.len() as u32)
         }
         FnSourceKind::Script(stmts) => {
             let body = cx.script_body(stmts);
@@ -166,9 +166,10 @@ impl<'a> Checker<'a> {
                 warned = true;
                 self.diags.push(RelDiagnostic::warning(self.rel(stmt.span), "unreachable code"));
             }
-            if let StmtKind::Assign { target, op: None, value, .. } = &stmt.kind
+            if let StmtKind::Assign(assign) = &stmt.kind
+                && let ast::AssignStmt { target, op: None, value, .. } = &**assign
                 && let A::Name(name) = &target.kind
-                && name.text == "main"
+                && &*name.text == "main"
                 && self.lookup_local("main").is_none()
             {
                 let value = self.expr(value, Some(Ty::I64));
@@ -223,7 +224,8 @@ impl<'a> Checker<'a> {
     fn stmt(&mut self, stmt: &ast::Stmt, is_tail: bool, value: Option<Ty>) -> (Option<Stmt>, Flow) {
         let span = stmt.span;
         match &stmt.kind {
-            StmtKind::Let { pattern, mutable, ty, value: init } => {
+            StmtKind::Let(binding) => {
+                let ast::LetStmt { pattern, mutable, ty, value: init } = &**binding;
                 let declared = ty.as_ref().map(|t| {
                     resolve_type(t, self.part).unwrap_or_else(|d| {
                         self.diags.push(d);
@@ -244,7 +246,7 @@ impl<'a> Checker<'a> {
                     t => t,
                 });
                 let (name, pat_mut) = match &pattern.kind {
-                    ast::PatternKind::Binding { name, mutable } => (name.text.as_str(), *mutable),
+                    ast::PatternKind::Binding { name, mutable } => (&*name.text, *mutable),
                     ast::PatternKind::Wildcard => ("_", false),
                     _ => {
                         self.unsupported(pattern.span, "destructuring patterns are");
@@ -254,7 +256,8 @@ impl<'a> Checker<'a> {
                 let local = self.bind(name, ty, *mutable || pat_mut);
                 (Some(Stmt::Let { local, init }), flow)
             }
-            StmtKind::Assign { target, op, op_span, value } => {
+            StmtKind::Assign(assign) => {
+                let ast::AssignStmt { target, op, op_span, value } = &**assign;
                 (self.assign(target, *op, *op_span, value, span), Flow::Continues)
             }
             StmtKind::Expr(e) => {
@@ -301,8 +304,10 @@ impl<'a> Checker<'a> {
                 let flow = if breaks { Flow::Continues } else { Flow::Diverges };
                 (Some(Stmt::Loop { body }), flow)
             }
-            StmtKind::For { pattern, iter, body } => (self.for_loop(pattern, iter, body), Flow::Continues),
-            StmtKind::WhileLet { .. } => {
+            StmtKind::For(for_loop) => {
+                (self.for_loop(&for_loop.pattern, &for_loop.iter, &for_loop.body), Flow::Continues)
+            }
+            StmtKind::WhileLet(_) => {
                 self.unsupported(span, "`while let` loops are");
                 (None, Flow::Continues)
             }
@@ -334,7 +339,7 @@ impl<'a> Checker<'a> {
     fn for_loop(&mut self, pattern: &ast::Pattern, iter: &ast::Expr, body: &ast::Block) -> Option<Stmt> {
         let (start, end, step, inclusive) = match &iter.kind {
             A::Range { start, end, inclusive } => (self.int_expr(start), self.int_expr(end), None, *inclusive),
-            A::Call { callee, args } if matches!(&callee.kind, A::Name(n) if n.text == "range" && self.is_builtin_name("range")) =>
+            A::Call { callee, args } if matches!(&callee.kind, A::Name(n) if &*n.text == "range" && self.is_builtin_name("range")) =>
             {
                 if args.iter().any(|a| a.name.is_some()) {
                     self.error(iter.span, "`range` takes no named arguments");
@@ -435,7 +440,7 @@ impl<'a> Checker<'a> {
     /// needs no `else` and its branches may differ.
     fn stmt_expr(&mut self, e: &ast::Expr) -> Expr {
         match &e.kind {
-            A::If { branches, else_block } => self.if_expr(e.span, branches, else_block.as_ref(), None, false),
+            A::If { branches, else_block } => self.if_expr(e.span, branches, else_block.as_deref(), None, false),
             _ => self.expr(e, None),
         }
     }
@@ -457,7 +462,7 @@ impl<'a> Checker<'a> {
     fn expr(&mut self, e: &ast::Expr, expected: Option<Ty>) -> Expr {
         let span = self.rel(e.span);
         let (kind, ty) = match &e.kind {
-            A::Int(v) => match consts::int_literal(*v, false, span) {
+            A::Int(v) => match consts::int_literal(v.get(), false, span) {
                 Ok(v) => (ExprKind::Const(ConstValue::I64(v)), Ty::I64),
                 Err(d) => {
                     self.diags.push(d);
@@ -471,7 +476,7 @@ impl<'a> Checker<'a> {
             A::Name(name) => return self.name(name),
             A::Unary { op: UnaryOp::Neg, operand } if matches!(operand.kind, A::Int(_)) => {
                 let A::Int(v) = operand.kind else { unreachable!("matched above") };
-                match consts::int_literal(v, true, span) {
+                match consts::int_literal(v.get(), true, span) {
                     Ok(v) => (ExprKind::Const(ConstValue::I64(v)), Ty::I64),
                     Err(d) => {
                         self.diags.push(d);
@@ -514,7 +519,8 @@ impl<'a> Checker<'a> {
                 let r = self.expr(rhs, Some(l.ty).filter(|t| !matches!(t, Ty::Error | Ty::Never)));
                 return self.binary(*op, self.rel(*op_span), l, r, e.span);
             }
-            A::Chain { operands, ops } => {
+            A::Chain(chain) => {
+                let ast::ChainExpr { operands, ops } = &**chain;
                 let xs: Vec<Expr> = operands.iter().map(|o| self.expr(o, None)).collect();
                 let mut ok = true;
                 for (i, (op, op_span)) in ops.iter().enumerate() {
@@ -553,12 +559,12 @@ impl<'a> Checker<'a> {
             }
             A::Call { callee, args } => return self.call(e, callee, args),
             A::If { branches, else_block } => {
-                return self.if_expr(e.span, branches, else_block.as_ref(), expected, true);
+                return self.if_expr(e.span, branches, else_block.as_deref(), expected, true);
             }
-            A::Field { base, name } => {
-                if let Some(module) = self.module_of(base) {
-                    return match self.member(&module, name) {
-                        Some(def) => self.def_value(def, name),
+            A::Field(field) => {
+                if let Some(module) = self.module_of(&field.base) {
+                    return match self.member(&module, &field.name) {
+                        Some(def) => self.def_value(def, &field.name),
                         None => self.error_expr(e.span),
                     };
                 }
@@ -644,7 +650,7 @@ impl<'a> Checker<'a> {
         }
         match self.scope.lookup(&name.text) {
             Some(def) => return self.def_value(def, name),
-            None if BUILTINS.contains(&name.text.as_str()) => {
+            None if BUILTINS.contains(&&*name.text) => {
                 return self.unsupported(name.span, "functions as values are");
             }
             None => {}
@@ -678,9 +684,9 @@ impl<'a> Checker<'a> {
                 Def::Module(path) => Some(path),
                 _ => None,
             },
-            A::Field { base, name } => {
-                let module = self.module_of(base)?;
-                match self.scope.member(&module, &name.text)? {
+            A::Field(field) => {
+                let module = self.module_of(&field.base)?;
+                match self.scope.member(&module, &field.name.text)? {
                     Ok(Def::Module(path)) => Some(path),
                     _ => None,
                 }
@@ -803,19 +809,20 @@ impl<'a> Checker<'a> {
                     None => self.builtin_call(e, name, args),
                 }
             }
-            A::Field { base, name } if self.module_of(base).is_some() => {
-                let module = self.module_of(base).unwrap_or_default();
-                match self.member(&module, name) {
-                    Some(def) => self.call_def(e, name, def, args),
+            A::Field(field) if self.module_of(&field.base).is_some() => {
+                let module = self.module_of(&field.base).unwrap_or_default();
+                match self.member(&module, &field.name) {
+                    Some(def) => self.call_def(e, &field.name, def, args),
                     None => {
                         self.check_args_loosely(args);
                         self.error_expr(e.span)
                     }
                 }
             }
-            A::Field { base, name } => {
+            A::Field(field) => {
+                let ast::FieldExpr { base, name } = &**field;
                 let recv = self.expr(base, None);
-                match (recv.ty, name.text.as_str()) {
+                match (recv.ty, &*name.text) {
                     (Ty::Str, "len") => {
                         self.no_named(args);
                         if !args.is_empty() {
@@ -899,7 +906,7 @@ impl<'a> Checker<'a> {
                 }
                 Some(n) => {
                     seen_named = true;
-                    let found = sig.params.iter().position(|p| p.name == n.text);
+                    let found = sig.params.iter().position(|p| *p.name == *n.text);
                     match found {
                         Some(i) if slots[i].is_some() => {
                             self.error(n.span, format!("argument `{}` given more than once", n.text));
@@ -948,7 +955,7 @@ impl<'a> Checker<'a> {
 
     fn builtin_call(&mut self, e: &ast::Expr, name: &ast::Name, args: &[ast::Arg]) -> Expr {
         let span = self.rel(e.span);
-        let builtin = match name.text.as_str() {
+        let builtin = match &*name.text {
             "print" => Builtin::Print { newline: false, stderr: false },
             "println" => Builtin::Print { newline: true, stderr: false },
             "eprint" => Builtin::Print { newline: false, stderr: true },

@@ -6,6 +6,17 @@
 //! Spans inside an [`Item`] are relative to [`TopItem::base`], the start of the
 //! line where the top-level item begins. So inserting lines above an item leaves
 //! its tree unchanged, which is what lets the incremental pipeline skip work.
+//!
+//! Memory: a big file has hundreds of thousands of nodes, so their size is
+//! what parsing costs (allocation, page faults, copies when vectors grow). An
+//! enum is as large as its largest variant, so a variant with large parts keeps
+//! them behind one `Box` (a `...Expr`/`...Stmt`/`...Def` struct, one allocation)
+//! or boxes the part alone, and the lists of the commonest nodes are boxed
+//! slices of exactly their length. The `const` assertions after the types keep
+//! the sizes from creeping back up.
+
+use std::fmt;
+use std::sync::Arc;
 
 use crate::Span;
 
@@ -26,12 +37,18 @@ pub struct TopItem {
     pub item: Item,
 }
 
+const _: () = assert!(std::mem::size_of::<TopItem>() <= 80);
+
 /// An identifier and its span.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Name {
-    pub text: String,
+    /// `Box<str>`, not `String`: names never grow, and the 8 bytes saved let
+    /// `ExprKind::Name` fit the size of the other expression kinds.
+    pub text: Box<str>,
     pub span: Span,
 }
+
+const _: () = assert!(std::mem::size_of::<Name>() <= 24);
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Item {
@@ -41,34 +58,40 @@ pub struct Item {
     pub span: Span,
 }
 
+/// Definitions are boxed: a script is a long list of `Stmt` items, which
+/// should not each take the size of a function definition.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ItemKind {
-    Fn(FnDef),
+    /// Shared: a consumer that keeps one function apart from its file clones
+    /// the `Arc`, not the function's tree.
+    Fn(Arc<FnDef>),
     /// `struct Name:` — a value type.
-    Struct(StructDef),
+    Struct(Box<StructDef>),
     /// `class Name:` — a reference type.
-    Class(StructDef),
-    Enum(EnumDef),
-    Trait(TraitDef),
-    Impl(ImplDef),
-    Actor(ActorDef),
-    Const(ConstDef),
-    Import(ImportDef),
+    Class(Box<StructDef>),
+    Enum(Box<EnumDef>),
+    Trait(Box<TraitDef>),
+    Impl(Box<ImplDef>),
+    Actor(Box<ActorDef>),
+    Const(Box<ConstDef>),
+    Import(Box<ImportDef>),
     /// `type Name = Type`
     TypeAlias {
         name: Name,
-        ty: TypeExpr,
+        ty: Box<TypeExpr>,
     },
     /// `extern fn name(params) -> Ret` (no body).
-    Extern(FnDef),
+    Extern(Box<FnDef>),
     /// `handle_pool Node: capacity: N` (Tier 4).
     HandlePool {
         ty: Name,
-        settings: Vec<(Name, Expr)>,
+        settings: Box<[(Name, Expr)]>,
     },
     /// A statement at the top level of a script.
     Stmt(Stmt),
 }
+
+const _: () = assert!(std::mem::size_of::<Item>() <= 72);
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct FnDef {
@@ -226,7 +249,8 @@ pub enum PointerKind {
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Block {
-    pub stmts: Vec<Stmt>,
+    /// Exactly as long as needed: most blocks hold one or two statements.
+    pub stmts: Box<[Stmt]>,
     pub span: Span,
 }
 
@@ -236,51 +260,69 @@ pub struct Stmt {
     pub span: Span,
 }
 
+/// Variants with several large parts are boxed as one payload (one
+/// allocation); the others stay within the size of an inline `Expr`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum StmtKind {
-    /// `let`/`val` (immutable) or `let mut`/`var` (mutable).
-    Let {
-        pattern: Pattern,
-        mutable: bool,
-        ty: Option<TypeExpr>,
-        value: Option<Expr>,
-    },
-    /// `place = value` or `place op= value`; `op_span` is the `=` or `op=`.
-    Assign {
-        target: Expr,
-        op: Option<BinOp>,
-        op_span: Span,
-        value: Expr,
-    },
+    Let(Box<LetStmt>),
+    Assign(Box<AssignStmt>),
     Expr(Expr),
     Return(Option<Expr>),
     Break,
     Continue,
     While {
-        cond: Expr,
+        cond: Box<Expr>,
         body: Block,
     },
-    /// `while let pattern = value:`
-    WhileLet {
-        pattern: Pattern,
-        value: Expr,
-        body: Block,
-    },
+    WhileLet(Box<WhileLetStmt>),
     Loop {
         body: Block,
     },
-    For {
-        pattern: Pattern,
-        iter: Expr,
-        body: Block,
-    },
+    For(Box<ForStmt>),
     /// `send target, message` (Tier 5).
     Send {
-        target: Expr,
-        message: Expr,
+        target: Box<Expr>,
+        message: Box<Expr>,
     },
     /// A nested item: `fn` inside a function body.
     Item(Box<Item>),
+}
+
+const _: () = assert!(std::mem::size_of::<Stmt>() <= 56);
+
+/// `let`/`val` (immutable) or `let mut`/`var` (mutable).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct LetStmt {
+    pub pattern: Pattern,
+    pub mutable: bool,
+    /// Boxed: most bindings have no annotation.
+    pub ty: Option<Box<TypeExpr>>,
+    pub value: Option<Expr>,
+}
+
+/// `place = value` or `place op= value`; `op_span` is the `=` or `op=`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct AssignStmt {
+    pub target: Expr,
+    pub op: Option<BinOp>,
+    pub op_span: Span,
+    pub value: Expr,
+}
+
+/// `while let pattern = value:`
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct WhileLetStmt {
+    pub pattern: Pattern,
+    pub value: Expr,
+    pub body: Block,
+}
+
+/// `for pattern in iter:`
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ForStmt {
+    pub pattern: Pattern,
+    pub iter: Expr,
+    pub body: Block,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -288,6 +330,9 @@ pub struct Expr {
     pub kind: ExprKind,
     pub span: Span,
 }
+
+/// The most numerous node: keep it small.
+const _: () = assert!(std::mem::size_of::<Expr>() <= 40);
 
 /// The bits of an `f64` literal, so the tree can be `Eq` and `Hash`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -302,11 +347,37 @@ impl FloatBits {
     }
 }
 
+/// A `u128` aligned to 8 bytes (rustc's `Pu128`): a plain `u128` field
+/// would make `ExprKind`, and every node that holds an `Expr`, 16-byte
+/// aligned and padded to match.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(C, packed(8))]
+pub struct Pu128(pub u128);
+
+impl Pu128 {
+    pub fn get(self) -> u128 {
+        self.0
+    }
+}
+
+impl fmt::Debug for Pu128 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.get().fmt(f)
+    }
+}
+
+impl fmt::Display for Pu128 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.get().fmt(f)
+    }
+}
+
+/// Each variant fits in 32 bytes with the tag; larger payloads are boxed.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ExprKind {
     /// An integer literal's magnitude; `-5` is `Unary(Neg, Int(5))`. Values
     /// beyond `u128` saturate; range checks belong to the type checker.
-    Int(u128),
+    Int(Pu128),
     Float(FloatBits),
     /// A string literal: literal text and interpolations. A raw string has a
     /// single `Text` part.
@@ -327,33 +398,24 @@ pub enum ExprKind {
         lhs: Box<Expr>,
         rhs: Box<Expr>,
     },
-    /// Two or more chained relational comparisons: `a < b <= c`.
-    /// `operands.len() == ops.len() + 1`.
-    Chain {
-        operands: Vec<Expr>,
-        ops: Vec<(BinOp, Span)>,
-    },
+    Chain(Box<ChainExpr>),
     /// `x as T`; `as_span` is the span of the `as` keyword.
     Cast {
         expr: Box<Expr>,
-        ty: TypeExpr,
+        ty: Box<TypeExpr>,
         as_span: Span,
     },
     /// `x is Pattern`
     Is {
         expr: Box<Expr>,
-        pattern: Pattern,
+        pattern: Box<Pattern>,
     },
     /// A call; a trailing block lambda is appended to `args`.
     Call {
         callee: Box<Expr>,
-        args: Vec<Arg>,
+        args: Box<[Arg]>,
     },
-    /// `base.name`; tuple fields use their index as name: `t.0`.
-    Field {
-        base: Box<Expr>,
-        name: Name,
-    },
+    Field(Box<FieldExpr>),
     Index {
         base: Box<Expr>,
         index: Box<Expr>,
@@ -366,19 +428,13 @@ pub enum ExprKind {
     },
     /// `if`/`elif`/`else`: `branches` holds each condition and its block.
     If {
-        branches: Vec<(Expr, Block)>,
-        else_block: Option<Block>,
+        branches: Box<[(Expr, Block)]>,
+        else_block: Option<Box<Block>>,
     },
-    /// `if let pattern = value: ... else: ...`
-    IfLet {
-        pattern: Pattern,
-        value: Box<Expr>,
-        then_block: Block,
-        else_block: Option<Block>,
-    },
+    IfLet(Box<IfLetExpr>),
     Match {
         scrutinee: Box<Expr>,
-        arms: Vec<MatchArm>,
+        arms: Box<[MatchArm]>,
     },
     /// `a..b` or `a..=b`
     Range {
@@ -390,23 +446,9 @@ pub enum ExprKind {
     Tuple(Vec<Expr>),
     List(Vec<Expr>),
     Dict(Vec<(Expr, Expr)>),
-    /// `Point { x: 1.0, y: 2.0 }`
-    StructLit {
-        path: Vec<Name>,
-        fields: Vec<(Name, Expr)>,
-    },
-    /// `\x: x * 2`, `\(x: i64) -> i64: x + 1`, or a trailing block lambda.
-    Lambda {
-        params: Vec<Param>,
-        ret: Option<TypeExpr>,
-        body: Block,
-    },
-    /// `target->method(args)`: `target = target.method(args)`.
-    FunctionalUpdate {
-        target: Box<Expr>,
-        method: Name,
-        args: Vec<Arg>,
-    },
+    StructLit(Box<StructLitExpr>),
+    Lambda(Box<LambdaExpr>),
+    FunctionalUpdate(Box<FunctionalUpdateExpr>),
     /// `spawn expr`
     Spawn(Box<Expr>),
     /// `new(&) T(...)`, `new* T(...)`, `new+ T(...)`
@@ -423,6 +465,53 @@ pub enum ExprKind {
     Move(Box<Expr>),
     /// Produced by error recovery; never reaches lowering without an error.
     Error,
+}
+
+/// Two or more chained relational comparisons: `a < b <= c`.
+/// `operands.len() == ops.len() + 1`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ChainExpr {
+    pub operands: Vec<Expr>,
+    pub ops: Vec<(BinOp, Span)>,
+}
+
+/// `base.name`; tuple fields use their index as name: `t.0`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct FieldExpr {
+    pub base: Expr,
+    pub name: Name,
+}
+
+/// `if let pattern = value: ... else: ...`
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct IfLetExpr {
+    pub pattern: Pattern,
+    pub value: Expr,
+    pub then_block: Block,
+    pub else_block: Option<Block>,
+}
+
+/// `Point { x: 1.0, y: 2.0 }`
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct StructLitExpr {
+    pub path: Vec<Name>,
+    pub fields: Vec<(Name, Expr)>,
+}
+
+/// `\x: x * 2`, `\(x: i64) -> i64: x + 1`, or a trailing block lambda.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct LambdaExpr {
+    pub params: Vec<Param>,
+    pub ret: Option<TypeExpr>,
+    pub body: Block,
+}
+
+/// `target->method(args)`: `target = target.method(args)`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct FunctionalUpdateExpr {
+    pub target: Expr,
+    pub method: Name,
+    pub args: Vec<Arg>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -533,6 +622,8 @@ pub struct Pattern {
     pub span: Span,
 }
 
+const _: () = assert!(std::mem::size_of::<Pattern>() <= 40);
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum PatternKind {
     /// `_`
@@ -553,12 +644,15 @@ pub enum PatternKind {
     Tuple(Vec<Pattern>),
     /// `A | B`
     Or(Vec<Pattern>),
-    /// `Shape::Circle(r)`, `Shape::Rect(w: a, h: b)`, `Point(x: 0.0, y: y)`,
-    /// `Shape::Empty` (no parentheses: `args` is `None`).
-    Constructor {
-        path: Vec<Name>,
-        args: Option<Vec<FieldPattern>>,
-    },
+    Constructor(Box<ConstructorPattern>),
+}
+
+/// `Shape::Circle(r)`, `Shape::Rect(w: a, h: b)`, `Point(x: 0.0, y: y)`,
+/// `Shape::Empty` (no parentheses: `args` is `None`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ConstructorPattern {
+    pub path: Vec<Name>,
+    pub args: Option<Vec<FieldPattern>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

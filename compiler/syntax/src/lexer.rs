@@ -22,7 +22,7 @@
 use crate::Span;
 use crate::ast::FloatBits;
 use crate::error::{SyntaxError, SyntaxErrorKind};
-use crate::token::{StrSegment, Token, TokenKind};
+use crate::token::{StrSegment, Token, TokenKind, digits_value};
 
 /// How deeply string literals may nest inside interpolations.
 const MAX_STRING_NESTING: u32 = 32;
@@ -38,6 +38,11 @@ const STATEMENT_KEYWORDS: &[&str] = &[
 /// Lex a whole file.
 pub fn lex(text: &str) -> (Vec<Token>, Vec<SyntaxError>) {
     let mut lexer = Lexer::new(text, 0, 0);
+    // Reserve for one token per two bytes, more than code has (about one
+    // per three): growing a vector of a big file's tokens would copy it at
+    // each doubling and leave the old copies' pages resident. Reserved pages
+    // that are never written cost nothing.
+    lexer.tokens.reserve(text.len() / 2);
     lexer.run_layout();
     (lexer.tokens, lexer.errors)
 }
@@ -381,11 +386,10 @@ impl<'a> Lexer<'a> {
             while self.byte(0).is_some_and(is_ident_continue) {
                 self.pos += 1;
             }
-            let value = int_value(&self.src[digits_start..self.pos], radix);
-            if value.is_none() {
+            if digits_value(&self.src[digits_start..self.pos], radix).is_none() {
                 self.error(SyntaxErrorKind::MalformedNumber, self.span_from(start));
             }
-            self.push(TokenKind::Int(value.unwrap_or(0)), start);
+            self.push(TokenKind::Int, start);
             return;
         }
         self.skip_digits();
@@ -421,7 +425,8 @@ impl<'a> Lexer<'a> {
                 }
             }
         } else {
-            TokenKind::Int(int_value(text, 10).unwrap_or(0))
+            // The value is read from the text when needed (`token::int_value`).
+            TokenKind::Int
         };
         self.push(kind, start);
     }
@@ -434,7 +439,7 @@ impl<'a> Lexer<'a> {
                 Some(b'\'') => {
                     let text = self.src[content_start..self.pos].to_string();
                     self.pos += 1;
-                    self.push(TokenKind::Str(vec![StrSegment::Text(text)]), start);
+                    self.push(TokenKind::Str(Box::new(vec![StrSegment::Text(text)])), start);
                     return;
                 }
                 None | Some(b'\n') => break,
@@ -445,7 +450,7 @@ impl<'a> Lexer<'a> {
         // Only ASCII bytes stop the scan, so `pos` is on a char boundary.
         let text = self.src[content_start..self.pos].to_string();
         self.error(SyntaxErrorKind::UnterminatedString, self.span_from(start));
-        self.push(TokenKind::Str(vec![StrSegment::Text(text)]), start);
+        self.push(TokenKind::Str(Box::new(vec![StrSegment::Text(text)])), start);
     }
 
     fn string(&mut self, start: usize) {
@@ -501,7 +506,7 @@ impl<'a> Lexer<'a> {
         if !text.is_empty() || parts.is_empty() {
             parts.push(StrSegment::Text(text));
         }
-        self.push(TokenKind::Str(parts), start);
+        self.push(TokenKind::Str(Box::new(parts)), start);
     }
 
     /// Report an unterminated string, unless a nested string ending at the
@@ -625,22 +630,6 @@ impl<'a> Lexer<'a> {
         self.pos += 1; // the closing `}`
         Ok(Some(StrSegment::Interp { tokens, spec, span: self.span_from(open) }))
     }
-}
-
-/// The value of integer digits (underscores allowed), saturating at
-/// `u128::MAX`; `None` if there is no digit or a character is not a digit.
-fn int_value(digits: &str, radix: u32) -> Option<u128> {
-    let mut value: u128 = 0;
-    let mut any = false;
-    for c in digits.chars() {
-        if c == '_' {
-            continue;
-        }
-        let d = c.to_digit(radix)?;
-        any = true;
-        value = value.checked_mul(u128::from(radix)).and_then(|v| v.checked_add(u128::from(d))).unwrap_or(u128::MAX);
-    }
-    any.then_some(value)
 }
 
 #[cfg(test)]

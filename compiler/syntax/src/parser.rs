@@ -18,11 +18,13 @@
 //! empty text, a missing type is `TypeExprKind::Named` with one empty-text
 //! segment, a missing pattern is `PatternKind::Wildcard`.
 
+use std::sync::Arc;
+
 use crate::Span;
 use crate::ast::*;
 use crate::error::{SyntaxError, SyntaxErrorKind};
 use crate::lexer::lex;
-use crate::token::{StrSegment, Token, TokenKind as T};
+use crate::token::{StrSegment, Token, TokenKind as T, int_value};
 
 /// How deeply expressions, types, patterns and blocks may nest. This bounds
 /// both the parser's recursion and the depth of the tree it builds (each
@@ -76,7 +78,7 @@ fn starts_expr(kind: &T) -> bool {
     matches!(
         kind,
         T::Ident
-            | T::Int(_)
+            | T::Int
             | T::Float(_)
             | T::Str(_)
             | T::True
@@ -156,7 +158,7 @@ fn relational_op(kind: &T) -> Option<BinOp> {
 
 fn is_place(expr: &Expr) -> bool {
     match &expr.kind {
-        ExprKind::Name(_) | ExprKind::Field { .. } | ExprKind::Index { .. } | ExprKind::Error => true,
+        ExprKind::Name(_) | ExprKind::Field(_) | ExprKind::Index { .. } | ExprKind::Error => true,
         ExprKind::Tuple(items) => items.iter().all(is_place),
         _ => false,
     }
@@ -168,7 +170,7 @@ fn is_struct_lit_head(expr: &Expr) -> bool {
     match &expr.kind {
         ExprKind::Name(name) => is_capitalised(&name.text),
         ExprKind::Path(_) => true,
-        ExprKind::Field { base, name } => is_capitalised(&name.text) && is_name_chain(base),
+        ExprKind::Field(field) => is_capitalised(&field.name.text) && is_name_chain(&field.base),
         _ => false,
     }
 }
@@ -176,7 +178,7 @@ fn is_struct_lit_head(expr: &Expr) -> bool {
 fn is_name_chain(expr: &Expr) -> bool {
     match &expr.kind {
         ExprKind::Name(_) => true,
-        ExprKind::Field { base, .. } => is_name_chain(base),
+        ExprKind::Field(field) => is_name_chain(&field.base),
         _ => false,
     }
 }
@@ -186,9 +188,9 @@ fn struct_lit_path(expr: &Expr) -> Option<Vec<Name>> {
     match &expr.kind {
         ExprKind::Name(name) if is_capitalised(&name.text) => Some(vec![name.clone()]),
         ExprKind::Path(names) => Some(names.clone()),
-        ExprKind::Field { base, name } if is_capitalised(&name.text) => {
-            let mut path = name_chain(base)?;
-            path.push(name.clone());
+        ExprKind::Field(field) if is_capitalised(&field.name.text) => {
+            let mut path = name_chain(&field.base)?;
+            path.push(field.name.clone());
             Some(path)
         }
         _ => None,
@@ -198,9 +200,9 @@ fn struct_lit_path(expr: &Expr) -> Option<Vec<Name>> {
 fn name_chain(expr: &Expr) -> Option<Vec<Name>> {
     match &expr.kind {
         ExprKind::Name(name) => Some(vec![name.clone()]),
-        ExprKind::Field { base, name } => {
-            let mut path = name_chain(base)?;
-            path.push(name.clone());
+        ExprKind::Field(field) => {
+            let mut path = name_chain(&field.base)?;
+            path.push(field.name.clone());
             Some(path)
         }
         _ => None,
@@ -430,25 +432,25 @@ impl<'a> Parser<'a> {
     }
 
     fn error_name(&self) -> Name {
-        Name { text: String::new(), span: self.here() }
+        Name { text: Box::default(), span: self.here() }
     }
 
     fn error_type(&self) -> TypeExpr {
         let span = self.here();
         TypeExpr {
-            kind: TypeExprKind::Named { path: vec![Name { text: String::new(), span }], args: Vec::new() },
+            kind: TypeExprKind::Named { path: vec![Name { text: Box::default(), span }], args: Vec::new() },
             span,
         }
     }
 
     fn empty_block(&self) -> Block {
-        Block { stmts: Vec::new(), span: self.here() }
+        Block { stmts: Box::default(), span: self.here() }
     }
 
     // ----- Names and lists ----------------------------------------------
 
     fn name_here(&mut self) -> Name {
-        let text = self.cur_text().to_string();
+        let text = self.cur_text().into();
         let span = self.bump();
         Name { text, span }
     }
@@ -487,6 +489,8 @@ impl<'a> Parser<'a> {
             }
         }
         self.expect(close, close_what);
+        // The list is final: drop the spare capacity of its growth.
+        out.shrink_to_fit();
         out
     }
 
@@ -599,7 +603,7 @@ impl<'a> Parser<'a> {
 
     fn inline_block(&mut self) -> Block {
         let stmt = self.stmt();
-        Block { span: stmt.span, stmts: vec![stmt] }
+        Block { span: stmt.span, stmts: Box::new([stmt]) }
     }
 
     fn indented_block(&mut self) -> Block {
@@ -616,7 +620,7 @@ impl<'a> Parser<'a> {
             (Some(first), Some(last)) => first.span.to(last.span),
             _ => self.here(),
         };
-        Block { stmts, span }
+        Block { stmts: stmts.into_boxed_slice(), span }
     }
 
     // ----- File and items -----------------------------------------------
@@ -678,26 +682,26 @@ impl<'a> Parser<'a> {
         let start = self.cur_span();
         let is_pub = self.eat(&T::Pub);
         let kind = match self.nth(0) {
-            T::Fn | T::Static => ItemKind::Fn(self.fn_def(start, is_pub, true)),
-            T::Struct => ItemKind::Struct(self.struct_def()),
-            T::Class => ItemKind::Class(self.struct_def()),
-            T::Enum => ItemKind::Enum(self.enum_def()),
-            T::Trait => ItemKind::Trait(self.trait_def()),
-            T::Impl => ItemKind::Impl(self.impl_def()),
-            T::Actor => ItemKind::Actor(self.actor_def()),
-            T::Const => ItemKind::Const(self.const_def()),
-            T::Import | T::From => ItemKind::Import(self.import_def()),
+            T::Fn | T::Static => ItemKind::Fn(Arc::new(self.fn_def(start, is_pub, true))),
+            T::Struct => ItemKind::Struct(Box::new(self.struct_def())),
+            T::Class => ItemKind::Class(Box::new(self.struct_def())),
+            T::Enum => ItemKind::Enum(Box::new(self.enum_def())),
+            T::Trait => ItemKind::Trait(Box::new(self.trait_def())),
+            T::Impl => ItemKind::Impl(Box::new(self.impl_def())),
+            T::Actor => ItemKind::Actor(Box::new(self.actor_def())),
+            T::Const => ItemKind::Const(Box::new(self.const_def())),
+            T::Import | T::From => ItemKind::Import(Box::new(self.import_def())),
             T::Type => {
                 self.bump();
                 let name = self.ident("type name");
                 self.expect(&T::Eq, "`=`");
-                let ty = self.type_expr();
+                let ty = Box::new(self.type_expr());
                 ItemKind::TypeAlias { name, ty }
             }
             T::Extern => {
                 self.bump();
                 if self.at(&T::Fn) {
-                    ItemKind::Extern(self.fn_def(start, is_pub, false))
+                    ItemKind::Extern(Box::new(self.fn_def(start, is_pub, false)))
                 } else {
                     self.expected("`fn`");
                     ItemKind::Stmt(Stmt { kind: StmtKind::Expr(self.error_expr()), span: self.here() })
@@ -754,7 +758,7 @@ impl<'a> Parser<'a> {
         let ty = if self.eat(&T::Colon) {
             Some(self.type_expr())
         } else {
-            if require_type && name.text != "self" {
+            if require_type && &*name.text != "self" {
                 self.expected("`:`");
             }
             None
@@ -994,7 +998,7 @@ impl<'a> Parser<'a> {
                 }
             }
         }
-        ItemKind::HandlePool { ty, settings }
+        ItemKind::HandlePool { ty, settings: settings.into_boxed_slice() }
     }
 
     // ----- Statements ---------------------------------------------------
@@ -1040,7 +1044,7 @@ impl<'a> Parser<'a> {
         let pattern = self.pattern();
         self.expect(&T::In, "`in`");
         let iter = self.expr();
-        StmtKind::For { pattern, iter, body: self.header_block() }
+        StmtKind::For(Box::new(ForStmt { pattern, iter, body: self.header_block() }))
     }
 
     fn item_stmt(&mut self) -> StmtKind {
@@ -1049,9 +1053,9 @@ impl<'a> Parser<'a> {
 
     fn send_stmt(&mut self) -> StmtKind {
         self.bump();
-        let target = self.expr();
+        let target = Box::new(self.expr());
         self.expect(&T::Comma, "`,`");
-        let message = self.expr();
+        let message = Box::new(self.expr());
         StmtKind::Send { target, message }
     }
 
@@ -1062,7 +1066,7 @@ impl<'a> Parser<'a> {
             && matches!(
                 self.nth(1),
                 T::Ident
-                    | T::Int(_)
+                    | T::Int
                     | T::Float(_)
                     | T::Str(_)
                     | T::True
@@ -1079,9 +1083,9 @@ impl<'a> Parser<'a> {
         self.bump();
         let mutable = keyword == T::Var || (keyword == T::Let && self.eat(&T::Mut));
         let pattern = self.pattern();
-        let ty = if self.eat(&T::Colon) { Some(self.type_expr()) } else { None };
+        let ty = if self.eat(&T::Colon) { Some(Box::new(self.type_expr())) } else { None };
         let value = if self.eat(&T::Eq) { Some(self.expr()) } else { None };
-        StmtKind::Let { pattern, mutable, ty, value }
+        StmtKind::Let(Box::new(LetStmt { pattern, mutable, ty, value }))
     }
 
     fn while_stmt(&mut self) -> StmtKind {
@@ -1090,9 +1094,9 @@ impl<'a> Parser<'a> {
             let pattern = self.pattern();
             self.expect(&T::Eq, "`=`");
             let value = self.expr();
-            return StmtKind::WhileLet { pattern, value, body: self.header_block() };
+            return StmtKind::WhileLet(Box::new(WhileLetStmt { pattern, value, body: self.header_block() }));
         }
-        let cond = self.expr();
+        let cond = Box::new(self.expr());
         StmtKind::While { cond, body: self.header_block() }
     }
 
@@ -1106,7 +1110,7 @@ impl<'a> Parser<'a> {
         if !is_place(&target) {
             self.report(SyntaxErrorKind::InvalidAssignTarget, target.span);
         }
-        StmtKind::Assign { target, op, op_span, value }
+        StmtKind::Assign(Box::new(AssignStmt { target, op, op_span, value }))
     }
 
     // ----- Expressions --------------------------------------------------
@@ -1185,7 +1189,7 @@ impl<'a> Parser<'a> {
         self.bump();
         let pattern = self.pattern();
         let span = lhs.span.to(pattern.span);
-        Expr { kind: ExprKind::Is { expr: Box::new(lhs), pattern }, span }
+        Expr { kind: ExprKind::Is { expr: Box::new(lhs), pattern: Box::new(pattern) }, span }
     }
 
     fn range(&mut self, start: Expr) -> Expr {
@@ -1200,7 +1204,7 @@ impl<'a> Parser<'a> {
         let as_span = self.bump();
         let ty = self.type_expr();
         let span = expr.span.to(ty.span);
-        Expr { kind: ExprKind::Cast { expr: Box::new(expr), ty, as_span }, span }
+        Expr { kind: ExprKind::Cast { expr: Box::new(expr), ty: Box::new(ty), as_span }, span }
     }
 
     /// `a < b` is `Binary`; `a < b <= c` is a `Chain`.
@@ -1226,7 +1230,7 @@ impl<'a> Parser<'a> {
             (Some(first), Some(last)) => first.span.to(last.span),
             _ => self.here(),
         };
-        Expr { kind: ExprKind::Chain { operands, ops }, span }
+        Expr { kind: ExprKind::Chain(Box::new(ChainExpr { operands, ops })), span }
     }
 
     fn prefix(&mut self, min: u8) -> Expr {
@@ -1336,8 +1340,16 @@ impl<'a> Parser<'a> {
 
     fn call(&mut self, callee: Expr) -> Expr {
         let start = callee.span;
+        let errors = self.errors.len();
         let args = self.call_args();
-        Expr { kind: ExprKind::Call { callee: Box::new(callee), args }, span: self.span_from(start) }
+        // A call whose arguments could not be parsed is an error node: its
+        // arity and types would only add errors to the one reported.
+        let kind = if self.errors.len() > errors {
+            ExprKind::Error
+        } else {
+            ExprKind::Call { callee: Box::new(callee), args: args.into_boxed_slice() }
+        };
+        Expr { kind, span: self.span_from(start) }
     }
 
     fn call_args(&mut self) -> Vec<Arg> {
@@ -1382,13 +1394,13 @@ impl<'a> Parser<'a> {
     fn field(&mut self, base: Expr) -> Expr {
         let start = base.span;
         self.bump();
-        let name = if self.at(&T::Ident) || self.nth(0).is_keyword() || matches!(self.nth(0), T::Int(_)) {
+        let name = if self.at(&T::Ident) || self.nth(0).is_keyword() || matches!(self.nth(0), T::Int) {
             self.name_here()
         } else {
             self.expected("field name");
             self.error_name()
         };
-        Expr { kind: ExprKind::Field { base: Box::new(base), name }, span: self.span_from(start) }
+        Expr { kind: ExprKind::Field(Box::new(FieldExpr { base, name })), span: self.span_from(start) }
     }
 
     /// `target->method(args)`
@@ -1402,7 +1414,7 @@ impl<'a> Parser<'a> {
             self.expected("`(`");
             Vec::new()
         };
-        let kind = ExprKind::FunctionalUpdate { target: Box::new(target), method, args };
+        let kind = ExprKind::FunctionalUpdate(Box::new(FunctionalUpdateExpr { target, method, args }));
         Expr { kind, span: self.span_from(start) }
     }
 
@@ -1421,7 +1433,7 @@ impl<'a> Parser<'a> {
             };
             Some((name, value))
         });
-        Expr { kind: ExprKind::StructLit { path, fields }, span: self.span_from(start) }
+        Expr { kind: ExprKind::StructLit(Box::new(StructLitExpr { path, fields })), span: self.span_from(start) }
     }
 
     /// `xs.each \x:` + block: the lambda becomes the call's last argument
@@ -1431,18 +1443,19 @@ impl<'a> Parser<'a> {
         let lambda = self.lambda();
         let arg = Arg { name: None, value: lambda };
         let kind = match expr.kind {
-            ExprKind::Call { callee, mut args } => {
+            ExprKind::Call { callee, args } => {
+                let mut args = args.into_vec();
                 args.push(arg);
-                ExprKind::Call { callee, args }
+                ExprKind::Call { callee, args: args.into_boxed_slice() }
             }
-            kind => ExprKind::Call { callee: Box::new(Expr { kind, span: expr.span }), args: vec![arg] },
+            kind => ExprKind::Call { callee: Box::new(Expr { kind, span: expr.span }), args: Box::new([arg]) },
         };
         Expr { kind, span: self.span_from(start) }
     }
 
     fn atom(&mut self) -> Expr {
         let handler: fn(&mut Self) -> Expr = match self.nth(0) {
-            T::Int(_) | T::Float(_) | T::True | T::False | T::Nil => Self::literal_atom,
+            T::Int | T::Float(_) | T::True | T::False | T::Nil => Self::literal_atom,
             T::Str(_) => Self::string_literal,
             T::Ident | T::SelfKw => Self::name_or_path,
             T::LParen => Self::paren,
@@ -1464,7 +1477,7 @@ impl<'a> Parser<'a> {
     /// An int, float, bool or nil literal.
     fn literal_atom(&mut self) -> Expr {
         let kind = match self.nth(0) {
-            T::Int(value) => ExprKind::Int(*value),
+            T::Int => ExprKind::Int(Pu128(int_value(self.cur_text()))),
             T::Float(value) => ExprKind::Float(*value),
             T::True => ExprKind::Bool(true),
             T::False => ExprKind::Bool(false),
@@ -1526,12 +1539,12 @@ impl<'a> Parser<'a> {
     fn string_literal(&mut self) -> Expr {
         let segments = match self.tokens.get_mut(self.pos).map(|t| &mut t.kind) {
             // The parser never backtracks, so it can take the parts.
-            Some(T::Str(segments)) => std::mem::take(segments),
+            Some(T::Str(segments)) => std::mem::take(&mut **segments),
             _ => Vec::new(),
         };
         let span = self.bump();
         let end = self.last_end;
-        let mut parts = Vec::new();
+        let mut parts = Vec::with_capacity(segments.len());
         for segment in segments {
             match segment {
                 StrSegment::Text(text) => parts.push(StrPart::Text(text)),
@@ -1590,7 +1603,7 @@ impl<'a> Parser<'a> {
             }
         }
         let body = if self.expect(&T::Colon, "`:`") { self.block_after_colon() } else { self.empty_block() };
-        Expr { kind: ExprKind::Lambda { params, ret, body }, span: self.span_from(start) }
+        Expr { kind: ExprKind::Lambda(Box::new(LambdaExpr { params, ret, body })), span: self.span_from(start) }
     }
 
     /// An inline body followed on the next line by `elif`/`else`: step over
@@ -1625,14 +1638,15 @@ impl<'a> Parser<'a> {
             }
             break;
         }
-        Expr { kind: ExprKind::If { branches, else_block }, span: self.span_from(start) }
+        let kind = ExprKind::If { branches: branches.into_boxed_slice(), else_block: else_block.map(Box::new) };
+        Expr { kind, span: self.span_from(start) }
     }
 
     /// `if let pattern = value: ... [elif ...] [else: ...]`, after `let`.
     fn if_let(&mut self, start: Span) -> Expr {
         let pattern = self.pattern();
         self.expect(&T::Eq, "`=`");
-        let value = Box::new(self.expr());
+        let value = self.expr();
         let then_block = self.header_block();
         self.skip_newline_before(&[T::Elif, T::Else]);
         let else_block = if self.at(&T::Elif) {
@@ -1642,14 +1656,15 @@ impl<'a> Parser<'a> {
         } else {
             None
         };
-        Expr { kind: ExprKind::IfLet { pattern, value, then_block, else_block }, span: self.span_from(start) }
+        let kind = ExprKind::IfLet(Box::new(IfLetExpr { pattern, value, then_block, else_block }));
+        Expr { kind, span: self.span_from(start) }
     }
 
     /// An `elif`/`else if` chain as a block holding one `if` expression.
     fn nested_if(&mut self) -> Block {
         let expr = self.if_expr();
         let span = expr.span;
-        Block { stmts: vec![Stmt { kind: StmtKind::Expr(expr), span }], span }
+        Block { stmts: Box::new([Stmt { kind: StmtKind::Expr(expr), span }]), span }
     }
 
     fn match_expr(&mut self) -> Expr {
@@ -1659,7 +1674,7 @@ impl<'a> Parser<'a> {
         if self.header_colon() && self.open_block() {
             self.block_items(|p| arms.push(p.match_arm()));
         }
-        Expr { kind: ExprKind::Match { scrutinee, arms }, span: self.span_from(start) }
+        Expr { kind: ExprKind::Match { scrutinee, arms: arms.into_boxed_slice() }, span: self.span_from(start) }
     }
 
     /// `case PAT [if GUARD]: body` or `PAT [if GUARD] => body`.
@@ -1706,8 +1721,8 @@ impl<'a> Parser<'a> {
 
     fn at_literal(&self) -> bool {
         match self.nth(0) {
-            T::Int(_) | T::Float(_) | T::Str(_) | T::True | T::False | T::Nil => true,
-            T::Minus => matches!(self.nth(1), T::Int(_) | T::Float(_)),
+            T::Int | T::Float(_) | T::Str(_) | T::True | T::False | T::Nil => true,
+            T::Minus => matches!(self.nth(1), T::Int | T::Float(_)),
             _ => false,
         }
     }
@@ -1786,9 +1801,9 @@ impl<'a> Parser<'a> {
                             Some(FieldPattern { name: None, pattern: p.pattern() })
                         }
                     });
-                    PatternKind::Constructor { path, args: Some(args) }
+                    PatternKind::Constructor(Box::new(ConstructorPattern { path, args: Some(args) }))
                 } else if path.len() > 1 {
-                    PatternKind::Constructor { path, args: None }
+                    PatternKind::Constructor(Box::new(ConstructorPattern { path, args: None }))
                 } else {
                     let name = path.pop().unwrap_or_else(|| self.error_name());
                     PatternKind::Binding { name, mutable: false }

@@ -11,7 +11,7 @@
 use std::fmt::Write;
 
 use crate::ast::*;
-use crate::token::{Token, TokenKind};
+use crate::token::{Token, TokenKind, int_value};
 
 const WIDTH: usize = 100;
 
@@ -38,8 +38,8 @@ pub fn dump_tokens(text: &str, tokens: &[Token]) -> String {
         let _ = write!(out, "{line}:{col} {}", token.kind.dump_name());
         match &token.kind {
             TokenKind::Newline | TokenKind::Indent | TokenKind::Dedent | TokenKind::Eof => {}
-            TokenKind::Int(value) => {
-                let _ = write!(out, " {source} = {value}");
+            TokenKind::Int => {
+                let _ = write!(out, " {source} = {}", int_value(source));
             }
             TokenKind::Float(value) => {
                 let _ = write!(out, " {source} = {:?}", value.value());
@@ -157,11 +157,11 @@ const CONTAINER_HEADS: &[&str] = &[
 ];
 
 fn name(name: &Name) -> Sexp {
-    if name.text.is_empty() { atom("<error>") } else { atom(name.text.clone()) }
+    if name.text.is_empty() { atom("<error>") } else { atom(&*name.text) }
 }
 
 fn path_text(path: &[Name]) -> String {
-    path.iter().map(|n| n.text.as_str()).collect::<Vec<_>>().join("::")
+    path.iter().map(|n| &*n.text).collect::<Vec<_>>().join("::")
 }
 
 fn item_sexp(item: &Item) -> Sexp {
@@ -231,24 +231,26 @@ fn item_kind_sexp(kind: &ItemKind) -> Sexp {
             items.push(expr_sexp(&def.value));
             list(items)
         }
-        ItemKind::Import(ImportDef::Module { path, alias }) => {
-            let mut items = vec![atom("import"), atom(dotted(path))];
-            if let Some(alias) = alias {
-                items.push(atom("as"));
-                items.push(name(alias));
+        ItemKind::Import(import) => match &**import {
+            ImportDef::Module { path, alias } => {
+                let mut items = vec![atom("import"), atom(dotted(path))];
+                if let Some(alias) = alias {
+                    items.push(atom("as"));
+                    items.push(name(alias));
+                }
+                list(items)
             }
-            list(items)
-        }
-        ItemKind::Import(ImportDef::From { path, names }) => {
-            let mut items = vec![atom("from"), atom(dotted(path)), atom("import")];
-            for (n, alias) in names {
-                items.push(match alias {
-                    Some(alias) => list(vec![name(n), atom("as"), name(alias)]),
-                    None => name(n),
-                });
+            ImportDef::From { path, names } => {
+                let mut items = vec![atom("from"), atom(dotted(path)), atom("import")];
+                for (n, alias) in names {
+                    items.push(match alias {
+                        Some(alias) => list(vec![name(n), atom("as"), name(alias)]),
+                        None => name(n),
+                    });
+                }
+                list(items)
             }
-            list(items)
-        }
+        },
         ItemKind::TypeAlias { name: n, ty } => list(vec![atom("type"), name(n), atom("="), atom(type_text(ty))]),
         ItemKind::HandlePool { ty, settings } => {
             let mut items = vec![atom("handle_pool"), name(ty)];
@@ -260,7 +262,7 @@ fn item_kind_sexp(kind: &ItemKind) -> Sexp {
 }
 
 fn dotted(path: &[Name]) -> String {
-    path.iter().map(|n| if n.text.is_empty() { "<error>" } else { n.text.as_str() }).collect::<Vec<_>>().join(".")
+    path.iter().map(|n| if n.text.is_empty() { "<error>" } else { &*n.text }).collect::<Vec<_>>().join(".")
 }
 
 fn generics_sexp(generics: &[GenericParam]) -> Option<Sexp> {
@@ -425,40 +427,48 @@ fn block_sexp(block: &Block) -> Sexp {
 
 fn stmt_sexp(stmt: &Stmt) -> Sexp {
     match &stmt.kind {
-        StmtKind::Let { pattern, mutable, ty, value } => {
+        StmtKind::Let(binding) => {
             let mut items = vec![atom("let")];
-            if *mutable {
+            if binding.mutable {
                 items.push(atom("mut"));
             }
-            items.push(pattern_sexp(pattern));
-            if let Some(ty) = ty {
+            items.push(pattern_sexp(&binding.pattern));
+            if let Some(ty) = &binding.ty {
                 items.push(atom(":"));
                 items.push(atom(type_text(ty)));
             }
-            if let Some(value) = value {
+            if let Some(value) = &binding.value {
                 items.push(expr_sexp(value));
             }
             list(items)
         }
-        StmtKind::Assign { target, op, value, .. } => {
-            let op = match op {
+        StmtKind::Assign(assign) => {
+            let op = match assign.op {
                 Some(op) => format!("{}=", op.symbol()),
                 None => "=".to_string(),
             };
-            list(vec![atom(op), expr_sexp(target), expr_sexp(value)])
+            list(vec![atom(op), expr_sexp(&assign.target), expr_sexp(&assign.value)])
         }
         StmtKind::Expr(expr) => expr_sexp(expr),
         StmtKind::Return(value) => node("return", value.iter().map(expr_sexp)),
         StmtKind::Break => list(vec![atom("break")]),
         StmtKind::Continue => list(vec![atom("continue")]),
         StmtKind::While { cond, body } => list(vec![atom("while"), expr_sexp(cond), block_sexp(body)]),
-        StmtKind::WhileLet { pattern, value, body } => {
-            list(vec![atom("while"), atom("let"), pattern_sexp(pattern), expr_sexp(value), block_sexp(body)])
-        }
+        StmtKind::WhileLet(while_let) => list(vec![
+            atom("while"),
+            atom("let"),
+            pattern_sexp(&while_let.pattern),
+            expr_sexp(&while_let.value),
+            block_sexp(&while_let.body),
+        ]),
         StmtKind::Loop { body } => list(vec![atom("loop"), block_sexp(body)]),
-        StmtKind::For { pattern, iter, body } => {
-            list(vec![atom("for"), pattern_sexp(pattern), atom("in"), expr_sexp(iter), block_sexp(body)])
-        }
+        StmtKind::For(for_loop) => list(vec![
+            atom("for"),
+            pattern_sexp(&for_loop.pattern),
+            atom("in"),
+            expr_sexp(&for_loop.iter),
+            block_sexp(&for_loop.body),
+        ]),
         StmtKind::Send { target, message } => list(vec![atom("send"), expr_sexp(target), expr_sexp(message)]),
         StmtKind::Item(item) => item_sexp(item),
     }
@@ -477,25 +487,23 @@ fn expr_sexp(expr: &Expr) -> Sexp {
         ExprKind::Path(path) => atom(path_text(path)),
         ExprKind::Unary { op, operand } => unary_sexp(*op, operand),
         ExprKind::Binary { op, lhs, rhs, .. } => binary_sexp(*op, lhs, rhs),
-        ExprKind::Chain { operands, ops } => chain_sexp(operands, ops),
+        ExprKind::Chain(chain) => chain_sexp(&chain.operands, &chain.ops),
         ExprKind::Cast { expr, ty, .. } => cast_sexp(expr, ty),
         ExprKind::Is { expr, pattern } => is_sexp(expr, pattern),
         ExprKind::Call { callee, args } => call_sexp("call", callee, None, args),
-        ExprKind::Field { base, name: n } => field_sexp_expr(base, n),
+        ExprKind::Field(field) => field_sexp_expr(&field.base, &field.name),
         ExprKind::Index { base, index } => index_sexp(base, index),
         ExprKind::Slice { base, start, end } => slice_sexp(base, start.as_deref(), end.as_deref()),
-        ExprKind::If { branches, else_block } => if_sexp(branches, else_block.as_ref()),
-        ExprKind::IfLet { pattern, value, then_block, else_block } => {
-            if_let_sexp(pattern, value, then_block, else_block.as_ref())
-        }
+        ExprKind::If { branches, else_block } => if_sexp(branches, else_block.as_deref()),
+        ExprKind::IfLet(if_let) => if_let_sexp(if_let),
         ExprKind::Match { scrutinee, arms } => match_sexp(scrutinee, arms),
         ExprKind::Range { start, end, inclusive } => range_sexp(start, end, *inclusive),
         ExprKind::Tuple(items) => exprs_sexp("tuple", items),
         ExprKind::List(items) => exprs_sexp("list", items),
         ExprKind::Dict(entries) => dict_sexp(entries),
-        ExprKind::StructLit { path, fields } => struct_lit_sexp(path, fields),
-        ExprKind::Lambda { params, ret, body } => lambda_sexp(params, ret.as_ref(), body),
-        ExprKind::FunctionalUpdate { target, method, args } => call_sexp("->", target, Some(method), args),
+        ExprKind::StructLit(lit) => struct_lit_sexp(&lit.path, &lit.fields),
+        ExprKind::Lambda(lambda) => lambda_sexp(&lambda.params, lambda.ret.as_ref(), &lambda.body),
+        ExprKind::FunctionalUpdate(update) => call_sexp("->", &update.target, Some(&update.method), &update.args),
         ExprKind::Spawn(value) => wrap_sexp("spawn", value),
         ExprKind::New { kind, value } => {
             let head = match kind {
@@ -601,9 +609,10 @@ fn if_sexp(branches: &[(Expr, Block)], else_block: Option<&Block>) -> Sexp {
     list(items)
 }
 
-fn if_let_sexp(pattern: &Pattern, value: &Expr, then_block: &Block, else_block: Option<&Block>) -> Sexp {
+fn if_let_sexp(if_let: &IfLetExpr) -> Sexp {
+    let IfLetExpr { pattern, value, then_block, else_block } = if_let;
     let mut items = vec![atom("if"), atom("let"), pattern_sexp(pattern), expr_sexp(value), block_sexp(then_block)];
-    items.extend(else_block.map(|b| node("else", [block_sexp(b)])));
+    items.extend(else_block.as_ref().map(|b| node("else", [block_sexp(b)])));
     list(items)
 }
 
@@ -663,9 +672,9 @@ fn pattern_sexp(pattern: &Pattern) -> Sexp {
         }
         PatternKind::Tuple(items) => node("tuple", items.iter().map(pattern_sexp)),
         PatternKind::Or(alternatives) => node("|", alternatives.iter().map(pattern_sexp)),
-        PatternKind::Constructor { path, args: None } => atom(path_text(path)),
-        PatternKind::Constructor { path, args: Some(args) } => {
-            let mut items = vec![atom(path_text(path))];
+        PatternKind::Constructor(ctor) => {
+            let Some(args) = &ctor.args else { return atom(path_text(&ctor.path)) };
+            let mut items = vec![atom(path_text(&ctor.path))];
             for field in args {
                 if let Some(n) = &field.name {
                     items.push(atom(format!("{}:", n.text)));

@@ -1,10 +1,14 @@
 //! Tokens: what the lexer produces and the parser consumes.
 //!
 //! Every token carries an absolute byte span into the source text. Identifier
-//! text is not copied: read it from the source with the span. String literals
-//! carry their decoded parts, and each interpolation `{expr}` carries the
-//! tokens of its expression (also with absolute spans), so the parser never
-//! re-lexes.
+//! text is not copied, and neither is an integer literal's value: read them
+//! from the source with the span ([`int_value`]). String literals carry their
+//! decoded parts, and each interpolation `{expr}` carries the tokens of its
+//! expression (also with absolute spans), so the parser never re-lexes.
+//!
+//! A big file lexes to millions of tokens, all alive until parsing ends, so
+//! `Token` is kept at 24 bytes: no `u128` payload (it would double the
+//! alignment) and a thin pointer to a string literal's parts.
 
 use crate::Span;
 use crate::ast::FloatBits;
@@ -14,6 +18,8 @@ pub struct Token {
     pub kind: TokenKind,
     pub span: Span,
 }
+
+const _: () = assert!(std::mem::size_of::<Token>() <= 24);
 
 /// One piece of a string literal token.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,12 +39,14 @@ macro_rules! keywords {
             /// the contextual words `send`, `on`, `state`, `dyn`, `move`,
             /// `handle_pool` and `Self`).
             Ident,
-            /// An integer literal's value, saturated at `u128::MAX`.
-            Int(u128),
+            /// An integer literal; [`int_value`] of its text is its value.
+            Int,
             Float(FloatBits),
             /// `"..."` (decoded, with interpolations) or raw `'...'` (one
-            /// `Text` part, or none when empty).
-            Str(Vec<StrSegment>),
+            /// `Text` part, or none when empty). A `Box<Vec>` is one pointer
+            /// wide; a `Vec` or a boxed slice would make every token larger
+            /// for the sake of the few that are strings.
+            Str(Box<Vec<StrSegment>>),
             $($variant,)*
             // Operators and punctuation.
             Plus,
@@ -178,7 +186,7 @@ macro_rules! keywords {
             pub fn describe(&self) -> &'static str {
                 match self {
                     TokenKind::Ident => "identifier",
-                    TokenKind::Int(_) => "integer literal",
+                    TokenKind::Int => "integer literal",
                     TokenKind::Float(_) => "float literal",
                     TokenKind::Str(_) => "string literal",
                     TokenKind::Newline => "newline",
@@ -245,7 +253,7 @@ macro_rules! keywords {
             pub fn dump_name(&self) -> &'static str {
                 match self {
                     TokenKind::Ident => "IDENT",
-                    TokenKind::Int(_) => "INT",
+                    TokenKind::Int => "INT",
                     TokenKind::Float(_) => "FLOAT",
                     TokenKind::Str(_) => "STR",
                     TokenKind::Newline => "NEWLINE",
@@ -313,4 +321,37 @@ impl TokenKind {
     pub fn is_layout(&self) -> bool {
         matches!(self, TokenKind::Newline | TokenKind::Indent | TokenKind::Dedent | TokenKind::Eof)
     }
+}
+
+/// The value of an integer literal token whose text is `text`: `0x`, `0o`
+/// and `0b` prefixes, `_` separators, saturated at `u128::MAX`. A malformed
+/// literal (reported by the lexer) is 0, except that a decimal one such as
+/// `12abc` has the value of its leading digits.
+pub fn int_value(text: &str) -> u128 {
+    let (digits, radix) = match text.as_bytes() {
+        [b'0', b'x' | b'X', ..] => (&text[2..], 16),
+        [b'0', b'o' | b'O', ..] => (&text[2..], 8),
+        [b'0', b'b' | b'B', ..] => (&text[2..], 2),
+        _ => {
+            let end = text.find(|c: char| !(c.is_ascii_digit() || c == '_')).unwrap_or(text.len());
+            (&text[..end], 10)
+        }
+    };
+    digits_value(digits, radix).unwrap_or(0)
+}
+
+/// The value of `digits` in `radix` (`_` ignored), saturated at
+/// `u128::MAX`; `None` if there is no digit or a character is not a digit.
+pub(crate) fn digits_value(digits: &str, radix: u32) -> Option<u128> {
+    let mut value: u128 = 0;
+    let mut any = false;
+    for c in digits.chars() {
+        if c == '_' {
+            continue;
+        }
+        let d = c.to_digit(radix)?;
+        any = true;
+        value = value.checked_mul(u128::from(radix)).and_then(|v| v.checked_add(u128::from(d))).unwrap_or(u128::MAX);
+    }
+    any.then_some(value)
 }

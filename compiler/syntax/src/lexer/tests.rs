@@ -2,7 +2,7 @@
 //! keywords), `int:V`, `float:V`, `str:[...]` or a layout name.
 
 use super::lex;
-use crate::token::{StrSegment, Token, TokenKind};
+use crate::token::{StrSegment, Token, TokenKind, int_value};
 
 fn summary(text: &str, tokens: &[Token]) -> String {
     let words: Vec<String> = tokens.iter().map(|t| token_summary(text, t)).collect();
@@ -12,7 +12,7 @@ fn summary(text: &str, tokens: &[Token]) -> String {
 fn token_summary(text: &str, token: &Token) -> String {
     match &token.kind {
         TokenKind::Ident => text[token.span.start as usize..token.span.end as usize].to_string(),
-        TokenKind::Int(v) => format!("int:{v}"),
+        TokenKind::Int => format!("int:{}", int_value(&text[token.span.start as usize..token.span.end as usize])),
         TokenKind::Float(v) => format!("float:{:?}", v.value()),
         TokenKind::Str(parts) => {
             let parts: Vec<String> = parts

@@ -11,6 +11,12 @@ fn text_of<'t>(text: &'t str, item: &TopItem, span: Span) -> &'t str {
     &text[abs.start as usize..abs.end as usize]
 }
 
+/// The right side of the assignment statement `item`.
+fn assigned_value(item: &TopItem) -> &Expr {
+    let ItemKind::Stmt(Stmt { kind: StmtKind::Assign(assign), .. }) = &item.item.kind else { panic!() };
+    &assign.value
+}
+
 const PROGRAM: &str = "\
 fn add(a: i64, b: i64 = 2) -> i64:
     let s = \"sum {a + b:>4}\"
@@ -76,7 +82,7 @@ fn binary_and_cast_operator_spans() {
     let text = "x = a + b * c as f64\n";
     let parse = parse(text);
     let item = &parse.file.items[0];
-    let ItemKind::Stmt(Stmt { kind: StmtKind::Assign { value, .. }, .. }) = &item.item.kind else { panic!() };
+    let value = assigned_value(item);
     assert_eq!(text_of(text, item, value.span), "a + b * c as f64");
     let ExprKind::Binary { op_span, rhs, .. } = &value.kind else { panic!() };
     assert_eq!(text_of(text, item, *op_span), "+");
@@ -92,11 +98,11 @@ fn chain_and_not_in_spans() {
     let text = "y = 0 <= i < n and k not in d\n";
     let parse = parse(text);
     let item = &parse.file.items[0];
-    let ItemKind::Stmt(Stmt { kind: StmtKind::Assign { value, .. }, .. }) = &item.item.kind else { panic!() };
+    let value = assigned_value(item);
     let ExprKind::Binary { lhs, rhs, .. } = &value.kind else { panic!() };
-    let ExprKind::Chain { ops, .. } = &lhs.kind else { panic!() };
-    assert_eq!(text_of(text, item, ops[0].1), "<=");
-    assert_eq!(text_of(text, item, ops[1].1), "<");
+    let ExprKind::Chain(chain) = &lhs.kind else { panic!() };
+    assert_eq!(text_of(text, item, chain.ops[0].1), "<=");
+    assert_eq!(text_of(text, item, chain.ops[1].1), "<");
     assert_eq!(text_of(text, item, lhs.span), "0 <= i < n");
     let ExprKind::Binary { op_span, .. } = &rhs.kind else { panic!() };
     assert_eq!(text_of(text, item, *op_span), "not in");
@@ -111,7 +117,7 @@ fn expression_spans_cover_all_tokens() {
         .items
         .iter()
         .map(|item| {
-            let ItemKind::Stmt(Stmt { kind: StmtKind::Assign { value, .. }, .. }) = &item.item.kind else { panic!() };
+            let value = assigned_value(item);
             text_of(text, item, value.span)
         })
         .collect();
@@ -123,7 +129,7 @@ fn interpolation_spans_point_into_the_string() {
     let text = "\n\ns = \"ab {x + 1:>3} {y}\"\n";
     let parse = parse(text);
     let item = &parse.file.items[0];
-    let ItemKind::Stmt(Stmt { kind: StmtKind::Assign { value, .. }, .. }) = &item.item.kind else { panic!() };
+    let value = assigned_value(item);
     let ExprKind::Str(parts) = &value.kind else { panic!() };
     let StrPart::Interp { expr, spec } = &parts[1] else { panic!() };
     assert_eq!(text_of(text, item, expr.span), "x + 1");
