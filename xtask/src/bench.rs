@@ -50,6 +50,34 @@ const GEOMEAN_EXCLUDED: &[&str] = &["fib"];
 /// Benchmarks also compiled with gcc -O1, to compare call cost fairly.
 const GCC_O1_BENCHES: &[&str] = &["fib"];
 
+/// Command-line options, `--name value` or `--name=value`.
+pub(crate) struct Args<'a> {
+    it: std::slice::Iter<'a, String>,
+}
+
+impl<'a> Args<'a> {
+    pub(crate) fn new(args: &'a [String]) -> Args<'a> {
+        Args { it: args.iter() }
+    }
+
+    /// The next option's name, with its value if written `--name=value`.
+    pub(crate) fn next_option(&mut self) -> Option<(&'a str, Option<String>)> {
+        let arg = self.it.next()?;
+        Some(match arg.split_once('=') {
+            Some((n, v)) if n.starts_with("--") => (n, Some(v.to_string())),
+            _ => (arg.as_str(), None),
+        })
+    }
+
+    /// The value of option `name`: `inline`, or else the next argument.
+    pub(crate) fn value(&mut self, name: &str, inline: Option<String>, what: &str) -> Result<String, String> {
+        match inline {
+            Some(v) => Ok(v),
+            None => self.it.next().cloned().ok_or_else(|| format!("`{name}` needs {what}")),
+        }
+    }
+}
+
 pub struct Options {
     runs: usize,
     filters: Vec<String>,
@@ -72,18 +100,9 @@ impl Options {
             simple: None,
             timeout: Duration::from_secs(300),
         };
-        let mut it = args.iter();
-        while let Some(arg) = it.next() {
-            let (name, inline) = match arg.split_once('=') {
-                Some((n, v)) if n.starts_with("--") => (n, Some(v.to_string())),
-                _ => (arg.as_str(), None),
-            };
-            let mut value = |what: &str| -> Result<String, String> {
-                match inline.clone() {
-                    Some(v) => Ok(v),
-                    None => it.next().cloned().ok_or_else(|| format!("`{name}` needs {what}")),
-                }
-            };
+        let mut args = Args::new(args);
+        while let Some((name, inline)) = args.next_option() {
+            let mut value = |what: &str| args.value(name, inline.clone(), what);
             match name {
                 "-h" | "--help" => return Ok(None),
                 "--runs" | "-n" => {
@@ -124,11 +143,11 @@ impl Options {
                         .ok_or_else(|| format!("`--timeout` needs a positive number of seconds, not `{v}`"))?;
                     opts.timeout = Duration::from_secs_f64(secs);
                 }
-                _ if !arg.starts_with('-') => {
+                _ if !name.starts_with('-') => {
                     // `cargo xtask bench fib` as a shorthand for `--filter fib`.
-                    opts.filters.push(arg.clone());
+                    opts.filters.push(name.to_string());
                 }
-                _ => return Err(format!("unknown option `{arg}`")),
+                _ => return Err(format!("unknown option `{name}`")),
             }
         }
         Ok(Some(opts))

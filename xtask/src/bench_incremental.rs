@@ -25,7 +25,7 @@
 //!
 //! Every wait has a timeout; a hung watch is killed, never waited for.
 
-use crate::bench::{self, Cmd};
+use crate::bench::{self, Args, Cmd};
 use crate::gen_project::{self, Config, Lang, Written};
 use crate::json::Json;
 use std::fmt::Write as _;
@@ -92,18 +92,9 @@ impl Options {
             simple: None,
             timeout: Duration::from_secs(120),
         };
-        let mut it = args.iter();
-        while let Some(arg) = it.next() {
-            let (name, inline) = match arg.split_once('=') {
-                Some((n, v)) if n.starts_with("--") => (n, Some(v.to_string())),
-                _ => (arg.as_str(), None),
-            };
-            let mut value = |what: &str| -> Result<String, String> {
-                match inline.clone() {
-                    Some(v) => Ok(v),
-                    None => it.next().cloned().ok_or_else(|| format!("`{name}` needs {what}")),
-                }
-            };
+        let mut args = Args::new(args);
+        while let Some((name, inline)) = args.next_option() {
+            let mut value = |what: &str| args.value(name, inline.clone(), what);
             match name {
                 "-h" | "--help" => return Ok(None),
                 "--lines" | "-n" => {
@@ -138,7 +129,7 @@ impl Options {
                         .ok_or_else(|| format!("`--timeout` needs a positive number of seconds, not `{v}`"))?;
                     opts.timeout = Duration::from_secs_f64(secs);
                 }
-                _ => return Err(format!("unknown option `{arg}`")),
+                _ => return Err(format!("unknown option `{name}`")),
             }
         }
         Ok(Some(opts))

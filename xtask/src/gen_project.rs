@@ -35,7 +35,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::bench::{self, Cmd};
+use crate::bench::{self, Args, Cmd};
 
 pub const USAGE: &str = "\
 usage: cargo xtask gen-project --lines N [options]
@@ -99,18 +99,9 @@ impl Options {
         let mut lines = None;
         let mut opts =
             Options { config: Config { lines: 0, files: 50, seed: 1 }, out: None, check: false, simple: None };
-        let mut it = args.iter();
-        while let Some(arg) = it.next() {
-            let (name, inline) = match arg.split_once('=') {
-                Some((n, v)) if n.starts_with("--") => (n, Some(v.to_string())),
-                _ => (arg.as_str(), None),
-            };
-            let mut value = |what: &str| -> Result<String, String> {
-                match inline.clone() {
-                    Some(v) => Ok(v),
-                    None => it.next().cloned().ok_or_else(|| format!("`{name}` needs {what}")),
-                }
-            };
+        let mut args = Args::new(args);
+        while let Some((name, inline)) = args.next_option() {
+            let mut value = |what: &str| args.value(name, inline.clone(), what);
             match name {
                 "-h" | "--help" => return Ok(None),
                 "--lines" | "-n" => lines = Some(parse_count("--lines", &value("a number of lines")?)?),
@@ -122,7 +113,7 @@ impl Options {
                 "--out" | "-o" => opts.out = Some(PathBuf::from(value("a directory")?)),
                 "--check" => opts.check = true,
                 "--simple" => opts.simple = Some(PathBuf::from(value("a path")?)),
-                _ => return Err(format!("unknown option `{arg}`")),
+                _ => return Err(format!("unknown option `{name}`")),
             }
         }
         opts.config.lines = lines.ok_or("`--lines N` is required")?;
