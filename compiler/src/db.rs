@@ -479,54 +479,53 @@ pub enum BuildError {
     Link(String),
 }
 
-/// The SMF image of the whole program.
+/// The SMF image of the whole program: the files' objects, concatenated.
 #[salsa::tracked(returns(ref))]
 pub fn link_smf(db: &dyn Db, project: Project) -> Result<Vec<u8>, BuildError> {
     if diagnostics(db, project).iter().any(|d| d.level == Level::Error) {
         return Err(BuildError::HasErrors);
     }
     let files = project.files(db);
-    let mut compiled = Vec::new();
-    for (file_index, &file) in files.iter().enumerate() {
-        let text = file.text(db);
-        let lines = line_index(db, file);
-        for &f in file_fns(db, file) {
-            let code = match persist::fn_cached(db, f) {
-                Some(cached) => &cached.code,
-                None => codegen_fn(db, f).as_ref().map_err(|message| BuildError::Codegen {
-                    function: f.name(db).clone(),
-                    message: message.clone(),
-                })?,
-            };
-            let base = item_bases(db, f).first().copied().unwrap_or(0);
-            compiled.push((code, file_index as u32, lines.line_col(text, base).0 + 1));
-        }
-    }
     let entry = entry_fn(db, project)
         .as_ref()
         .map_err(|e| BuildError::Codegen { function: simple_abi::ENTRY_SYMBOL.into(), message: e.clone() })?;
+    let entry = simple_codegen::object([simple_codegen::ObjectInput { compiled: entry, first_line: 1 }])
+        .map_err(|e| BuildError::Link(e.to_string()))?;
+    let mut objects = Vec::with_capacity(files.len() + 1);
+    for (index, &file) in files.iter().enumerate() {
+        objects.push((file_object(db, file).as_ref().map_err(Clone::clone)?, index as u32));
+    }
+    objects.push((&entry, 0));
     let input = simple_codegen::LinkInput {
-        functions: compiled
-            .iter()
-            .map(|(code, file, first_line)| simple_codegen::LinkFn {
-                compiled: code,
-                file: *file,
-                first_line: *first_line,
-                first_col_offset: 0,
-            })
-            .chain(std::iter::once(simple_codegen::LinkFn {
-                compiled: entry,
-                file: 0,
-                first_line: 1,
-                first_col_offset: 0,
-            }))
-            .collect(),
+        objects,
         files: files.iter().map(|f| f.path(db).display().to_string()).collect(),
         entry_symbol: simple_abi::ENTRY_SYMBOL,
         source_hash: source_hash(db, project),
     };
     let module = simple_codegen::link(&input).map_err(|e| BuildError::Link(e.to_string()))?;
     Ok(simple_smf::write(&module))
+}
+
+/// The functions of `file`, compiled (or taken from the code cache) and laid
+/// out: what [`link_smf`] concatenates. Memoized per file, so a link after
+/// an edit lays out only the edited files again. Ask only for a file
+/// without errors.
+#[salsa::tracked(returns(ref))]
+pub fn file_object(db: &dyn Db, file: SourceFile) -> Result<simple_codegen::Object, BuildError> {
+    let text = file.text(db);
+    let lines = line_index(db, file);
+    let mut functions = Vec::new();
+    for &f in file_fns(db, file) {
+        let compiled = match persist::fn_cached(db, f) {
+            Some(cached) => &cached.code,
+            None => codegen_fn(db, f)
+                .as_ref()
+                .map_err(|message| BuildError::Codegen { function: f.name(db).clone(), message: message.clone() })?,
+        };
+        let base = item_bases(db, f).first().copied().unwrap_or(0);
+        functions.push(simple_codegen::ObjectInput { compiled, first_line: lines.line_col(text, base).0 + 1 });
+    }
+    simple_codegen::object(functions).map_err(|e| BuildError::Link(e.to_string()))
 }
 
 /// The synthetic entry point: calls `main` and returns the exit status.

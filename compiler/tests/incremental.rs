@@ -168,6 +168,9 @@ mod across_files {
         for query in ["fn_hir", "fn_mir", "codegen_fn"] {
             assert_eq!(names(&db, &[main, lib], &log, query), ["lib.spl:double"], "{query}: {log:?}");
         }
+        // The link lays out the edited file again and copies the other's object.
+        let objects: Vec<salsa::Id> = log.iter().filter(|(q, _)| q == "file_object").map(|(_, id)| *id).collect();
+        assert_eq!(objects, [lib.as_id()], "{log:?}");
     }
 
     #[test]

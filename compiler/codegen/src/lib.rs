@@ -4,8 +4,9 @@
 //! Everything here is a pure function of its inputs: [`compile_function`]
 //! builds a fresh `cranelift_codegen::Context` per call and returns plain
 //! owned data ([`CompiledFn`]), so the compiler can memoize it per function
-//! and the output is deterministic. [`link`] lays compiled functions out in
-//! a [`simple_smf::Module`].
+//! and the output is deterministic. [`object`] lays out the compiled
+//! functions of one file and [`link`] concatenates objects into a
+//! [`simple_smf::Module`], so the compiler can memoize layout per file too.
 //!
 //! Architecture invariant: this crate knows MIR, the runtime ABI
 //! (`simple_abi`) and the SMF model, nothing of syntax, HIR or Salsa; it
@@ -25,4 +26,4 @@ pub use dump::{dump_asm, dump_clif};
 pub use error::CodegenError;
 pub use function::{CompiledFn, FnReloc, RelocTarget, compile_function};
 pub use isa::native_isa;
-pub use link::{LinkError, LinkFn, LinkInput, link};
+pub use link::{LinkError, LinkInput, Object, ObjectInput, link, object};

@@ -1,4 +1,11 @@
-//! Linking compiled functions into one SMF module.
+//! Linking compiled functions into one SMF module, in two steps.
+//!
+//! [`object`] lays out the functions of one source file: their code
+//! back to back, their relocations, literals, lines and traps, relative to
+//! the object. [`link`] concatenates objects into a [`Module`]. The
+//! compiler memoizes objects per file, so a link after an edit lays out one
+//! file again and copies the others whole; the result is the same as if all
+//! functions had been laid out in one object.
 //!
 //! Assumes each [`CompiledFn`] came from [`crate::compile_function`].
 //! Guarantees: the same input gives an identical [`Module`] (every table is
@@ -21,32 +28,62 @@
 
 use rustc_hash::FxHashMap as HashMap;
 
-use simple_abi::{ABI_VERSION, Rt, str_layout};
+use simple_abi::{ABI_VERSION, Rt, TrapCode, str_layout};
 use simple_smf::{
     Arch, Binding, Flags, LineEntry, Module, Platform, Relocation, SectionKind, Symbol, SymbolKind, TrapEntry,
 };
 
-use crate::{CompiledFn, RelocTarget};
+use crate::{CompiledFn, FnReloc, RelocTarget};
 
-/// What to link: the functions in `.text` order, the source files their
-/// line tables refer to, and the function to run.
+/// The functions of one source file, laid out: all offsets are relative to
+/// the start of `code`, and [`RelocTarget::Str`] indexes `strings`. Only
+/// [`object`] makes one, so [`link`] can trust its indices.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Object {
+    /// The functions' code, each starting at a multiple of 16, with `int3`
+    /// between them (not after the last).
+    code: Vec<u8>,
+    functions: Vec<ObjectFn>,
+    relocs: Vec<FnReloc>,
+    /// The distinct literals of all functions, in first-use order.
+    strings: Vec<String>,
+    lines: Vec<ObjectLine>,
+    /// Sorted by offset, at most one per offset.
+    traps: Vec<(u32, TrapCode)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ObjectFn {
+    symbol: String,
+    content_hash: [u8; 16],
+    offset: u32,
+    size: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ObjectLine {
+    code_offset: u32,
+    /// Absolute 1-based line in the object's source file.
+    line: u32,
+    column: u32,
+}
+
+/// One function to lay out in an [`object`].
+#[derive(Debug, Clone, Copy)]
+pub struct ObjectInput<'a> {
+    pub compiled: &'a CompiledFn,
+    /// Absolute 1-based line of the function's `Loc` line 0.
+    pub first_line: u32,
+}
+
+/// What to link: the objects in `.text` order, each with the index into
+/// `files` of its source file, and the function to run.
 #[derive(Debug, Clone)]
 pub struct LinkInput<'a> {
-    pub functions: Vec<LinkFn<'a>>,
+    pub objects: Vec<(&'a Object, u32)>,
     pub files: Vec<String>,
     pub entry_symbol: &'a str,
     pub source_hash: [u8; 32],
-}
-
-#[derive(Debug, Clone, Copy)]
-pub struct LinkFn<'a> {
-    pub compiled: &'a CompiledFn,
-    /// Index into [`LinkInput::files`] of the function's source file.
-    pub file: u32,
-    /// Absolute 1-based line of the function's `Loc` line 0.
-    pub first_line: u32,
-    /// Reserved; 0.
-    pub first_col_offset: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, thiserror::Error)]
@@ -57,8 +94,8 @@ pub enum LinkError {
     DuplicateSymbol(String),
     #[error("the entry function `{0}` is not among the linked functions")]
     MissingEntry(String),
-    #[error("`{symbol}` refers to source file {file}, but there are {count} files")]
-    FileIndex { symbol: String, file: u32, count: usize },
+    #[error("an object refers to source file {file}, but there are {count} files")]
+    FileIndex { file: u32, count: usize },
     #[error("`{symbol}` refers to string literal {index}, but it has {count}")]
     StringIndex { symbol: String, index: u32, count: usize },
     #[error("the module's code is larger than 4 GiB")]
@@ -74,6 +111,68 @@ const STRING_ALIGN: usize = 8;
 /// `int3`: padding between functions traps if ever executed.
 const CODE_PADDING: u8 = 0xcc;
 
+/// Lays out `functions` in the given order.
+pub fn object<'a>(functions: impl IntoIterator<Item = ObjectInput<'a>>) -> Result<Object, LinkError> {
+    let functions: Vec<ObjectInput> = functions.into_iter().collect();
+    let mut object = Object::default();
+    let compiled = || functions.iter().map(|f| f.compiled);
+    object.code.reserve_exact(compiled().map(|c| c.code.len().next_multiple_of(FUNCTION_ALIGN)).sum());
+    object.functions.reserve_exact(functions.len());
+    object.relocs.reserve_exact(compiled().map(|c| c.relocs.len()).sum());
+    object.lines.reserve_exact(compiled().map(|c| c.lines.len()).sum());
+    object.traps.reserve_exact(compiled().map(|c| c.traps.len()).sum());
+    let mut string_index: HashMap<&str, u32> = HashMap::default();
+    for f in &functions {
+        let c = f.compiled;
+        pad_to(&mut object.code, FUNCTION_ALIGN, CODE_PADDING);
+        let base = u32::try_from(object.code.len()).map_err(|_| LinkError::TooLarge)?;
+        object.code.extend_from_slice(&c.code);
+        object.functions.push(ObjectFn {
+            symbol: c.symbol.clone(),
+            content_hash: c.content_hash,
+            offset: base,
+            size: u32::try_from(c.code.len()).map_err(|_| LinkError::TooLarge)?,
+        });
+        // Literal indices of this function → of the object.
+        let literals: Vec<u32> = c
+            .strings
+            .iter()
+            .map(|s| {
+                let next = object.strings.len() as u32;
+                let index = *string_index.entry(s).or_insert(next);
+                if index == next {
+                    object.strings.push(s.clone());
+                }
+                index
+            })
+            .collect();
+        for r in &c.relocs {
+            let target = match &r.target {
+                RelocTarget::Str(i) => RelocTarget::Str(*literals.get(*i as usize).ok_or(LinkError::StringIndex {
+                    symbol: c.symbol.clone(),
+                    index: *i,
+                    count: c.strings.len(),
+                })?),
+                target => target.clone(),
+            };
+            object.relocs.push(FnReloc { offset: base + r.offset, target, kind: r.kind, addend: r.addend });
+        }
+        object.lines.extend(c.lines.iter().map(|(offset, loc)| ObjectLine {
+            code_offset: base + offset,
+            line: f.first_line + loc.line,
+            column: loc.col,
+        }));
+        for &(offset, code) in &c.traps {
+            if object.traps.last().is_none_or(|&(last, _)| last < base + offset) {
+                object.traps.push((base + offset, code));
+            }
+        }
+    }
+    u32::try_from(object.code.len()).map_err(|_| LinkError::TooLarge)?;
+    Ok(object)
+}
+
+/// Concatenates `input.objects` into a module.
 pub fn link(input: &LinkInput) -> Result<Module, LinkError> {
     let arch = Arch::host().ok_or(LinkError::UnsupportedHost)?;
     let mut module = Module::new(Platform::Linux, arch);
@@ -82,17 +181,19 @@ pub fn link(input: &LinkInput) -> Result<Module, LinkError> {
     module.source_hash = input.source_hash;
     module.abi_version = ABI_VERSION;
     module.files = input.files.clone();
+    let objects = || input.objects.iter().map(|(object, _)| *object);
 
     // Function symbols and their indices.
+    let function_count = objects().map(|o| o.functions.len()).sum();
     let mut function_index: HashMap<&str, u32> = HashMap::default();
-    for (i, f) in input.functions.iter().enumerate() {
-        let symbol = f.compiled.symbol.as_str();
-        if function_index.insert(symbol, i as u32).is_some() {
-            return Err(LinkError::DuplicateSymbol(symbol.to_string()));
+    function_index.reserve(function_count);
+    for (i, f) in objects().flat_map(|o| &o.functions).enumerate() {
+        if function_index.insert(&f.symbol, i as u32).is_some() {
+            return Err(LinkError::DuplicateSymbol(f.symbol.clone()));
         }
-        if f.file as usize >= input.files.len() {
-            return Err(LinkError::FileIndex { symbol: symbol.to_string(), file: f.file, count: input.files.len() });
-        }
+    }
+    if let Some(&(_, file)) = input.objects.iter().find(|(_, file)| *file as usize >= input.files.len()) {
+        return Err(LinkError::FileIndex { file, count: input.files.len() });
     }
     let entry = *function_index
         .get(input.entry_symbol)
@@ -100,10 +201,8 @@ pub fn link(input: &LinkInput) -> Result<Module, LinkError> {
     module.entry = Some(entry);
 
     // Imports, in ABI order.
-    let mut used: Vec<Rt> = input
-        .functions
-        .iter()
-        .flat_map(|f| &f.compiled.relocs)
+    let mut used: Vec<Rt> = objects()
+        .flat_map(|o| &o.relocs)
         .filter_map(|r| match r.target {
             RelocTarget::Runtime(rt) => Some(rt),
             _ => None,
@@ -114,83 +213,75 @@ pub fn link(input: &LinkInput) -> Result<Module, LinkError> {
     let import_index: HashMap<Rt, u32> = used.iter().enumerate().map(|(i, rt)| (*rt, i as u32)).collect();
     module.imports = used.iter().map(|rt| rt.info().name.to_string()).collect();
 
-    // String literals: one rodata block and symbol each, in first-use order.
+    // String literals: one rodata block and symbol each, in first-use order;
+    // `literal_symbols[k][i]` is the symbol of literal `i` of object `k`.
     let mut literal_symbol: HashMap<&str, u32> = HashMap::default();
     let mut literals: Vec<&str> = Vec::new();
-    for f in &input.functions {
-        for s in &f.compiled.strings {
-            if !literal_symbol.contains_key(s.as_str()) {
-                let index = (input.functions.len() + literals.len()) as u32;
-                literal_symbol.insert(s, index);
-                literals.push(s);
-            }
-        }
-    }
+    let literal_symbols: Vec<Vec<u32>> = objects()
+        .map(|o| {
+            o.strings
+                .iter()
+                .map(|s| {
+                    *literal_symbol.entry(s).or_insert_with(|| {
+                        literals.push(s);
+                        (function_count + literals.len() - 1) as u32
+                    })
+                })
+                .collect()
+        })
+        .collect();
 
     // .text, function symbols, relocations, lines, traps; sized up front, so
     // that linking a big program copies each byte once.
-    let code_size = input.functions.iter().map(|f| f.compiled.code.len().next_multiple_of(FUNCTION_ALIGN)).sum();
-    module.code.reserve_exact(code_size);
-    module.symbols.reserve_exact(input.functions.len() + literals.len());
-    module.relocations.reserve_exact(input.functions.iter().map(|f| f.compiled.relocs.len()).sum());
-    module.line_table.reserve_exact(input.functions.iter().map(|f| f.compiled.lines.len()).sum());
-    module.traps.reserve_exact(input.functions.iter().map(|f| f.compiled.traps.len()).sum());
-    for f in &input.functions {
-        let c = f.compiled;
+    module.code.reserve_exact(objects().map(|o| o.code.len().next_multiple_of(FUNCTION_ALIGN)).sum());
+    module.symbols.reserve_exact(function_count + literals.len());
+    module.relocations.reserve_exact(objects().map(|o| o.relocs.len()).sum());
+    module.line_table.reserve_exact(objects().map(|o| o.lines.len()).sum());
+    module.traps.reserve_exact(objects().map(|o| o.traps.len()).sum());
+    for ((o, file), literal_symbols) in input.objects.iter().zip(&literal_symbols) {
         pad_to(&mut module.code, FUNCTION_ALIGN, CODE_PADDING);
-        let start = module.code.len();
-        let base = u32::try_from(start).map_err(|_| LinkError::TooLarge)?;
-        module.code.extend_from_slice(&c.code);
-        module.symbols.push(Symbol {
-            name: c.symbol.clone(),
+        let base = u32::try_from(module.code.len()).map_err(|_| LinkError::TooLarge)?;
+        module.code.extend_from_slice(&o.code);
+        module.symbols.extend(o.functions.iter().map(|f| Symbol {
+            name: f.symbol.clone(),
             kind: SymbolKind::Function,
             binding: Binding::Global,
             section: SectionKind::Text,
-            offset: start as u64,
-            size: c.code.len() as u64,
-            content_hash: c.content_hash,
-        });
-        for r in &c.relocs {
+            offset: u64::from(base + f.offset),
+            size: u64::from(f.size),
+            content_hash: f.content_hash,
+        }));
+        for r in &o.relocs {
             let target = match &r.target {
                 RelocTarget::Function(name) => {
                     simple_smf::RelocTarget::Symbol(*function_index.get(name.as_str()).ok_or_else(|| {
-                        LinkError::UnknownCallTarget { caller: c.symbol.clone(), target: name.clone() }
+                        let caller = o.functions.iter().rfind(|f| f.offset <= r.offset).map(|f| f.symbol.clone());
+                        LinkError::UnknownCallTarget { caller: caller.unwrap_or_default(), target: name.clone() }
                     })?)
                 }
                 // Collected from these very relocations above.
                 RelocTarget::Runtime(rt) => simple_smf::RelocTarget::Import(import_index[rt]),
-                RelocTarget::Str(i) => {
-                    let s = c.strings.get(*i as usize).ok_or(LinkError::StringIndex {
-                        symbol: c.symbol.clone(),
-                        index: *i,
-                        count: c.strings.len(),
-                    })?;
-                    // Every literal of every function was given a symbol.
-                    simple_smf::RelocTarget::Symbol(literal_symbol[s.as_str()])
-                }
+                // `object` checked every literal index.
+                RelocTarget::Str(i) => simple_smf::RelocTarget::Symbol(literal_symbols[*i as usize]),
             };
             module.relocations.push(Relocation {
                 section: SectionKind::Text,
-                offset: u64::from(base) + u64::from(r.offset),
+                offset: u64::from(base + r.offset),
                 target,
                 kind: r.kind,
                 addend: r.addend,
             });
         }
-        for (offset, loc) in &c.lines {
-            module.line_table.push(LineEntry {
-                code_offset: base + offset,
-                file: f.file,
-                line: f.first_line + loc.line,
-                column: loc.col,
-            });
-        }
-        for (offset, code) in &c.traps {
-            let code_offset = base + offset;
-            if module.traps.last().is_none_or(|t| t.code_offset < code_offset) {
-                module.traps.push(TrapEntry { code_offset, code: *code as u8 });
-            }
-        }
+        module.line_table.extend(o.lines.iter().map(|l| LineEntry {
+            code_offset: base + l.code_offset,
+            file: *file,
+            line: l.line,
+            column: l.column,
+        }));
+        // Sorted and unique within each object, and objects do not overlap.
+        module
+            .traps
+            .extend(o.traps.iter().map(|&(offset, code)| TrapEntry { code_offset: base + offset, code: code as u8 }));
     }
     u32::try_from(module.code.len()).map_err(|_| LinkError::TooLarge)?;
 

@@ -14,11 +14,11 @@ use std::sync::{Arc, OnceLock};
 use cranelift_codegen::isa::TargetIsa;
 use simple_abi::{ABI_VERSION, TrapCode, str_layout};
 use simple_mir::{Body, Loc, parse};
-use simple_smf::LoadedModule;
+use simple_smf::{LoadedModule, Module};
 
 use crate::{
-    CodegenError, CompiledFn, LinkError, LinkFn, LinkInput, RelocTarget, compile_function, dump_asm, dump_clif, link,
-    native_isa,
+    CodegenError, CompiledFn, LinkError, LinkInput, Object, ObjectInput, RelocTarget, compile_function, dump_asm,
+    dump_clif, link, native_isa, object,
 };
 
 const MIN: i64 = i64::MIN;
@@ -42,22 +42,29 @@ fn compile(text: &str) -> CompiledFn {
 /// The absolute line of every test function's `Loc` line 0.
 const FIRST_LINE: u32 = 100;
 
-fn link_input<'a>(compiled: &'a [CompiledFn], entry: &'a str) -> LinkInput<'a> {
-    LinkInput {
-        functions: compiled
-            .iter()
-            .map(|c| LinkFn { compiled: c, file: 0, first_line: FIRST_LINE, first_col_offset: 0 })
-            .collect(),
+fn object_of(compiled: &[CompiledFn]) -> Result<Object, LinkError> {
+    object(compiled.iter().map(|c| ObjectInput { compiled: c, first_line: FIRST_LINE }))
+}
+
+/// Links `objects`, all from file 0.
+fn link_objects(objects: &[Object], entry: &str) -> Result<Module, LinkError> {
+    link(&LinkInput {
+        objects: objects.iter().map(|o| (o, 0)).collect(),
         files: vec!["test.spl".into()],
         entry_symbol: entry,
         source_hash: [7; 32],
-    }
+    })
+}
+
+/// Links `compiled` as one object.
+fn link_fns(compiled: &[CompiledFn], entry: &str) -> Result<Module, LinkError> {
+    link_objects(&[object_of(compiled)?], entry)
 }
 
 /// Compiles, links, writes and loads `functions`; the first is the entry.
 fn load(functions: &[&str]) -> LoadedModule {
     let compiled: Vec<CompiledFn> = functions.iter().map(|t| compile(t)).collect();
-    let module = link(&link_input(&compiled, &compiled[0].symbol)).expect("link");
+    let module = link_fns(&compiled, &compiled[0].symbol).expect("link");
     module.validate().expect("linked module is valid");
     let bytes = simple_smf::write(&module);
     simple_smf::load_bytes(&bytes, &resolve, ABI_VERSION).expect("load")
@@ -832,7 +839,7 @@ fn runtime_calls_use_absolute_relocations() {
             (RelocTarget::Runtime(Rt::PrintF64), Abs64),
         ]
     );
-    let module = link(&link_input(std::slice::from_ref(&compiled), "f")).unwrap();
+    let module = link_fns(std::slice::from_ref(&compiled), "f").unwrap();
     assert_eq!(module.imports, ["spl_print_f64", "spl_fmod", "spl_fpow"]);
     assert_eq!(module.abi_version, ABI_VERSION);
 }
@@ -852,17 +859,47 @@ fn output_is_deterministic() {
     let first: Vec<CompiledFn> = texts.iter().map(|t| compile(t)).collect();
     let second: Vec<CompiledFn> = texts.iter().map(|t| compile(t)).collect();
     assert_eq!(first, second);
-    let a = simple_smf::write(&link(&link_input(&first, "main")).unwrap());
-    let b = simple_smf::write(&link(&link_input(&second, "main")).unwrap());
+    let a = simple_smf::write(&link_fns(&first, "main").unwrap());
+    let b = simple_smf::write(&link_fns(&second, "main").unwrap());
     assert_eq!(a, b);
     // And through the reader, the same module.
     let module = simple_smf::read(&a).unwrap();
-    assert_eq!(module, link(&link_input(&first, "main")).unwrap());
+    assert_eq!(module, link_fns(&first, "main").unwrap());
     assert_eq!(module.entry, Some(1));
     // Content hashes: equal code → equal hash, different code → different.
-    let fib_again = link(&link_input(&second[..1], "fib")).unwrap();
+    let fib_again = link_fns(&second[..1], "fib").unwrap();
     assert_eq!(module.symbols[0].content_hash, fib_again.symbols[0].content_hash);
     assert_ne!(module.symbols[0].content_hash, module.symbols[1].content_hash);
+}
+
+/// Objects are a cache of layout, not a unit of meaning: however the
+/// functions are split into objects, the module is the same.
+#[test]
+fn objects_concatenate_like_one() {
+    let say = |name: &str, text: &str| {
+        compile(&format!(
+            "fn {name}() -> i64 {{
+            let _0: i64
+        bb0:
+            runtime spl_print_str(1, \"{text}\") @1:2
+            _0 = call fib(3) -> i64 @2:1
+            return _0 @3:1
+        }}"
+        ))
+    };
+    let fns = [compile(FIB), say("a", "shared"), say("b", "only b"), say("c", "shared")];
+    let whole = link_fns(&fns, "a").unwrap();
+    let split = [object_of(&fns[..1]).unwrap(), object_of(&fns[1..3]).unwrap(), object_of(&fns[3..]).unwrap()];
+    assert_eq!(link_objects(&split, "a").unwrap(), whole);
+    // One literal symbol per distinct text, across objects.
+    assert_eq!(whole.symbols.iter().filter(|s| s.name.starts_with(".str.")).count(), 2);
+    let bad_file = link(&LinkInput {
+        objects: vec![(&split[0], 1)],
+        files: vec!["test.spl".into()],
+        entry_symbol: "fib",
+        source_hash: [0; 32],
+    });
+    assert_eq!(bad_file, Err(LinkError::FileIndex { file: 1, count: 1 }));
 }
 
 #[test]
@@ -890,12 +927,12 @@ fn link_errors() {
         }",
     );
     assert_eq!(
-        link(&link_input(std::slice::from_ref(&caller), "caller")),
+        link_fns(std::slice::from_ref(&caller), "caller"),
         Err(LinkError::UnknownCallTarget { caller: "caller".into(), target: "missing".into() })
     );
     let fib = compile(FIB);
-    assert_eq!(link(&link_input(&[fib.clone(), fib.clone()], "fib")), Err(LinkError::DuplicateSymbol("fib".into())));
-    assert_eq!(link(&link_input(std::slice::from_ref(&fib), "main")), Err(LinkError::MissingEntry("main".into())));
+    assert_eq!(link_fns(&[fib.clone(), fib.clone()], "fib"), Err(LinkError::DuplicateSymbol("fib".into())));
+    assert_eq!(link_fns(std::slice::from_ref(&fib), "main"), Err(LinkError::MissingEntry("main".into())));
 }
 
 #[test]
