@@ -270,6 +270,31 @@ pub enum Durable {
     CacheOnly,
 }
 
+/// Renames `tmp` over `path`. On Linux the two are exchanged and the old
+/// file then deleted: ext4 treats a rename over an existing file as a
+/// replace-by-rename and starts writing the new file's data out first
+/// (`auto_da_alloc`), which costs about 8 ms for a 9 MB module in every
+/// watch rebuild. An exchange is as atomic and skips that.
+fn replace_unsynced(tmp: &Path, path: &Path) -> std::io::Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let c = |p: &Path| std::ffi::CString::new(p.as_os_str().as_bytes()).map_err(std::io::Error::other);
+        let (from, to) = (c(tmp)?, c(path)?);
+        // SAFETY: two NUL-terminated paths that outlive the call.
+        let exchanged = unsafe {
+            libc::renameat2(libc::AT_FDCWD, from.as_ptr(), libc::AT_FDCWD, to.as_ptr(), libc::RENAME_EXCHANGE)
+        } == 0;
+        // Otherwise (no `path` yet, or a file system without exchange) rename.
+        if exchanged {
+            // The module is in place; a leftover old copy is only litter.
+            let _ = std::fs::remove_file(tmp);
+            return Ok(());
+        }
+    }
+    std::fs::rename(tmp, path)
+}
+
 /// Writes `bytes` to `path` atomically: a temporary file in the same
 /// directory, then a rename, so readers never see a torn module.
 pub fn write_atomic(path: &Path, bytes: &[u8], durable: Durable) -> Result<(), DriverError> {
@@ -293,8 +318,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8], durable: Durable) -> Result<(), D
         f.write_all(bytes)?;
         if durable == Durable::Yes {
             f.sync_data()?;
+            return std::fs::rename(&tmp, path);
         }
-        std::fs::rename(&tmp, path)
+        replace_unsynced(&tmp, path)
     })();
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
