@@ -327,3 +327,24 @@ pub fn write_atomic(path: &Path, bytes: &[u8], durable: Durable) -> Result<(), D
     }
     result.map_err(err)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_writes_replace_whole_files_and_leave_nothing_behind() {
+        let dir = std::env::temp_dir().join(format!("simple-write-atomic-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("m.smf");
+        for (bytes, durable) in
+            [(&b"first"[..], Durable::CacheOnly), (b"second", Durable::CacheOnly), (b"3", Durable::Yes)]
+        {
+            write_atomic(&path, bytes, durable).unwrap();
+            assert_eq!(std::fs::read(&path).unwrap(), bytes);
+            let names: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+            assert_eq!(names, ["m.smf"]);
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
