@@ -543,23 +543,29 @@ pub fn entry_fn(db: &dyn Db, project: Project) -> Result<CompiledFn, String> {
 /// [`hash_sources`]).
 #[salsa::tracked(returns(copy))]
 pub fn source_hash(db: &dyn Db, project: Project) -> [u8; 32] {
-    hash_sources(options(db), project.files(db).iter().map(|&f| (f.path(db).as_path(), f.text(db).as_str())))
+    hash_sources(options(db), project.files(db).iter().map(|&f| (f.path(db).as_path(), text_hash(db, f))))
 }
 
-/// Every source file's path and text, the compiler version and the options:
-/// all a module depends on. The files are the entry then its imports, as
-/// the module's file table lists them, so the driver can check a module
-/// without parsing anything.
-pub fn hash_sources<'a>(options: Options, files: impl IntoIterator<Item = (&'a Path, &'a str)>) -> [u8; 32] {
+/// The hash of one file's text; memoized, so [`source_hash`] rehashes only
+/// the files that changed.
+#[salsa::tracked(returns(copy))]
+pub fn text_hash(db: &dyn Db, file: SourceFile) -> [u8; 32] {
+    *blake3::hash(file.text(db).as_bytes()).as_bytes()
+}
+
+/// Every source file's path and text (its [`text_hash`]), the compiler
+/// version and the options: all a module depends on. The files are the
+/// entry then its imports, as the module's file table lists them, so the
+/// driver can check a module without parsing anything.
+pub fn hash_sources<'a>(options: Options, files: impl IntoIterator<Item = (&'a Path, [u8; 32])>) -> [u8; 32] {
     let mut hasher = blake3::Hasher::new();
     hasher.update(crate::COMPILER_VERSION.as_bytes());
     hasher.update(format!("{options:?}").as_bytes());
-    for (path, text) in files {
+    for (path, text_hash) in files {
         let path = path.display().to_string();
         hasher.update(&(path.len() as u64).to_le_bytes());
         hasher.update(path.as_bytes());
-        hasher.update(&(text.len() as u64).to_le_bytes());
-        hasher.update(text.as_bytes());
+        hasher.update(&text_hash);
     }
     *hasher.finalize().as_bytes()
 }

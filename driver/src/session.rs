@@ -247,14 +247,13 @@ pub fn is_up_to_date(module: &simple_smf::Module, entry: &Path, options: Options
     if module.files.first().map(Path::new) != Some(entry) {
         return false;
     }
-    let mut texts = Vec::with_capacity(module.files.len());
+    let mut files = Vec::with_capacity(module.files.len());
     for path in &module.files {
         match read_source(Path::new(path)) {
-            Ok(text) => texts.push(text),
+            Ok(text) => files.push((Path::new(path.as_str()), *blake3::hash(text.as_bytes()).as_bytes())),
             Err(_) => return false,
         }
     }
-    let files = module.files.iter().zip(&texts).map(|(path, text)| (Path::new(path.as_str()), text.as_str()));
     db::hash_sources(options, files) == module.source_hash
 }
 

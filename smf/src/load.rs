@@ -124,7 +124,8 @@ pub fn load_bytes(
     resolve: &dyn Fn(&str) -> Option<usize>,
     runtime_abi_version: u32,
 ) -> Result<LoadedModule, LoadError> {
-    load_module(read(bytes)?, resolve, runtime_abi_version)
+    // `read` validated it.
+    place(read(bytes)?, resolve, runtime_abi_version)
 }
 
 /// Loads a module already in memory; it is validated first.
@@ -134,6 +135,15 @@ pub fn load_module(
     runtime_abi_version: u32,
 ) -> Result<LoadedModule, LoadError> {
     module.validate()?;
+    place(module, resolve, runtime_abi_version)
+}
+
+/// Loads a validated module.
+fn place(
+    module: Module,
+    resolve: &dyn Fn(&str) -> Option<usize>,
+    runtime_abi_version: u32,
+) -> Result<LoadedModule, LoadError> {
     check_target(&module)?;
     if module.abi_version != runtime_abi_version {
         return Err(LoadError::AbiMismatch { module: module.abi_version, runtime: runtime_abi_version });

@@ -304,6 +304,7 @@ impl Module {
 
     fn validate_symbols(&self) -> Result<(), SmfError> {
         let mut globals: HashMap<&str, usize> = HashMap::default();
+        globals.reserve(self.symbols.len());
         for (index, symbol) in self.symbols.iter().enumerate() {
             let item = Item::Symbol(index);
             if symbol.name.is_empty() {
