@@ -1,40 +1,64 @@
-//! Code generation on every core.
+//! Work on every core, with clones of the database.
 //!
-//! `link_smf` asks for each function's code in turn. Before it does, the
-//! driver calls [`codegen_all`], which runs `codegen_fn` for every function
-//! on worker threads with clones of the database; `link_smf` then finds the
-//! results memoized. Output does not depend on scheduling: every query is a
-//! pure function of the inputs.
+//! Queries are pure functions of the inputs, so running them on worker
+//! threads changes nothing but speed: whatever a worker computes is
+//! memoized in the shared storage, and the caller then finds it there.
 
-use crate::db::{self, Database, FnId, Project, SourceFile};
+use crate::db::{self, Database, FnId, Project};
 use crate::persist;
 
 /// Functions per worker below which threads cost more than they save.
 const MIN_FNS_PER_THREAD: usize = 16;
 
+/// Calls `work` on every item, spread over the cores (one thread unless
+/// each gets at least `min_per_thread` items), each worker with its own
+/// database clone. Returns the results in item order.
+pub fn map<T: Sync, R: Send>(
+    db: &Database,
+    items: &[T],
+    min_per_thread: usize,
+    work: impl Fn(&Database, &T) -> R + Sync,
+) -> Vec<R> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = cores.min(items.len() / min_per_thread.max(1));
+    if threads <= 1 {
+        return items.iter().map(|item| work(db, item)).collect();
+    }
+    let mut results: Vec<Option<R>> = std::iter::repeat_with(|| None).take(items.len()).collect();
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|worker| {
+                let db = db.clone();
+                let work = &work;
+                // Interleaved, so that runs of big items spread over the workers.
+                scope.spawn(move || {
+                    (worker..items.len()).step_by(threads).map(|i| (i, work(&db, &items[i]))).collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        for worker in workers {
+            match worker.join() {
+                Ok(done) => done.into_iter().for_each(|(i, result)| results[i] = Some(result)),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+    });
+    results.into_iter().map(|r| r.expect("every item has a worker")).collect()
+}
+
+/// Runs `codegen_fn` for every function not in the code cache, so that
+/// `link_smf`, which asks for each function's code in turn, finds it
+/// memoized.
 pub fn codegen_all(db: &Database, project: Project) {
-    let jobs: Vec<(SourceFile, String)> = project
+    let jobs: Vec<_> = project
         .files(db)
         .iter()
         .flat_map(|&file| db::file_fns(db, file).iter().map(move |&f| (file, f)))
         .filter(|&(_, f)| persist::fn_cached(db, f).is_none())
         .map(|(file, f)| (file, f.name(db).clone()))
         .collect();
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let threads = cores.min(jobs.len() / MIN_FNS_PER_THREAD);
-    if threads <= 1 {
-        return;
-    }
-    std::thread::scope(|scope| {
-        for worker in 0..threads {
-            let db = db.clone();
-            let jobs = &jobs;
-            scope.spawn(move || {
-                for (file, name) in jobs.iter().skip(worker).step_by(threads) {
-                    // Errors are reported by `link_smf`, which reads the memo.
-                    let _ = db::codegen_fn(&db, FnId::new(&db, *file, name.clone()));
-                }
-            });
-        }
+    map(db, &jobs, MIN_FNS_PER_THREAD, |db, (file, name)| {
+        // Errors are reported by `link_smf`, which reads the memo.
+        let _ = db::codegen_fn(db, FnId::new(db, *file, name.clone()));
     });
 }

@@ -10,7 +10,7 @@ use salsa::{Durability, Setter};
 use simple_compiler::db::{self, BuildError};
 use simple_compiler::diagnostics::{Diagnostic, Level};
 use simple_compiler::persist::{self, CachedFn, CodeCache, FnKey};
-use simple_compiler::{Database, FnId, Options, Project, SourceFile};
+use simple_compiler::{Database, FnId, Options, Project, SourceFile, parallel};
 
 use crate::cache::{CacheFile, FnCache, Miss};
 
@@ -94,10 +94,14 @@ impl Session {
         let mut files = self.project.files(&self.db).clone();
         let mut next = 0;
         while next < files.len() {
-            let imports = db::file_items(&self.db, files[next]).imports.clone();
-            next += 1;
-            for import in imports {
-                let path = simple_compiler::items::module_file(&dir, &import.path);
+            // Parses the files found last round on every core; their imports
+            // name the next round's.
+            let imports = parallel::map(&self.db, &files[next..], 2, |db, &file| {
+                db::file_items(db, file).imports.iter().map(|import| import.path.clone()).collect::<Vec<_>>()
+            });
+            next = files.len();
+            for import in imports.into_iter().flatten() {
+                let path = simple_compiler::items::module_file(&dir, &import);
                 if files.iter().any(|f| *f.path(&self.db) == path) {
                     continue;
                 }
@@ -121,11 +125,17 @@ impl Session {
     /// for diagnostics or code.
     pub fn load_cache(&mut self, cache: FnCache) -> CacheLoad {
         let file = cache.open();
-        let keys: Vec<FnKey> = self.functions().map(|f| persist::fn_key(&self.db, f)).collect();
+        let functions: Vec<(SourceFile, String)> =
+            self.functions().map(|f| (f.file(&self.db), f.name(&self.db).clone())).collect();
+        // Keys and decoding on every core: they are most of a fresh build's time.
+        let found = parallel::map(&self.db, &functions, 64, |db, (source, name)| {
+            let key = persist::fn_key(db, FnId::new(db, *source, name.clone()));
+            (key, file.get(&key))
+        });
         let mut load = CacheLoad::default();
         let mut entries = FxHashMap::default();
-        for key in keys {
-            match file.get(&key) {
+        for (key, found) in found {
+            match found {
                 Ok(entry) => _ = entries.insert(key, Arc::new(entry)),
                 Err(Miss::Damaged) => load.damaged += 1,
                 Err(Miss::Absent) => {}
