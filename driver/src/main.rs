@@ -133,6 +133,7 @@ enum DumpKind {
 }
 
 fn main() -> ExitCode {
+    watch::follow_watcher();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run { file, args: _, flags } => run(&file, flags),

@@ -37,7 +37,7 @@ use crate::session::{self, DriverError, Durable, Session};
 use crate::stats::Stats;
 
 /// How long the program's files must be quiet before a build starts.
-const DEBOUNCE: Duration = Duration::from_millis(25);
+const DEBOUNCE: Duration = Duration::from_millis(10);
 /// The longest a build waits for quiet: a tool that saves without pause
 /// (a formatter on every keystroke, a generator) still gets builds.
 const MAX_DEBOUNCE: Duration = Duration::from_millis(250);
@@ -51,6 +51,24 @@ static SIGNAL: AtomicI32 = AtomicI32::new(0);
 
 extern "C" fn on_signal(signal: libc::c_int) {
     SIGNAL.store(signal, Ordering::SeqCst);
+}
+
+/// Names, in a program `simple watch` starts, the watcher's process id.
+const WATCHER_ENV: &str = "SIMPLE_WATCHER_PID";
+
+/// In a program started by `simple watch`: if the watcher dies without
+/// stopping it (SIGKILL), the program gets SIGTERM. A watcher already gone
+/// before this runs is noticed too (the parent is then another process).
+pub fn follow_watcher() {
+    #[cfg(target_os = "linux")]
+    if let Some(watcher) = std::env::var(WATCHER_ENV).ok().and_then(|pid| pid.parse::<libc::pid_t>().ok()) {
+        // SAFETY: prctl with these arguments has no memory-safety preconditions.
+        let followed = unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) } == 0;
+        // SAFETY: getppid has no preconditions.
+        if !followed || unsafe { libc::getppid() } != watcher {
+            std::process::exit(143);
+        }
+    }
 }
 
 /// Tells the allocator never to return freed memory to the OS. Every
@@ -398,24 +416,10 @@ impl State {
         // The module just written, so the program does not parse the
         // sources again to find out that it is up to date.
         cmd.arg(if self.module_written { &self.smf } else { &self.entry }).args(&self.args);
-        #[cfg(target_os = "linux")]
-        {
-            use std::os::unix::process::CommandExt;
-            // SAFETY: getpid is async-signal-safe.
-            let parent = unsafe { libc::getpid() };
-            // SAFETY: the closure runs between fork and exec and calls only
-            // async-signal-safe functions (prctl, getppid, raise).
-            unsafe {
-                cmd.pre_exec(move || {
-                    // If the watcher dies without stopping the program (SIGKILL),
-                    // the program goes too. The watcher may already be gone.
-                    if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) != 0 || libc::getppid() != parent {
-                        libc::raise(libc::SIGKILL);
-                    }
-                    Ok(())
-                });
-            }
-        }
+        // Set up by the program itself (`follow_watcher`): a `pre_exec` hook
+        // here would make the spawn fork this big process instead of using
+        // posix_spawn, a few ms per run.
+        cmd.env(WATCHER_ENV, std::process::id().to_string());
         match cmd.spawn() {
             Ok(child) => self.child = Some(child),
             Err(e) => eprintln!("[watch] cannot start the program: {e}"),
