@@ -513,7 +513,7 @@ fn string(strings: &[u8], offset: u32, len: u32, item: Item) -> Result<String, S
     let bytes = start
         .checked_add(len as usize)
         .and_then(|end| strings.get(start..end))
-        .ok_or(SmfError::StringBounds { item, offset, len, table_size: strings.len() })?;
+        .ok_or_else(|| SmfError::StringBounds { item, offset, len, table_size: strings.len() })?;
     std::str::from_utf8(bytes).map(str::to_owned).map_err(|_| SmfError::StringUtf8 { item, offset })
 }
 
@@ -531,11 +531,9 @@ impl<'a> Cursor<'a> {
     }
 
     fn take(&mut self, n: usize) -> Result<&'a [u8], SmfError> {
-        let slice = self
-            .pos
-            .checked_add(n)
-            .and_then(|end| self.bytes.get(self.pos..end))
-            .ok_or(SmfError::Truncated { name: self.section, offset: self.pos, needed: n, size: self.bytes.len() })?;
+        let slice = self.pos.checked_add(n).and_then(|end| self.bytes.get(self.pos..end)).ok_or_else(|| {
+            SmfError::Truncated { name: self.section, offset: self.pos, needed: n, size: self.bytes.len() }
+        })?;
         self.pos += n;
         Ok(slice)
     }
