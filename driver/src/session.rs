@@ -82,31 +82,34 @@ impl Session {
         let entry = SourceFile::builder(path.to_owned(), text).durability(STABLE).new(&db);
         let project = Project::builder(entry, vec![entry]).durability(STABLE).new(&db);
         let mut session = Session { db, project, entry, disk: RefCell::default() };
-        session.load_imports();
+        session.load_imports(entry);
         Ok(session)
     }
 
-    /// Adds every file the program imports, transitively, to the project.
+    /// Adds every file that `from` imports, transitively, to the project.
     /// A module file that cannot be read is left out: the compiler then
     /// reports the import that names it.
-    fn load_imports(&mut self) {
+    fn load_imports(&mut self, from: SourceFile) {
         let dir = self.entry.path(&self.db).parent().map(Path::to_path_buf).unwrap_or_default();
         let mut files = self.project.files(&self.db).clone();
-        let mut next = 0;
-        while next < files.len() {
+        let mut seen: FxHashSet<PathBuf> = files.iter().map(|f| f.path(&self.db).clone()).collect();
+        let mut next = vec![from];
+        while !next.is_empty() {
             // Parses the files found last round on every core; their imports
             // name the next round's.
-            let imports = parallel::map(&self.db, &files[next..], 2, |db, &file| {
+            let imports = parallel::map(&self.db, &next, 2, |db, &file| {
                 db::file_items(db, file).imports.iter().map(|import| import.path.clone()).collect::<Vec<_>>()
             });
-            next = files.len();
+            next.clear();
             for import in imports.into_iter().flatten() {
                 let path = simple_compiler::items::module_file(&dir, &import);
-                if files.iter().any(|f| *f.path(&self.db) == path) {
+                if !seen.insert(path.clone()) {
                     continue;
                 }
                 if let Ok(text) = read_source(&path) {
-                    files.push(SourceFile::builder(path, text).durability(STABLE).new(&self.db));
+                    let file = SourceFile::builder(path, text).durability(STABLE).new(&self.db);
+                    files.push(file);
+                    next.push(file);
                 }
             }
         }
@@ -197,7 +200,8 @@ impl Session {
             // Edited once, likely edited again: queries that read only
             // files never edited are then checked in constant time.
             file.set_text(&mut self.db).with_durability(Durability::LOW).to(text);
-            self.load_imports();
+            // Only this file's imports can have changed.
+            self.load_imports(file);
         }
         true
     }
