@@ -107,11 +107,14 @@ impl Database {
 
     fn new(storage: salsa::Storage<Database>, log: Option<EventLog>) -> Database {
         let db = Database { storage, log };
-        Config::new(&db, Options::default());
+        // Every function's cache key reads the options: were they of the
+        // default, low durability, an edit anywhere would make Salsa verify
+        // every function's queries one by one.
+        let _ = Config::builder(Options::default()).durability(salsa::Durability::HIGH).new(&db);
         // Created with the database: an input created through `&db` starts
         // no new revision, so queries that already looked for it would not
         // see it. Later loads replace its entries instead.
-        persist::CodeCache::new(&db, Default::default());
+        let _ = persist::CodeCache::builder(Default::default()).durability(salsa::Durability::HIGH).new(&db);
         db
     }
 
@@ -120,7 +123,7 @@ impl Database {
         use salsa::Setter;
         let config = Config::get(self);
         if config.options(self) != options {
-            config.set_options(self).to(options);
+            config.set_options(self).with_durability(salsa::Durability::HIGH).to(options);
         }
     }
 

@@ -4,7 +4,7 @@
 //! threads changes nothing but speed: whatever a worker computes is
 //! memoized in the shared storage, and the caller then finds it there.
 
-use crate::db::{self, Database, FnId, Project};
+use crate::db::{self, Database, FnId, SourceFile};
 use crate::persist;
 
 /// Functions per worker below which threads cost more than they save.
@@ -46,12 +46,11 @@ pub fn map<T: Sync, R: Send>(
     results.into_iter().map(|r| r.expect("every item has a worker")).collect()
 }
 
-/// Runs `codegen_fn` for every function not in the code cache, so that
-/// `link_smf`, which asks for each function's code in turn, finds it
+/// Runs `codegen_fn` for every function of `files` not in the code cache,
+/// so that `link_smf`, which asks for each function's code in turn, finds it
 /// memoized.
-pub fn codegen_all(db: &Database, project: Project) {
-    let jobs: Vec<_> = project
-        .files(db)
+pub fn codegen(db: &Database, files: &[SourceFile]) {
+    let jobs: Vec<_> = files
         .iter()
         .flat_map(|&file| db::file_fns(db, file).iter().map(move |&f| (file, f)))
         .filter(|&(_, f)| persist::fn_cached(db, f).is_none())

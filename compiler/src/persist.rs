@@ -77,6 +77,20 @@ pub fn fn_key<'db>(db: &'db dyn Db, f: FnId<'db>) -> FnKey {
     h.finish()
 }
 
+/// Everything the keys of `file`'s functions are made of: while it stays
+/// the same, so does every [`fn_key`] of the file, and the driver need not
+/// look at the functions one by one.
+#[salsa::tracked(returns(copy))]
+pub fn file_key(db: &dyn Db, file: SourceFile) -> FnKey {
+    let mut h = KeyHasher::new();
+    h.str(crate::COMPILER_VERSION);
+    h.debug(&db::options(db));
+    h.str(isa_fingerprint());
+    h.bytes(&db::text_hash(db, file));
+    h.bytes(&scope_key(db, file));
+    h.finish()
+}
+
 /// What the functions of `file` can see of the program: the interfaces of
 /// their own file and of every module it imports, and the module paths.
 #[salsa::tracked(returns(copy))]

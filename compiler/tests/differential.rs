@@ -9,7 +9,7 @@
 //! names) and a later step restores the program. After every edit the
 //! long-lived database must agree with a fresh one on `link_smf` (the same
 //! bytes or the same error) and on `diagnostics`. On alternate steps the
-//! long-lived database first runs `parallel::codegen_all`, which generates
+//! long-lived database first runs `parallel::codegen`, which generates
 //! code on worker threads with clones of the database; on some steps another
 //! text is set and replaced before any query runs, and one test also switches
 //! `Options::no_opt` between steps.
@@ -1917,11 +1917,11 @@ impl Build {
     }
 }
 
-/// How a database is queried at a step: whether `parallel::codegen_all`
+/// How a database is queried at a step: whether `parallel::codegen`
 /// runs first, and whether `diagnostics` is asked before `link_smf`.
 fn query(db: &Database, project: Project, step: usize) -> Build {
     if step % 2 == 1 {
-        parallel::codegen_all(db, project);
+        parallel::codegen(db, project.files(db));
     }
     if step.is_multiple_of(3) {
         let diagnostics = db::diagnostics(db, project).clone();
@@ -2658,7 +2658,7 @@ fn incremental_builds_equal_fresh_builds() {
     run("small programs", 0..40, 15, SINGLE);
 }
 
-/// Programs of 32 functions or more, so that `codegen_all` starts threads
+/// Programs of 32 functions or more, so that `parallel::codegen` starts threads
 /// (on a machine with two cores or more).
 #[test]
 fn incremental_builds_equal_fresh_builds_with_parallel_codegen() {
@@ -2678,7 +2678,7 @@ fn incremental_builds_equal_fresh_builds_with_modules() {
     run("modules", 3000..3024, 20, Mode { modules: true, ..SINGLE });
 }
 
-/// Large programs over modules, so that `codegen_all` starts threads.
+/// Large programs over modules, so that `parallel::codegen` starts threads.
 #[test]
 fn incremental_builds_equal_fresh_builds_with_large_modules() {
     run("large modules", 4000..4003, 20, Mode { big: true, modules: true, ..SINGLE });

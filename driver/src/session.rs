@@ -31,9 +31,11 @@ pub enum DriverError {
     Usage(String),
 }
 
-/// The durability of inputs as read from disk: every change in a watch
-/// session is `LOW`, so a query that depends only on `STABLE` inputs need
-/// not be re-verified dependency by dependency after an edit elsewhere.
+/// The durability of the program's file list and of the code cache, which
+/// rarely change. Source texts are `LOW` from the start, not only once
+/// edited: Salsa does not backdate a value that became less durable, so a
+/// file going from `MEDIUM` to `LOW` at its first edit would recompile, once,
+/// everything that reads it.
 const STABLE: Durability = Durability::MEDIUM;
 
 pub struct Session {
@@ -42,6 +44,10 @@ pub struct Session {
     pub entry: SourceFile,
     /// The on-disk function cache, once loaded.
     disk: RefCell<Option<DiskCache>>,
+    /// The files whose functions [`Session::codegen`] compiled, with the
+    /// [`persist::file_key`] they had: a file whose key is unchanged needs
+    /// nothing, and is not even looked at function by function.
+    compiled: RefCell<FxHashMap<SourceFile, FnKey>>,
 }
 
 struct DiskCache {
@@ -49,6 +55,9 @@ struct DiskCache {
     file: CacheFile,
     /// Keys of the functions the file holds, as far as this session knows.
     stored: FxHashSet<FnKey>,
+    /// The program's files whose functions are all stored, with their
+    /// [`persist::file_key`] at the time.
+    stored_files: FxHashMap<SourceFile, FnKey>,
     damaged: bool,
 }
 
@@ -79,9 +88,9 @@ impl Session {
     fn open_with(mut db: Database, path: &Path, options: Options) -> Result<Session, DriverError> {
         let text = read_source(path)?;
         db.set_options(options);
-        let entry = SourceFile::builder(path.to_owned(), text).durability(STABLE).new(&db);
+        let entry = SourceFile::new(&db, path.to_owned(), text);
         let project = Project::builder(entry, vec![entry]).durability(STABLE).new(&db);
-        let mut session = Session { db, project, entry, disk: RefCell::default() };
+        let mut session = Session { db, project, entry, disk: RefCell::default(), compiled: RefCell::default() };
         session.load_imports(entry);
         Ok(session)
     }
@@ -107,7 +116,7 @@ impl Session {
                     continue;
                 }
                 if let Ok(text) = read_source(&path) {
-                    let file = SourceFile::builder(path, text).durability(STABLE).new(&self.db);
+                    let file = SourceFile::new(&self.db, path, text);
                     files.push(file);
                     next.push(file);
                 }
@@ -147,7 +156,8 @@ impl Session {
         load.reused = entries.len();
         let stored = entries.keys().copied().collect();
         CodeCache::get(&self.db).set_entries(&mut self.db).with_durability(STABLE).to(Arc::new(entries));
-        *self.disk.get_mut() = Some(DiskCache { cache, file, stored, damaged: load.damaged > 0 });
+        *self.disk.get_mut() =
+            Some(DiskCache { cache, file, stored, stored_files: FxHashMap::default(), damaged: load.damaged > 0 });
         load
     }
 
@@ -157,23 +167,36 @@ impl Session {
         let mut disk = self.disk.borrow_mut();
         let Some(disk) = disk.as_mut() else { return 0 };
         let db = &self.db;
-        let live: Vec<(FnKey, FnId)> = self.functions().map(|f| (persist::fn_key(db, f), f)).collect();
-        let fresh: Vec<(FnKey, CachedFn)> = live
+        let changed = self.changed_files(&disk.stored_files);
+        let fresh: Vec<(FnKey, CachedFn)> = changed
             .iter()
+            .flat_map(|&(file, _)| db::file_fns(db, file))
+            .map(|&f| (persist::fn_key(db, f), f))
             .filter(|(key, _)| !disk.stored.contains(key))
-            .filter_map(|&(key, f)| Some((key, persist::compile_for_cache(db, f)?)))
+            .filter_map(|(key, f)| Some((key, persist::compile_for_cache(db, f)?)))
             .collect();
         let all = || {
             let entry =
                 |f| persist::fn_cached(db, f).clone().or_else(|| Some(Arc::new(persist::compile_for_cache(db, f)?)));
-            live.iter().filter_map(|&(key, f)| Some((key, entry(f)?))).collect()
+            self.functions().filter_map(|f| Some((persist::fn_key(db, f), entry(f)?))).collect()
         };
         // A cache that cannot be written only makes the next build slower.
-        if disk.cache.store(&mut disk.file, &fresh, live.len(), all, disk.damaged).is_ok() {
+        if disk.cache.store(&mut disk.file, &fresh, self.function_count(), all, disk.damaged).is_ok() {
             disk.stored.extend(fresh.iter().map(|(key, _)| *key));
+            disk.stored_files.extend(changed);
             disk.damaged = false;
         }
         fresh.len()
+    }
+
+    /// The program's files whose [`persist::file_key`] is not the one `seen`
+    /// holds, with their key.
+    fn changed_files(&self, seen: &FxHashMap<SourceFile, FnKey>) -> Vec<(SourceFile, FnKey)> {
+        let files = self.project.files(&self.db).iter();
+        files
+            .map(|&file| (file, persist::file_key(&self.db, file)))
+            .filter(|(file, key)| seen.get(file) != Some(key))
+            .collect()
     }
 
     pub fn diagnostics(&self) -> &[Diagnostic] {
@@ -197,9 +220,7 @@ impl Session {
             return false;
         };
         if *file.text(&self.db) != text {
-            // Edited once, likely edited again: queries that read only
-            // files never edited are then checked in constant time.
-            file.set_text(&mut self.db).with_durability(Durability::LOW).to(text);
+            file.set_text(&mut self.db).to(text);
             // Only this file's imports can have changed.
             self.load_imports(file);
         }
@@ -226,7 +247,10 @@ impl Session {
     /// every core. [`Session::link`] does this itself; calling it first only
     /// separates the two in `--stats`.
     pub fn codegen(&self) {
-        simple_compiler::parallel::codegen_all(&self.db, self.project);
+        let changed = self.changed_files(&self.compiled.borrow());
+        let files: Vec<SourceFile> = changed.iter().map(|&(file, _)| file).collect();
+        parallel::codegen(&self.db, &files);
+        self.compiled.borrow_mut().extend(changed);
     }
 
     /// The SMF bytes of the program.
