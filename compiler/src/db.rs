@@ -4,7 +4,7 @@
 //! reads the file system, the clock or the environment. Queries that feed
 //! codegen (`fn_source`, `fn_signature`, `fn_hir`, `fn_mir`, `codegen_fn`)
 //! see only item-relative positions, so moving a function does not change
-//! their results; absolute positions are computed by `item_bases` and used
+//! their results; absolute positions are computed by `file_bases` and used
 //! only by `diagnostics` and `link_smf`.
 
 use std::path::{Path, PathBuf};
@@ -198,11 +198,16 @@ pub fn fn_source<'db>(db: &'db dyn Db, f: FnId<'db>) -> Option<FnSource> {
 
 /// The absolute byte offset of the start of each part of a function.
 /// Position-dependent: used only to render diagnostics and the line table.
+/// One list per function of `file`, in `file_fns` order (one query per
+/// file, like `persist::file_cached`).
 #[salsa::tracked(returns(ref))]
-pub fn item_bases<'db>(db: &'db dyn Db, f: FnId<'db>) -> Vec<u32> {
-    let file = f.file(db);
-    let items = fn_item_index(db, file).get(f.name(db)).map_or(&[][..], Vec::as_slice);
-    items::fn_part_bases(&parse(db, file).file, items)
+pub fn file_bases(db: &dyn Db, file: SourceFile) -> Vec<Vec<u32>> {
+    let index = fn_item_index(db, file);
+    let parsed = &parse(db, file).file;
+    file_fns(db, file)
+        .iter()
+        .map(|f| items::fn_part_bases(parsed, index.get(f.name(db)).map_or(&[][..], Vec::as_slice)))
+        .collect()
 }
 
 #[salsa::tracked(returns(ref))]
@@ -446,9 +451,9 @@ fn file_diagnostics(db: &dyn Db, file: SourceFile) -> Vec<Diagnostic> {
         let base = parsed.file.items.get(*item as usize).map_or(0, |i| i.base);
         out.push(absolute(diag, path, &[base]));
     }
-    for &f in file_fns(db, file) {
-        let bases = item_bases(db, f);
-        let body_diags = match persist::fn_cached(db, f) {
+    let fns = file_fns(db, file).iter().zip(persist::file_cached(db, file)).zip(file_bases(db, file));
+    for ((&f, cached), bases) in fns {
+        let body_diags = match cached {
             Some(cached) => &cached.warnings,
             None => &fn_hir(db, f).diagnostics,
         };
@@ -518,14 +523,15 @@ pub fn file_object(db: &dyn Db, file: SourceFile) -> Result<simple_codegen::Obje
     let text = file.text(db);
     let lines = line_index(db, file);
     let mut functions = Vec::new();
-    for &f in file_fns(db, file) {
-        let compiled = match persist::fn_cached(db, f) {
+    let fns = file_fns(db, file).iter().zip(persist::file_cached(db, file)).zip(file_bases(db, file));
+    for ((&f, cached), bases) in fns {
+        let compiled = match cached {
             Some(cached) => &cached.code,
             None => codegen_fn(db, f)
                 .as_ref()
                 .map_err(|message| BuildError::Codegen { function: f.name(db).clone(), message: message.clone() })?,
         };
-        let base = item_bases(db, f).first().copied().unwrap_or(0);
+        let base = bases.first().copied().unwrap_or(0);
         functions.push(simple_codegen::ObjectInput { compiled, first_line: lines.line_col(text, base).0 + 1 });
     }
     simple_codegen::object(functions).map_err(|e| BuildError::Link(e.to_string()))

@@ -45,9 +45,24 @@ pub struct CodeCache {
 }
 
 /// The cached code of `f`, if the driver found an entry for its key.
+pub fn fn_cached<'db>(db: &'db dyn Db, f: FnId<'db>) -> Option<&'db Arc<CachedFn>> {
+    let file = f.file(db);
+    let index = db::file_fns(db, file).iter().position(|&g| g == f)?;
+    file_cached(db, file).get(index)?.as_ref()
+}
+
+/// The cached code of each function of `file`, in `file_fns` order. One
+/// query per file, with the keys computed inline rather than through
+/// [`fn_key`]: after an edit elsewhere Salsa then checks a few dependencies
+/// per file instead of several per function.
 #[salsa::tracked(returns(ref))]
-pub fn fn_cached<'db>(db: &'db dyn Db, f: FnId<'db>) -> Option<Arc<CachedFn>> {
-    CodeCache::get(db).entries(db).get(&fn_key(db, f)).cloned()
+pub fn file_cached(db: &dyn Db, file: SourceFile) -> Vec<Option<Arc<CachedFn>>> {
+    let entries = CodeCache::get(db).entries(db);
+    let fns = db::file_fns(db, file);
+    if entries.is_empty() {
+        return vec![None; fns.len()];
+    }
+    fns.iter().map(|&f| entries.get(&compute_key(db, f)).cloned()).collect()
 }
 
 /// What `f` compiles to, computed now: its code and warnings, or `None` if
@@ -61,6 +76,10 @@ pub fn compile_for_cache(db: &dyn Db, f: FnId<'_>) -> Option<CachedFn> {
 /// The content key of one function.
 #[salsa::tracked(returns(copy))]
 pub fn fn_key<'db>(db: &'db dyn Db, f: FnId<'db>) -> FnKey {
+    compute_key(db, f)
+}
+
+fn compute_key(db: &dyn Db, f: FnId<'_>) -> FnKey {
     let mut h = KeyHasher::new();
     h.str(crate::COMPILER_VERSION);
     h.debug(&db::options(db));

@@ -177,7 +177,7 @@ impl Session {
             .collect();
         let all = || {
             let entry =
-                |f| persist::fn_cached(db, f).clone().or_else(|| Some(Arc::new(persist::compile_for_cache(db, f)?)));
+                |f| persist::fn_cached(db, f).cloned().or_else(|| Some(Arc::new(persist::compile_for_cache(db, f)?)));
             self.functions().filter_map(|f| Some((persist::fn_key(db, f), entry(f)?))).collect()
         };
         // A cache that cannot be written only makes the next build slower.
