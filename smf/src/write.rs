@@ -13,42 +13,45 @@
 use rustc_hash::FxHashMap as HashMap;
 
 use crate::format::{
-    FILE_ALIGN, HEADER_SIZE, LINE_ENTRY_SIZE, MAGIC, NO_ENTRY, RELOCATION_ENTRY_SIZE, SECTION_ENTRY_SIZE,
-    SYMBOL_ENTRY_SIZE, SectionType, TRAP_ENTRY_SIZE, VERSION_MAJOR, VERSION_MINOR, codes, fnv1a, header,
+    FILE_ALIGN, HEADER_SIZE, IMPORTS_HEADER_SIZE, LINE_ENTRY_SIZE, MAGIC, NO_ENTRY, RELOCATION_ENTRY_SIZE,
+    SECTION_ENTRY_SIZE, STACK_MAP_ENTRY_HEAD_SIZE, STACK_MAPS_HEADER_SIZE, STRING_REF_SIZE, SYMBOL_ENTRY_SIZE,
+    SectionType, TRAP_ENTRY_SIZE, VERSION_MAJOR, VERSION_MINOR, codes, fnv1a, header,
 };
 use crate::module::{Binding, Module, RelocKind, RelocTarget, SectionKind, SymbolKind};
 
 /// Serialises `module` to the bytes of an SMF file.
 pub fn write(module: &Module) -> Vec<u8> {
+    // Names first: then every section's size is known, and each is written
+    // once, in place (a big module's tables are megabytes).
     let mut strings = StringTable::default();
     let section_names: Vec<(u32, u32)> = SectionType::ALL.iter().map(|t| strings.intern(t.name())).collect();
-    let symbols = symbols_payload(module, &mut strings);
-    let imports = imports_payload(module, &mut strings);
-    let files = files_payload(module, &mut strings);
-    let (relocations, lines, traps) = (relocations_payload(module), lines_payload(module), traps_payload(module));
-    let stack_maps = stack_maps_payload(module);
-    let payloads: [(SectionType, &[u8]); 12] = [
-        (SectionType::Text, &module.code),
-        (SectionType::Rodata, &module.rodata),
-        (SectionType::Data, &module.data),
-        (SectionType::Bss, &[]),
-        (SectionType::Symbols, &symbols),
-        (SectionType::Strings, &strings.bytes),
-        (SectionType::Relocations, &relocations),
-        (SectionType::Imports, &imports),
-        (SectionType::Files, &files),
-        (SectionType::Lines, &lines),
-        (SectionType::Traps, &traps),
-        (SectionType::StackMaps, &stack_maps),
+    let symbol_names: Vec<(u32, u32)> = module.symbols.iter().map(|s| strings.intern(&s.name)).collect();
+    let import_names: Vec<(u32, u32)> = module.imports.iter().map(|name| strings.intern(name)).collect();
+    let file_names: Vec<(u32, u32)> = module.files.iter().map(|path| strings.intern(path)).collect();
+    let stack_maps_size = STACK_MAPS_HEADER_SIZE
+        + module.stack_maps.iter().map(|m| STACK_MAP_ENTRY_HEAD_SIZE + 4 * m.slots.len()).sum::<usize>();
+    let sections: [(SectionType, usize); 12] = [
+        (SectionType::Text, module.code.len()),
+        (SectionType::Rodata, module.rodata.len()),
+        (SectionType::Data, module.data.len()),
+        (SectionType::Bss, 0),
+        (SectionType::Symbols, module.symbols.len() * SYMBOL_ENTRY_SIZE),
+        (SectionType::Strings, strings.bytes.len()),
+        (SectionType::Relocations, module.relocations.len() * RELOCATION_ENTRY_SIZE),
+        (SectionType::Imports, IMPORTS_HEADER_SIZE + import_names.len() * STRING_REF_SIZE),
+        (SectionType::Files, file_names.len() * STRING_REF_SIZE),
+        (SectionType::Lines, module.line_table.len() * LINE_ENTRY_SIZE),
+        (SectionType::Traps, module.traps.len() * TRAP_ENTRY_SIZE),
+        (SectionType::StackMaps, stack_maps_size),
     ];
 
     let table_offset = align_up(HEADER_SIZE as u64);
-    let mut position = table_offset + (SECTION_ENTRY_SIZE * payloads.len()) as u64;
-    let mut offsets = Vec::with_capacity(payloads.len());
-    for (_, bytes) in &payloads {
+    let mut position = table_offset + (SECTION_ENTRY_SIZE * sections.len()) as u64;
+    let mut offsets = Vec::with_capacity(sections.len());
+    for (_, size) in &sections {
         position = align_up(position);
         offsets.push(position);
-        position += bytes.len() as u64;
+        position += *size as u64;
     }
     let file_size = position;
 
@@ -63,7 +66,7 @@ pub fn write(module: &Module) -> Vec<u8> {
     out.at(header::ARCH).u16(module.arch.code());
     out.at(header::FLAGS).u32(module.flags.bits());
     out.at(header::ENTRY).u32(module.entry.unwrap_or(NO_ENTRY));
-    out.at(header::SECTION_COUNT).u32(payloads.len() as u32);
+    out.at(header::SECTION_COUNT).u32(sections.len() as u32);
     out.at(header::SECTION_TABLE_OFFSET).u64(table_offset);
     out.at(header::FILE_SIZE).u64(file_size);
     out.at(header::SOURCE_HASH).bytes(&module.source_hash);
@@ -71,25 +74,42 @@ pub fn write(module: &Module) -> Vec<u8> {
     out.at(HEADER_SIZE);
 
     out.pad_to(table_offset);
-    for (((section_type, bytes), offset), (name_offset, name_len)) in payloads.iter().zip(&offsets).zip(&section_names)
-    {
+    for (((section_type, size), offset), (name_offset, name_len)) in sections.iter().zip(&offsets).zip(&section_names) {
         let virtual_size = match section_type {
             SectionType::Bss => module.bss_size,
-            _ => bytes.len() as u64,
+            _ => *size as u64,
         };
         out.u32(section_type.code());
         out.u32(section_type.flags().bits());
         out.u64(*offset);
-        out.u64(bytes.len() as u64);
+        out.u64(*size as u64);
         out.u64(virtual_size);
         out.u32(section_type.alignment());
         out.u32(*name_offset);
         out.u32(*name_len);
         out.u32(0);
     }
-    for ((_, bytes), offset) in payloads.iter().zip(&offsets) {
+    for ((section_type, size), offset) in sections.iter().zip(&offsets) {
         out.pad_to(*offset);
-        out.bytes(bytes);
+        match section_type {
+            SectionType::Text => out.bytes(&module.code),
+            SectionType::Rodata => out.bytes(&module.rodata),
+            SectionType::Data => out.bytes(&module.data),
+            SectionType::Bss => {}
+            SectionType::Symbols => write_symbols(&mut out, module, &symbol_names),
+            SectionType::Strings => out.bytes(&strings.bytes),
+            SectionType::Relocations => write_relocations(&mut out, module),
+            SectionType::Imports => {
+                out.u32(module.abi_version);
+                out.u32(saturate(import_names.len()));
+                write_string_refs(&mut out, &import_names);
+            }
+            SectionType::Files => write_string_refs(&mut out, &file_names),
+            SectionType::Lines => write_lines(&mut out, module),
+            SectionType::Traps => write_traps(&mut out, module),
+            SectionType::StackMaps => write_stack_maps(&mut out, module),
+        }
+        debug_assert_eq!(out.0.len() as u64, offset + *size as u64, "size of {}", section_type.name());
     }
 
     let mut bytes = out.0;
@@ -98,98 +118,81 @@ pub fn write(module: &Module) -> Vec<u8> {
     bytes
 }
 
-fn symbols_payload(module: &Module, strings: &mut StringTable) -> Vec<u8> {
-    let mut out = Out::with_entries(module.symbols.len(), SYMBOL_ENTRY_SIZE);
-    for symbol in &module.symbols {
-        let (name_offset, name_len) = strings.intern(&symbol.name);
-        out.u32(name_offset);
-        out.u32(name_len);
-        out.u64(fnv1a(symbol.name.as_bytes()));
-        out.u8(match symbol.kind {
+fn write_symbols(out: &mut Out, module: &Module, names: &[(u32, u32)]) {
+    for (symbol, &(name_offset, name_len)) in module.symbols.iter().zip(names) {
+        let mut e = Entry::<SYMBOL_ENTRY_SIZE>::new();
+        e.u32(name_offset);
+        e.u32(name_len);
+        e.u64(fnv1a(symbol.name.as_bytes()));
+        e.u8(match symbol.kind {
             SymbolKind::Function => codes::SYMBOL_FUNCTION,
             SymbolKind::Data => codes::SYMBOL_DATA,
         });
-        out.u8(match symbol.binding {
+        e.u8(match symbol.binding {
             Binding::Local => codes::BINDING_LOCAL,
             Binding::Global => codes::BINDING_GLOBAL,
         });
-        out.u8(section_code(symbol.section));
-        out.u8(0);
-        out.u32(0);
-        out.u64(symbol.offset);
-        out.u64(symbol.size);
-        out.bytes(&symbol.content_hash);
+        e.u8(section_code(symbol.section));
+        e.u8(0);
+        e.u32(0);
+        e.u64(symbol.offset);
+        e.u64(symbol.size);
+        e.bytes(&symbol.content_hash);
+        out.entry(e);
     }
-    out.0
 }
 
-fn relocations_payload(module: &Module) -> Vec<u8> {
-    let mut out = Out::with_entries(module.relocations.len(), RELOCATION_ENTRY_SIZE);
+fn write_relocations(out: &mut Out, module: &Module) {
     for reloc in &module.relocations {
         let (target_kind, target_index) = match reloc.target {
             RelocTarget::Symbol(i) => (codes::TARGET_SYMBOL, i),
             RelocTarget::Import(i) => (codes::TARGET_IMPORT, i),
         };
-        out.u64(reloc.offset);
-        out.u64(reloc.addend as u64);
-        out.u32(target_index);
-        out.u8(section_code(reloc.section));
-        out.u8(target_kind);
-        out.u8(match reloc.kind {
+        let mut e = Entry::<RELOCATION_ENTRY_SIZE>::new();
+        e.u64(reloc.offset);
+        e.u64(reloc.addend as u64);
+        e.u32(target_index);
+        e.u8(section_code(reloc.section));
+        e.u8(target_kind);
+        e.u8(match reloc.kind {
             RelocKind::Abs64 => codes::RELOC_ABS64,
             RelocKind::Pc32 => codes::RELOC_PC32,
             RelocKind::Plt32 => codes::RELOC_PLT32,
         });
-        out.u8(0);
+        e.u8(0);
+        out.entry(e);
     }
-    out.0
 }
 
-fn imports_payload(module: &Module, strings: &mut StringTable) -> Vec<u8> {
-    let mut out = Out::default();
-    out.u32(module.abi_version);
-    out.u32(saturate(module.imports.len()));
-    for name in &module.imports {
-        let (offset, len) = strings.intern(name);
+fn write_string_refs(out: &mut Out, refs: &[(u32, u32)]) {
+    for &(offset, len) in refs {
         out.u32(offset);
         out.u32(len);
     }
-    out.0
 }
 
-fn files_payload(module: &Module, strings: &mut StringTable) -> Vec<u8> {
-    let mut out = Out::default();
-    for path in &module.files {
-        let (offset, len) = strings.intern(path);
-        out.u32(offset);
-        out.u32(len);
+fn write_lines(out: &mut Out, module: &Module) {
+    for line in &module.line_table {
+        let mut e = Entry::<LINE_ENTRY_SIZE>::new();
+        e.u32(line.code_offset);
+        e.u32(line.file);
+        e.u32(line.line);
+        e.u32(line.column);
+        out.entry(e);
     }
-    out.0
 }
 
-fn lines_payload(module: &Module) -> Vec<u8> {
-    let mut out = Out::with_entries(module.line_table.len(), LINE_ENTRY_SIZE);
-    for entry in &module.line_table {
-        out.u32(entry.code_offset);
-        out.u32(entry.file);
-        out.u32(entry.line);
-        out.u32(entry.column);
-    }
-    out.0
-}
-
-fn traps_payload(module: &Module) -> Vec<u8> {
-    let mut out = Out::with_entries(module.traps.len(), TRAP_ENTRY_SIZE);
+fn write_traps(out: &mut Out, module: &Module) {
     for trap in &module.traps {
-        out.u32(trap.code_offset);
-        out.u8(trap.code);
-        out.bytes(&[0; 3]);
+        let mut e = Entry::<TRAP_ENTRY_SIZE>::new();
+        e.u32(trap.code_offset);
+        e.u8(trap.code);
+        e.bytes(&[0; 3]);
+        out.entry(e);
     }
-    out.0
 }
 
-fn stack_maps_payload(module: &Module) -> Vec<u8> {
-    let mut out = Out::default();
+fn write_stack_maps(out: &mut Out, module: &Module) {
     out.u32(saturate(module.stack_maps.len()));
     out.u32(0);
     for map in &module.stack_maps {
@@ -200,7 +203,6 @@ fn stack_maps_payload(module: &Module) -> Vec<u8> {
             out.u32(slot);
         }
     }
-    out.0
 }
 
 /// Symbols and relocations name a loadable section by its section type code.
@@ -242,15 +244,13 @@ impl StringTable {
 struct Out(Vec<u8>);
 
 impl Out {
-    /// A sink sized for `count` entries of `size` bytes, so that it never
-    /// grows (and copies) while a large table is written.
-    fn with_entries(count: usize, size: usize) -> Out {
-        Out(Vec::with_capacity(count * size))
+    /// Appends a table entry whole: one append per entry rather than per
+    /// field, which counts in tables of hundreds of thousands of entries.
+    fn entry<const N: usize>(&mut self, e: Entry<N>) {
+        debug_assert_eq!(e.len, N, "entry not filled");
+        self.0.extend_from_slice(&e.bytes);
     }
 
-    fn u8(&mut self, v: u8) {
-        self.0.push(v);
-    }
     fn u16(&mut self, v: u16) {
         self.0.extend_from_slice(&v.to_le_bytes());
     }
@@ -270,6 +270,31 @@ impl Out {
     }
     fn pad_to(&mut self, offset: u64) {
         self.0.resize(offset as usize, 0);
+    }
+}
+
+/// One fixed-size table entry, filled field by field like [`Out`].
+struct Entry<const N: usize> {
+    bytes: [u8; N],
+    len: usize,
+}
+
+impl<const N: usize> Entry<N> {
+    fn new() -> Entry<N> {
+        Entry { bytes: [0; N], len: 0 }
+    }
+    fn bytes(&mut self, v: &[u8]) {
+        self.bytes[self.len..self.len + v.len()].copy_from_slice(v);
+        self.len += v.len();
+    }
+    fn u8(&mut self, v: u8) {
+        self.bytes(&[v]);
+    }
+    fn u32(&mut self, v: u32) {
+        self.bytes(&v.to_le_bytes());
+    }
+    fn u64(&mut self, v: u64) {
+        self.bytes(&v.to_le_bytes());
     }
 }
 
