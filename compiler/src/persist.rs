@@ -58,11 +58,10 @@ pub fn fn_cached<'db>(db: &'db dyn Db, f: FnId<'db>) -> Option<&'db Arc<CachedFn
 #[salsa::tracked(returns(ref))]
 pub fn file_cached(db: &dyn Db, file: SourceFile) -> Vec<Option<Arc<CachedFn>>> {
     let entries = CodeCache::get(db).entries(db);
-    let fns = db::file_fns(db, file);
     if entries.is_empty() {
-        return vec![None; fns.len()];
+        return vec![None; db::file_fns(db, file).len()];
     }
-    fns.iter().map(|&f| entries.get(&compute_key(db, f)).cloned()).collect()
+    file_keys(db, file).iter().map(|key| entries.get(key).cloned()).collect()
 }
 
 /// What `f` compiles to, computed now: its code and warnings, or `None` if
@@ -73,13 +72,21 @@ pub fn compile_for_cache(db: &dyn Db, f: FnId<'_>) -> Option<CachedFn> {
     Some(CachedFn { code, warnings })
 }
 
-/// The content key of one function.
-#[salsa::tracked(returns(copy))]
-pub fn fn_key<'db>(db: &'db dyn Db, f: FnId<'db>) -> FnKey {
-    compute_key(db, f)
+/// The content key of one function (see [`file_keys`]).
+pub fn fn_key(db: &dyn Db, f: FnId<'_>) -> FnKey {
+    let file = f.file(db);
+    let index = db::file_fns(db, file).iter().position(|&g| g == f);
+    index.and_then(|i| file_keys(db, file).get(i).copied()).unwrap_or_else(|| fn_key_of(db, f))
 }
 
-fn compute_key(db: &dyn Db, f: FnId<'_>) -> FnKey {
+/// The content keys of the functions of `file`, in `file_fns` order: one
+/// query per file, like [`file_cached`].
+#[salsa::tracked(returns(ref))]
+pub fn file_keys(db: &dyn Db, file: SourceFile) -> Vec<FnKey> {
+    db::file_fns(db, file).iter().map(|&f| fn_key_of(db, f)).collect()
+}
+
+fn fn_key_of(db: &dyn Db, f: FnId<'_>) -> FnKey {
     let mut h = KeyHasher::new();
     h.str(crate::COMPILER_VERSION);
     h.debug(&db::options(db));

@@ -137,16 +137,14 @@ impl Session {
     /// for diagnostics or code.
     pub fn load_cache(&mut self, cache: FnCache) -> CacheLoad {
         let file = cache.open();
-        let functions: Vec<(SourceFile, String)> =
-            self.functions().map(|f| (f.file(&self.db), f.name(&self.db).clone())).collect();
+        let files = self.project.files(&self.db).clone();
         // Keys and decoding on every core: they are most of a fresh build's time.
-        let found = parallel::map(&self.db, &functions, 64, |db, (source, name)| {
-            let key = persist::fn_key(db, FnId::new(db, *source, name.clone()));
-            (key, file.get(&key))
+        let found = parallel::map(&self.db, &files, 1, |db, &source| {
+            persist::file_keys(db, source).iter().map(|key| (*key, file.get(key))).collect::<Vec<_>>()
         });
         let mut load = CacheLoad::default();
         let mut entries = FxHashMap::default();
-        for (key, found) in found {
+        for (key, found) in found.into_iter().flatten() {
             match found {
                 Ok(entry) => _ = entries.insert(key, Arc::new(entry)),
                 Err(Miss::Damaged) => load.damaged += 1,
@@ -170,8 +168,8 @@ impl Session {
         let changed = self.changed_files(&disk.stored_files);
         let fresh: Vec<(FnKey, CachedFn)> = changed
             .iter()
-            .flat_map(|&(file, _)| db::file_fns(db, file))
-            .map(|&f| (persist::fn_key(db, f), f))
+            .flat_map(|&(file, _)| db::file_fns(db, file).iter().zip(persist::file_keys(db, file)))
+            .map(|(&f, &key)| (key, f))
             .filter(|(key, _)| !disk.stored.contains(key))
             .filter_map(|(key, f)| Some((key, persist::compile_for_cache(db, f)?)))
             .collect();
