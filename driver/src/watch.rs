@@ -4,8 +4,10 @@
 //! The watcher watches the parent directories of the program's files (not
 //! the files themselves), so an editor's rename-and-replace save, or a file
 //! deleted and created again, is seen like any write. Events are debounced:
-//! the build starts once the files have been quiet for [`DEBOUNCE`], so a
-//! burst of saves builds once, from the last. Only files whose text changed
+//! the build starts once the files have been quiet for [`DEBOUNCE`], or
+//! for [`SETTLE`] after a file was closed or renamed into place (a save is
+//! complete), and whatever came meanwhile builds next, so the last of a
+//! burst of saves is what runs in the end. Only files whose text changed
 //! are handed to the session; its queries redo only what the change touched.
 //!
 //! The program's file list is read again after every build, since an edit
@@ -37,7 +39,11 @@ use crate::session::{self, DriverError, Durable, Session};
 use crate::stats::Stats;
 
 /// How long the program's files must be quiet before a build starts.
-const DEBOUNCE: Duration = Duration::from_millis(10);
+const DEBOUNCE: Duration = Duration::from_millis(25);
+/// The same after an event that says a file is complete (closed after
+/// writing, or renamed into place), the usual end of an editor's save: only
+/// long enough to take in the events of a save of several files.
+const SETTLE: Duration = Duration::from_millis(2);
 /// The longest a build waits for quiet: a tool that saves without pause
 /// (a formatter on every keystroke, a generator) still gets builds.
 const MAX_DEBOUNCE: Duration = Duration::from_millis(250);
@@ -149,7 +155,8 @@ pub fn watch(file: &Path, args: &[String], show_stats: bool, flags: CompileFlags
                     if was_empty {
                         first_pending = now;
                     }
-                    deadline = (now + DEBOUNCE).min(first_pending + MAX_DEBOUNCE);
+                    let quiet = if is_completion(&event.kind) { SETTLE } else { DEBOUNCE };
+                    deadline = (now + quiet).min(first_pending + MAX_DEBOUNCE);
                 }
             }
             Ok(Err(e)) => eprintln!("[watch] file watching error: {e}"),
@@ -191,6 +198,16 @@ fn is_change(kind: &EventKind) -> bool {
         EventKind::Access(_) => false,
         _ => true,
     }
+}
+
+/// Whether an event says a file's new contents are complete.
+fn is_completion(kind: &EventKind) -> bool {
+    use notify::event::{AccessKind, AccessMode, ModifyKind, RenameMode};
+    matches!(
+        kind,
+        EventKind::Access(AccessKind::Close(AccessMode::Write))
+            | EventKind::Modify(ModifyKind::Name(RenameMode::To | RenameMode::Both))
+    )
 }
 
 /// Whether an event makes a file appear (created, or renamed into place).
