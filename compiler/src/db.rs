@@ -5,7 +5,7 @@
 //! codegen (`fn_source`, `fn_signature`, `fn_hir`, `fn_mir`, `codegen_fn`)
 //! see only item-relative positions, so moving a function does not change
 //! their results; absolute positions are computed by `file_bases` and used
-//! only by `diagnostics` and `link_smf`.
+//! only by `diagnostics` and `file_object`.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -196,10 +196,10 @@ pub fn fn_source<'db>(db: &'db dyn Db, f: FnId<'db>) -> Option<FnSource> {
     items::fn_source(&parse(db, file).file, file.text(db), items)
 }
 
-/// The absolute byte offset of the start of each part of a function.
-/// Position-dependent: used only to render diagnostics and the line table.
-/// One list per function of `file`, in `file_fns` order (one query per
-/// file, like `persist::file_cached`).
+/// For each function of `file`, in `file_fns` order, the absolute byte
+/// offset of the start of each of its parts. Position-dependent: used only
+/// to render diagnostics and the line table. One query per file, like
+/// `persist::file_cached`.
 #[salsa::tracked(returns(ref))]
 pub fn file_bases(db: &dyn Db, file: SourceFile) -> Vec<Vec<u32>> {
     let index = fn_item_index(db, file);

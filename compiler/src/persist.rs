@@ -52,9 +52,8 @@ pub fn fn_cached<'db>(db: &'db dyn Db, f: FnId<'db>) -> Option<&'db Arc<CachedFn
 }
 
 /// The cached code of each function of `file`, in `file_fns` order. One
-/// query per file, with the keys computed inline rather than through
-/// [`fn_key`]: after an edit elsewhere Salsa then checks a few dependencies
-/// per file instead of several per function.
+/// query per file (over [`file_keys`]): after an edit elsewhere Salsa then
+/// checks a few dependencies per file instead of several per function.
 #[salsa::tracked(returns(ref))]
 pub fn file_cached(db: &dyn Db, file: SourceFile) -> Vec<Option<Arc<CachedFn>>> {
     let entries = CodeCache::get(db).entries(db);
