@@ -61,3 +61,25 @@ pub fn codegen(db: &Database, files: &[SourceFile]) {
         let _ = db::codegen_fn(db, FnId::new(db, *file, name.clone()));
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn map_keeps_item_order_on_every_core() {
+        let db = Database::default();
+        let items: Vec<usize> = (0..1000).collect();
+        let squares = map(&db, &items, 1, |_, &i| i * i);
+        assert_eq!(squares, items.iter().map(|i| i * i).collect::<Vec<_>>());
+        assert!(map(&db, &[] as &[usize], 1, |_, &i| i).is_empty());
+    }
+
+    #[test]
+    #[should_panic(expected = "item 7")]
+    fn a_panicking_worker_panics_the_caller() {
+        let db = Database::default();
+        let items: Vec<usize> = (0..100).collect();
+        map(&db, &items, 1, |_, &i| if i == 7 { panic!("item 7") } else { i });
+    }
+}
