@@ -95,6 +95,10 @@ pub enum SmfError {
     TableSize { name: &'static str, size: u64, entry_size: usize },
     #[error("section {name}: {count} entries need {needed:#x} bytes, but the section has {size:#x}")]
     TableCount { name: &'static str, count: u32, needed: u64, size: u64 },
+    #[error("{item}: {problem}")]
+    Encoding { item: Item, problem: &'static str },
+    #[error("section {name}: {extra} bytes follow its {count} entries")]
+    TrailingBytes { name: &'static str, count: u32, extra: usize },
     #[error("section {name}: the reserved field of its header is not zero")]
     SectionReserved { name: &'static str },
     #[error("section {name}: {needed} more bytes needed at offset {offset:#x}, but the section ends at {size:#x}")]

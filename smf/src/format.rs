@@ -12,7 +12,7 @@ use std::ops::BitOr;
 /// The first four bytes of every SMF file.
 pub const MAGIC: [u8; 4] = *b"SMF\0";
 /// Files with another major version are refused: their layout may differ.
-pub const VERSION_MAJOR: u16 = 1;
+pub const VERSION_MAJOR: u16 = 2;
 /// Minor versions only add things an older reader may ignore (new section
 /// types); a reader accepts any minor version of its major version.
 pub const VERSION_MINOR: u16 = 0;
@@ -30,8 +30,11 @@ pub const RELOCATION_ENTRY_SIZE: usize = 24;
 pub const IMPORTS_HEADER_SIZE: usize = 8;
 /// Size of one string reference (offset, length) in the imports and files sections.
 pub const STRING_REF_SIZE: usize = 8;
-/// Size of one line table entry.
-pub const LINE_ENTRY_SIZE: usize = 16;
+/// Size of the line table's own header (count, reserved).
+pub const LINES_HEADER_SIZE: usize = 8;
+/// The most bytes one LEB128 number of the line table may take: enough for
+/// the zigzag form of any difference of two `u32`s (34 bits).
+pub const MAX_VARINT_LEN: usize = 5;
 /// Size of one trap entry.
 pub const TRAP_ENTRY_SIZE: usize = 8;
 /// Size of the stack map section's own header (count, reserved).

@@ -14,7 +14,7 @@
 
 use crate::error::{Item, SmfError};
 use crate::format::{
-    Arch, Flags, HEADER_SIZE, IMPORTS_HEADER_SIZE, LINE_ENTRY_SIZE, MAGIC, MAX_ALIGN, MAX_LOADABLE_ALIGN, NO_ENTRY,
+    Arch, Flags, HEADER_SIZE, IMPORTS_HEADER_SIZE, MAGIC, MAX_ALIGN, MAX_LOADABLE_ALIGN, MAX_VARINT_LEN, NO_ENTRY,
     Platform, RELOCATION_ENTRY_SIZE, SECTION_ENTRY_SIZE, STACK_MAP_ENTRY_HEAD_SIZE, STACK_MAPS_HEADER_SIZE,
     STRING_REF_SIZE, SYMBOL_ENTRY_SIZE, SectionFlags, SectionType, TRAP_ENTRY_SIZE, VERSION_MAJOR, codes, fnv1a,
     header,
@@ -448,14 +448,42 @@ fn decode_files(bytes: &[u8], strings: &[u8]) -> Result<Vec<String>, SmfError> {
     Ok(files)
 }
 
+/// The line table (see `lines_payload` in the writer): a count, then four
+/// LEB128 numbers per entry.
 fn decode_lines(bytes: &[u8]) -> Result<Vec<LineEntry>, SmfError> {
     let name = SectionType::Lines.name();
-    let mut lines = Vec::with_capacity(bytes.len() / LINE_ENTRY_SIZE);
-    for entry in entries(bytes, LINE_ENTRY_SIZE, SectionType::Lines)? {
-        let mut c = Cursor::new(entry, name);
-        lines.push(LineEntry { code_offset: c.u32()?, file: c.u32()?, line: c.u32()?, column: c.u32()? });
+    let mut c = Cursor::new(bytes, name);
+    let count = c.u32()?;
+    if c.u32()? != 0 {
+        return Err(SmfError::SectionReserved { name });
+    }
+    // Each entry takes at least four bytes; a bigger count is refused below
+    // as truncation, without reserving memory for it first.
+    let mut lines = Vec::with_capacity((count as usize).min(bytes.len() / 4));
+    let (mut offset, mut line) = (0i64, 0i64);
+    for index in 0..count as usize {
+        let item = Item::LineEntry(index);
+        let out_of_range = |problem| SmfError::Encoding { item, problem };
+        offset += unzigzag(c.varint(item)?);
+        let file = c.varint(item)?;
+        line += unzigzag(c.varint(item)?);
+        let column = c.varint(item)?;
+        lines.push(LineEntry {
+            code_offset: u32::try_from(offset).map_err(|_| out_of_range("the code offset is outside 0..2^32"))?,
+            file: u32::try_from(file).map_err(|_| out_of_range("the file index is outside 0..2^32"))?,
+            line: u32::try_from(line).map_err(|_| out_of_range("the line is outside 0..2^32"))?,
+            column: u32::try_from(column).map_err(|_| out_of_range("the column is outside 0..2^32"))?,
+        });
+    }
+    if c.pos != bytes.len() {
+        return Err(SmfError::TrailingBytes { name, count, extra: bytes.len() - c.pos });
     }
     Ok(lines)
+}
+
+/// The inverse of the writer's zigzag: 0, 1, 2, 3, ... to 0, -1, 1, -2, ...
+fn unzigzag(n: u64) -> i64 {
+    (n >> 1) as i64 ^ -((n & 1) as i64)
 }
 
 fn decode_traps(bytes: &[u8]) -> Result<Vec<TrapEntry>, SmfError> {
@@ -551,6 +579,19 @@ impl<'a> Cursor<'a> {
         Ok(out)
     }
 
+    /// An unsigned LEB128 number of at most [`MAX_VARINT_LEN`] bytes.
+    fn varint(&mut self, item: Item) -> Result<u64, SmfError> {
+        let mut value = 0;
+        for i in 0..MAX_VARINT_LEN {
+            let byte = self.u8()?;
+            value |= u64::from(byte & 0x7f) << (7 * i);
+            if byte & 0x80 == 0 {
+                return Ok(value);
+            }
+        }
+        Err(SmfError::Encoding { item, problem: "a number is longer than 5 bytes" })
+    }
+
     fn u8(&mut self) -> Result<u8, SmfError> {
         Ok(u8::from_le_bytes(self.array()?))
     }
@@ -607,7 +648,7 @@ mod tests {
     #[test]
     fn refuses_bad_headers() {
         assert_refused(|b| b[0] = b'X', "not an SMF file: it starts with 58 4d 46 00");
-        assert_refused(|b| put(b, header::VERSION_MAJOR, &2u16.to_le_bytes()), "unsupported SMF version 2.0");
+        assert_refused(|b| put(b, header::VERSION_MAJOR, &3u16.to_le_bytes()), "unsupported SMF version 3.0");
         assert_refused(|b| put(b, header::PLATFORM, &9u16.to_le_bytes()), "unknown platform code 9");
         assert_refused(|b| put(b, header::ARCH, &0u16.to_le_bytes()), "unknown architecture code 0");
         assert_refused(|b| put(b, header::FLAGS, &0x80u32.to_le_bytes()), "unknown module flags 0x80");
@@ -903,35 +944,24 @@ mod tests {
             },
             "section .imports: 1000 entries need 0x1f48 bytes, but the section has 0x18",
         );
+        // The sample's line table: count 4, reserved 0, then per entry the
+        // zigzag code offset difference, file, zigzag line difference and
+        // column: 00 00 02 01 | 0a 00 02 05 | 1a 01 10 03 | 0c 01 02 07.
+        let lines = |b: &mut Vec<u8>, at: usize, value: &[u8]| {
+            let at = start_of(b, Lines) + at;
+            put(b, at, value)
+        };
+        assert_refused(|b| lines(b, 9, &[9]), "line entry 0: file 9 does not exist (there are 2)");
+        assert_refused(|b| lines(b, 12, &[52]), "line entry 1: code offset 0x1a is outside .text (size 0x1a)");
         assert_refused(
-            |b| {
-                let at = start_of(b, Lines) + 4;
-                put(b, at, &9u32.to_le_bytes())
-            },
-            "line entry 0: file 9 does not exist (there are 2)",
+            |b| lines(b, 16, &[3]),
+            "line entry 2: code offset 0x3 is out of order (previous entry is at 0x5)",
         );
-        assert_refused(
-            |b| {
-                let at = start_of(b, Lines) + 16;
-                put(b, at, &0x1au32.to_le_bytes())
-            },
-            "line entry 1: code offset 0x1a is outside .text (size 0x1a)",
-        );
-        assert_refused(
-            |b| {
-                let at = start_of(b, Lines) + 16;
-                put(b, at, &20u32.to_le_bytes())
-            },
-            "line entry 2: code offset 0x12 is out of order (previous entry is at 0x14)",
-        );
-        assert_refused(
-            |b| {
-                let at = entry_field(b, Lines, 16);
-                put(b, at, &15u64.to_le_bytes());
-                put(b, at + 8, &15u64.to_le_bytes())
-            },
-            "not a whole number of 16-byte entries",
-        );
+        assert_refused(|b| lines(b, 8, &[1]), "line entry 0: the code offset is outside 0..2^32");
+        assert_refused(|b| lines(b, 8, &[0x80; 5]), "line entry 0: a number is longer than 5 bytes");
+        assert_refused(|b| lines(b, 0, &[5]), "section .lines: 1 more bytes needed at offset 0x18");
+        assert_refused(|b| lines(b, 0, &[3]), "section .lines: 4 bytes follow its 3 entries");
+        assert_refused(|b| lines(b, 4, &[1]), "section .lines: the reserved field of its header is not zero");
         assert_refused(
             |b| {
                 let at = start_of(b, Traps) + 5;
