@@ -230,7 +230,7 @@ fn build(
 fn run(file: &Path, flags: CompileFlags) -> Result<ExitCode, DriverError> {
     if file.extension().is_some_and(|e| e == "smf") {
         let module = simple_smf::load(file, &runtime::resolve, simple_abi::ABI_VERSION)
-            .map_err(|source| DriverError::Load { path: file.to_owned(), source })?;
+            .map_err(|source| DriverError::Load { path: file.to_owned(), source: source.without_path() })?;
         return Ok(exit_code(runtime::run(&module)));
     }
     let smf = session::smf_path(file);

@@ -111,7 +111,8 @@ fn run_runs_a_built_module_and_rejects_a_damaged_one() {
     std::fs::write(dir.join("out.smf"), &bytes).expect("write smf");
     let out = run_in(&dir, &["run", "out.smf"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).starts_with("error: cannot load `out.smf`: "), "{}", stderr(&out));
+    assert!(stderr(&out).starts_with("error: cannot load `out.smf`: invalid module: "), "{}", stderr(&out));
+    assert_eq!(stderr(&out).matches("out.smf").count(), 1, "{}", stderr(&out));
     let out = run_in(&dir, &["run", "missing.smf"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).starts_with("error: cannot load `missing.smf`: "), "{}", stderr(&out));

@@ -60,6 +60,17 @@ pub enum LoadError {
     Protect { section: SectionKind, source: io::Error },
 }
 
+impl LoadError {
+    /// The error without the file it happened in ([`LoadError::InFile`]),
+    /// for a caller whose message names the file already.
+    pub fn without_path(self) -> LoadError {
+        match self {
+            LoadError::InFile { source, .. } => *source,
+            other => other,
+        }
+    }
+}
+
 /// What [`LoadedModule::locate`] knows about a code address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Location<'a> {
