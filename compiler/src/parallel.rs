@@ -52,9 +52,10 @@ pub fn map<T: Sync, R: Send>(
 pub fn codegen(db: &Database, files: &[SourceFile]) {
     let jobs: Vec<_> = files
         .iter()
-        .flat_map(|&file| db::file_fns(db, file).iter().map(move |&f| (file, f)))
-        .filter(|&(_, f)| persist::fn_cached(db, f).is_none())
-        .map(|(file, f)| (file, f.name(db).clone()))
+        .flat_map(|&file| {
+            let fns = db::file_fns(db, file).iter().zip(persist::file_cached(db, file));
+            fns.filter(|(_, cached)| cached.is_none()).map(move |(f, _)| (file, f.name(db).clone()))
+        })
         .collect();
     map(db, &jobs, MIN_FNS_PER_THREAD, |db, (file, name)| {
         // Errors are reported by `link_smf`, which reads the memo.

@@ -174,9 +174,14 @@ impl Session {
             .filter_map(|(key, f)| Some((key, persist::compile_for_cache(db, f)?)))
             .collect();
         let all = || {
-            let entry =
-                |f| persist::fn_cached(db, f).cloned().or_else(|| Some(Arc::new(persist::compile_for_cache(db, f)?)));
-            self.functions().filter_map(|f| Some((persist::fn_key(db, f), entry(f)?))).collect()
+            let files = self.project.files(db).iter();
+            let fns = files.flat_map(|&file| {
+                db::file_fns(db, file).iter().zip(persist::file_keys(db, file)).zip(persist::file_cached(db, file))
+            });
+            let entry = |f, cached: &Option<Arc<CachedFn>>| {
+                cached.clone().or_else(|| Some(Arc::new(persist::compile_for_cache(db, f)?)))
+            };
+            fns.filter_map(|((&f, &key), cached)| Some((key, entry(f, cached)?))).collect()
         };
         // A cache that cannot be written only makes the next build slower.
         if disk.cache.store(&mut disk.file, &fresh, self.function_count(), all, disk.damaged).is_ok() {

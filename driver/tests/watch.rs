@@ -90,6 +90,13 @@ impl Watch {
         Mark { out: self.out.text.lock().unwrap().len(), err: self.err.text.lock().unwrap().len() }
     }
 
+    /// Waits for the first run of the program to print `output` and exit.
+    fn wait_first_run(&self, output: &str) {
+        let start = Mark { out: 0, err: 0 };
+        self.wait_out(start, output);
+        self.wait_err(start, "[watch] program exited with status 0\n");
+    }
+
     fn wait_out(&self, from: Mark, needle: &str) {
         self.wait(&self.out, from.out, needle, "stdout");
     }
@@ -292,9 +299,7 @@ fn a_deleted_file_is_waited_for_and_its_recreation_seen() {
 #[test]
 fn in_a_burst_of_saves_the_last_one_wins() {
     let w = Watch::start("burst", "println(\"start\")\n");
-    let m = Mark { out: 0, err: 0 };
-    w.wait_out(m, "start\n");
-    w.wait_err(m, "[watch] program exited with status 0\n");
+    w.wait_first_run("start\n");
     let m = w.mark();
     for i in 1..=5 {
         w.edit(&format!("println(\"burst {i}\")\n"));
@@ -313,9 +318,7 @@ fn in_a_burst_of_saves_the_last_one_wins() {
 #[test]
 fn saves_without_pause_still_get_builds() {
     let w = Watch::start("nonstop", "println(\"start\")\n");
-    let m = Mark { out: 0, err: 0 };
-    w.wait_out(m, "start\n");
-    w.wait_err(m, "[watch] program exited with status 0\n");
+    w.wait_first_run("start\n");
     let m = w.mark();
     // A save every 5 ms for a second: never quiet for the 25 ms debounce.
     let start = Instant::now();
@@ -333,9 +336,7 @@ fn saves_without_pause_still_get_builds() {
 #[test]
 fn a_compile_error_keeps_the_last_good_build() {
     let w = Watch::start("error", "println(\"good\")\n");
-    let m = Mark { out: 0, err: 0 };
-    w.wait_out(m, "good\n");
-    w.wait_err(m, "[watch] program exited with status 0\n");
+    w.wait_first_run("good\n");
     let good = std::fs::read(w.smf()).expect("the module was written");
 
     let m = w.mark();
@@ -415,9 +416,7 @@ fn edits_to_imported_files_are_seen() {
         "modules",
         &[("prog.spl", MAIN_WITH_MODULES), ("geometry.spl", GEOMETRY), ("util/text.spl", TEXT)],
     );
-    let m = Mark { out: 0, err: 0 };
-    w.wait_out(m, "12\nhi!\n");
-    w.wait_err(m, "[watch] program exited with status 0\n");
+    w.wait_first_run("12\nhi!\n");
 
     let m = w.mark();
     w.write("geometry.spl", &GEOMETRY.replace("3 * square", "4 * square"));
@@ -436,9 +435,7 @@ fn edits_to_imported_files_are_seen() {
 #[test]
 fn a_newly_imported_file_is_watched_and_a_missing_module_awaited() {
     let w = Watch::start("imports", "println(\"alone\")\n");
-    let m = Mark { out: 0, err: 0 };
-    w.wait_out(m, "alone\n");
-    w.wait_err(m, "[watch] program exited with status 0\n");
+    w.wait_first_run("alone\n");
 
     // An import of a module that does not exist yet: an error, until it does.
     let m = w.mark();
