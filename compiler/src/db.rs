@@ -114,7 +114,9 @@ impl Database {
         // Created with the database: an input created through `&db` starts
         // no new revision, so queries that already looked for it would not
         // see it. Later loads replace its entries instead.
-        let _ = persist::CodeCache::builder(Default::default()).durability(salsa::Durability::HIGH).new(&db);
+        let _ = persist::CodeCache::builder(Default::default(), Default::default())
+            .durability(salsa::Durability::HIGH)
+            .new(&db);
         db
     }
 
@@ -417,7 +419,10 @@ pub fn diagnostics(db: &dyn Db, project: Project) -> Vec<Diagnostic> {
 /// The diagnostics of one file. A query of its own so that after an edit
 /// only the edited file's are collected again.
 #[salsa::tracked(returns(ref))]
-fn file_diagnostics(db: &dyn Db, file: SourceFile) -> Vec<Diagnostic> {
+pub fn file_diagnostics(db: &dyn Db, file: SourceFile) -> Vec<Diagnostic> {
+    if let Some(cached) = persist::file_cached_object(db, file) {
+        return cached.warnings.clone();
+    }
     let project = Project::get(db);
     let mut out = Vec::new();
     let path = file.path(db);
@@ -501,7 +506,7 @@ pub fn link_smf(db: &dyn Db, project: Project) -> Result<Vec<u8>, BuildError> {
         .map_err(|e| BuildError::Link(e.to_string()))?;
     let mut objects = Vec::with_capacity(files.len() + 1);
     for (index, &file) in files.iter().enumerate() {
-        objects.push((file_object(db, file).as_ref().map_err(Clone::clone)?, index as u32));
+        objects.push((&**file_object(db, file).as_ref().map_err(Clone::clone)?, index as u32));
     }
     objects.push((&entry, 0));
     let input = simple_codegen::LinkInput {
@@ -519,7 +524,10 @@ pub fn link_smf(db: &dyn Db, project: Project) -> Result<Vec<u8>, BuildError> {
 /// an edit lays out only the edited files again. Ask only for a file
 /// without errors.
 #[salsa::tracked(returns(ref))]
-pub fn file_object(db: &dyn Db, file: SourceFile) -> Result<simple_codegen::Object, BuildError> {
+pub fn file_object(db: &dyn Db, file: SourceFile) -> Result<Arc<simple_codegen::Object>, BuildError> {
+    if let Some(cached) = persist::file_cached_object(db, file) {
+        return Ok(cached.object.clone());
+    }
     let text = file.text(db);
     let lines = line_index(db, file);
     let mut functions = Vec::new();
@@ -534,7 +542,7 @@ pub fn file_object(db: &dyn Db, file: SourceFile) -> Result<simple_codegen::Obje
         let base = bases.first().copied().unwrap_or(0);
         functions.push(simple_codegen::ObjectInput { compiled, first_line: lines.line_col(text, base).0 + 1 });
     }
-    simple_codegen::object(functions).map_err(|e| BuildError::Link(e.to_string()))
+    simple_codegen::object(functions).map(Arc::new).map_err(|e| BuildError::Link(e.to_string()))
 }
 
 /// The synthetic entry point: calls `main` and returns the exit status.

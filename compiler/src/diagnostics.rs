@@ -65,7 +65,7 @@ impl RelDiagnostic {
 }
 
 /// A diagnostic with an absolute position in a file, ready to render.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Diagnostic {
     pub level: Level,
     pub message: String,

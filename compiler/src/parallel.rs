@@ -46,12 +46,14 @@ pub fn map<T: Sync, R: Send>(
     results.into_iter().map(|r| r.expect("every item has a worker")).collect()
 }
 
-/// Runs `codegen_fn` for every function of `files` not in the code cache,
+/// Runs `codegen_fn` for every function of `files` not in the code cache
+/// (as a function, or with its whole file),
 /// so that `link_smf`, which asks for each function's code in turn, finds it
 /// memoized.
 pub fn codegen(db: &Database, files: &[SourceFile]) {
     let jobs: Vec<_> = files
         .iter()
+        .filter(|&&file| persist::file_cached_object(db, file).is_none())
         .flat_map(|&file| {
             let fns = db::file_fns(db, file).iter().zip(persist::file_cached(db, file));
             fns.filter(|(_, cached)| cached.is_none()).map(move |(f, _)| (file, f.name(db).clone()))

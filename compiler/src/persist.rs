@@ -15,6 +15,12 @@
 //! [`CodeCache`]; `link_smf` and `diagnostics` then take a cached function's
 //! code and warnings instead of running `fn_hir`, `fn_mir` and `codegen_fn`
 //! for it. Only functions that compiled without errors are ever cached.
+//!
+//! A second level keeps whole files: a file's laid-out object and its
+//! warnings ([`CachedObject`]), keyed by [`file_key`]. A fresh build after
+//! an edit takes every other file's object whole, and never looks at their
+//! functions one by one (their keys, records and layout were most of its
+//! time).
 
 use std::fmt::{self, Write as _};
 use std::sync::{Arc, OnceLock};
@@ -22,8 +28,10 @@ use std::sync::{Arc, OnceLock};
 use rustc_hash::FxHashMap;
 pub use simple_codegen::CompiledFn;
 
+use simple_codegen::Object;
+
 use crate::db::{self, Db, FnId, Imported, SourceFile};
-use crate::diagnostics::RelDiagnostic;
+use crate::diagnostics::{Diagnostic, RelDiagnostic};
 
 /// A function's content key.
 pub type FnKey = [u8; 32];
@@ -36,12 +44,42 @@ pub struct CachedFn {
     pub warnings: Vec<RelDiagnostic>,
 }
 
+/// What the cache keeps of a file whose functions all compiled: its
+/// object and its diagnostics (warnings only), absolute in the file, which
+/// holds because [`file_key`] covers the file's text and path.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CachedObject {
+    pub object: Arc<Object>,
+    pub warnings: Vec<Diagnostic>,
+}
+
 /// Cached code the driver found on disk, by key. Every database has one,
 /// empty until the driver sets its entries.
 #[salsa::input(singleton)]
 pub struct CodeCache {
+    /// Functions, by [`fn_key`].
     #[returns(ref)]
     pub entries: Arc<FxHashMap<FnKey, Arc<CachedFn>>>,
+    /// Files, by [`file_key`].
+    #[returns(ref)]
+    pub objects: Arc<FxHashMap<FnKey, Arc<CachedObject>>>,
+}
+
+/// The cached object of `file`, if the driver found one for its key.
+#[salsa::tracked(returns(ref))]
+pub fn file_cached_object(db: &dyn Db, file: SourceFile) -> Option<Arc<CachedObject>> {
+    let objects = CodeCache::get(db).objects(db);
+    if objects.is_empty() {
+        return None;
+    }
+    objects.get(&file_key(db, file)).cloned()
+}
+
+/// What `file` keeps in the cache, computed now: `None` if its object
+/// cannot be built. Call it only for a program without errors.
+pub fn object_for_cache(db: &dyn Db, file: SourceFile) -> Option<CachedObject> {
+    let object = db::file_object(db, file).as_ref().ok()?.clone();
+    Some(CachedObject { object, warnings: db::file_diagnostics(db, file).clone() })
 }
 
 /// The cached code of `f`, if the driver found an entry for its key.
@@ -102,15 +140,17 @@ fn fn_key_of(db: &dyn Db, f: FnId<'_>) -> FnKey {
     h.finish()
 }
 
-/// Everything the keys of `file`'s functions are made of: while it stays
-/// the same, so does every [`fn_key`] of the file, and the driver need not
-/// look at the functions one by one.
+/// Everything the keys of `file`'s functions are made of, and the file's
+/// path: while it stays the same, so does every [`fn_key`] of the file (the
+/// driver need not look at the functions one by one), and so do its object
+/// and diagnostics, positions included (the key of [`CachedObject`]s).
 #[salsa::tracked(returns(copy))]
 pub fn file_key(db: &dyn Db, file: SourceFile) -> FnKey {
     let mut h = KeyHasher::new();
     h.str(crate::COMPILER_VERSION);
     h.debug(&db::options(db));
     h.str(isa_fingerprint());
+    h.debug(file.path(db));
     h.bytes(&db::text_hash(db, file));
     h.bytes(&scope_key(db, file));
     h.finish()

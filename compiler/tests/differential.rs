@@ -39,7 +39,7 @@ use rustc_hash::FxHashMap;
 use salsa::Setter;
 use simple_compiler::db::{self, BuildError};
 use simple_compiler::diagnostics::{Diagnostic, Level};
-use simple_compiler::persist::{self, CachedFn, CodeCache, FnKey};
+use simple_compiler::persist::{self, CachedFn, CachedObject, CodeCache, FnKey};
 use simple_compiler::{Database, FnId, Options, Project, SourceFile, parallel};
 
 const PATH: &str = "diff.spl";
@@ -1978,16 +1978,19 @@ fn functions(db: &Database, project: Project) -> Vec<(usize, FnId<'_>)> {
 
 /// The simulated on-disk code cache: what the driver stores after every
 /// successful build, kept across the builds of a sequence.
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct Disk {
     entries: FxHashMap<FnKey, Arc<CachedFn>>,
-    /// Which function, at which step, stored each entry.
+    /// Files' objects, by file key.
+    objects: FxHashMap<FnKey, Arc<CachedObject>>,
+    /// Which function or file, at which step, stored each entry.
     origins: FxHashMap<FnKey, String>,
 }
 
 impl Disk {
     /// As the driver does after a successful build: stores the code of every
-    /// function whose key has no entry yet. Returns how many it stored.
+    /// function, and the object of every file, whose key has no entry yet.
+    /// Returns how many functions it stored.
     fn store(&mut self, db: &Database, project: Project, step: usize) -> usize {
         let mut stored = 0;
         for (i, f) in functions(db, project) {
@@ -2002,38 +2005,55 @@ impl Disk {
                 stored += 1;
             }
         }
+        for &file in project.files(db) {
+            let key = persist::file_key(db, file);
+            if !self.objects.contains_key(&key)
+                && let Some(object) = persist::object_for_cache(db, file)
+            {
+                self.objects.insert(key, Arc::new(object));
+                self.origins.insert(key, format!("{} at step {step}", file.path(db).display()));
+            }
+        }
         stored
+    }
+
+    /// What a process loads of it: everything, or (as the driver does) the
+    /// entries of the program's keys only, computed before `CodeCache` has
+    /// entries; objects only if `objects`.
+    fn load(&self, db: &mut Database, project: Project, filter: bool, objects: bool) {
+        let (entries, objects) = if filter {
+            let entries = functions(db, project)
+                .into_iter()
+                .filter_map(|(_, f)| {
+                    let key = persist::fn_key(db, f);
+                    Some((key, self.entries.get(&key)?.clone()))
+                })
+                .collect();
+            let files = project.files(db).iter().filter(|_| objects).filter_map(|&file| {
+                let key = persist::file_key(db, file);
+                Some((key, self.objects.get(&key)?.clone()))
+            });
+            (entries, files.collect())
+        } else {
+            (self.entries.clone(), if objects { self.objects.clone() } else { FxHashMap::default() })
+        };
+        CodeCache::get(db).set_entries(db).to(Arc::new(entries));
+        CodeCache::get(db).set_objects(db).to(Arc::new(objects));
     }
 }
 
 /// A later process: a new database whose `CodeCache` holds what was stored
-/// so far. Either every entry, or (as the driver loads them) only those of
-/// the program's keys, computed before `CodeCache` has entries.
+/// so far (see [`Disk::load`]).
 fn cached_db(snap: &Snapshot, disk: &Disk) -> (Database, Project) {
     let (mut db, project) = new_db(&snap.files, snap.options, &snap.cache_order);
-    let entries = if snap.cache_filter {
-        functions(&db, project)
-            .into_iter()
-            .filter_map(|(_, f)| {
-                let key = persist::fn_key(&db, f);
-                Some((key, disk.entries.get(&key)?.clone()))
-            })
-            .collect()
-    } else {
-        disk.entries.clone()
-    };
-    CodeCache::get(&db).set_entries(&mut db).to(Arc::new(entries));
+    disk.load(&mut db, project, snap.cache_filter, snap.cache_objects);
     (db, project)
 }
 
-/// Checks each function the cached build took from the cache: its entry
+/// Checks each function and file the cached build took from the cache: its entry
 /// must be what a clean build compiles the function to now, or its key
 /// missed something the code depends on. Returns (reused, functions).
-fn check_reuse(
-    cached: (&Database, Project),
-    fresh: (&Database, Project),
-    disk: &Disk,
-) -> Result<(usize, usize), String> {
+fn check_reuse(cached: (&Database, Project), fresh: (&Database, Project), disk: &Disk) -> Result<Reuse, String> {
     let (cdb, cproject) = cached;
     let (fdb, fproject) = fresh;
     let fns = functions(cdb, cproject);
@@ -2078,7 +2098,31 @@ fn check_reuse(
             );
         }
     }
-    if errors.is_empty() { Ok((reused, fns.len())) } else { Err(errors) }
+    let mut objects = 0;
+    for (i, &file) in cproject.files(cdb).iter().enumerate() {
+        let Some(cached) = persist::file_cached_object(cdb, file) else { continue };
+        objects += 1;
+        let fresh_file = fproject.files(fdb)[i];
+        if persist::object_for_cache(fdb, fresh_file).as_ref() != Some(&**cached) {
+            let origin = disk.origins.get(&persist::file_key(cdb, file)).map_or("?", String::as_str);
+            let _ = writeln!(
+                errors,
+                "{} reused the object stored by {origin} under the same key, but a clean build makes another \
+                 (or has errors there)",
+                fresh_file.path(fdb).display()
+            );
+        }
+    }
+    if errors.is_empty() { Ok(Reuse { fns: reused, of: fns.len(), objects }) } else { Err(errors) }
+}
+
+/// What a cached build took from the cache: `fns` of its `of` functions
+/// (counted in files reused whole too), and `objects` files.
+#[derive(Default)]
+struct Reuse {
+    fns: usize,
+    of: usize,
+    objects: usize,
 }
 
 /// Every function's key in `db` must be the one a clean build computes:
@@ -2119,12 +2163,15 @@ struct Snapshot {
     cache_order: Vec<usize>,
     /// Whether the cached build loads only the entries of its keys.
     cache_filter: bool,
+    /// Whether it loads files' objects too, or functions only.
+    cache_objects: bool,
     /// Whether a cached build runs at this step; if not, what the fresh
     /// build compiled is stored.
     cached_build: bool,
     /// The code cache the long-lived database loads at this step, as `watch`
-    /// does when it opens a session (filtered as `cache_filter` says).
-    load: Option<Arc<FxHashMap<FnKey, Arc<CachedFn>>>>,
+    /// does when it opens a session (as `cache_filter` and `cache_objects`
+    /// say).
+    load: Option<Arc<Disk>>,
 }
 
 /// The long-lived database and every input it ever had by path: a file
@@ -2169,19 +2216,8 @@ impl LongLived {
         if *self.project.files(db) != files {
             self.project.set_files(db).to(files);
         }
-        if let Some(all) = &snap.load {
-            let entries = if snap.cache_filter {
-                functions(&self.db, self.project)
-                    .into_iter()
-                    .filter_map(|(_, f)| {
-                        let key = persist::fn_key(&self.db, f);
-                        Some((key, all.get(&key)?.clone()))
-                    })
-                    .collect()
-            } else {
-                (**all).clone()
-            };
-            CodeCache::get(&self.db).set_entries(&mut self.db).to(Arc::new(entries));
+        if let Some(disk) = &snap.load {
+            disk.load(&mut self.db, self.project, snap.cache_filter, snap.cache_objects);
         }
     }
 }
@@ -2313,6 +2349,8 @@ struct Stats {
     watch_reused: usize,
     cached_fns: usize,
     cached_reused: usize,
+    /// Files whose object a cached build reused.
+    cached_objects: usize,
     cache_stored: usize,
 }
 
@@ -2443,9 +2481,10 @@ fn run_sequence(seed: u64, steps: usize, mode: Mode, stats: &mut Stats) {
             stale,
             cache_order,
             cache_filter: aux.chance(50),
+            cache_objects: aux.chance(70),
             // Every step with modules, every other one (on average) without.
             cached_build: modules || aux.chance(50),
-            load: (watch && step > 0 && aux.chance(15)).then(|| Arc::new(disk.entries.clone())),
+            load: (watch && step > 0 && aux.chance(15)).then(|| Arc::new(disk.clone())),
             files,
         };
         *stats.module_counts.entry(modules_now).or_default() += 1;
@@ -2537,10 +2576,11 @@ fn run_sequence(seed: u64, steps: usize, mode: Mode, stats: &mut Stats) {
                     show_snapshots(&snapshots[start..]),
                 );
             }
-            let (reused, fns) = reuse.unwrap_or_default();
+            let reuse = reuse.unwrap_or_default();
             stats.cached_builds += 1;
-            stats.cached_reused += reused;
-            stats.cached_fns += fns;
+            stats.cached_reused += reuse.fns;
+            stats.cached_fns += reuse.of;
+            stats.cached_objects += reuse.objects;
             if cached.ok() {
                 stats.cache_stored += disk.store(&cdb, cproject, step);
             }
@@ -2593,8 +2633,8 @@ fn run(name: &str, seeds: std::ops::Range<u64>, steps: usize, mode: Mode) {
         stats.transient_steps,
     );
     eprintln!(
-        "{name}: code cache: {} cached builds reused {} of {} functions; {} entries stored",
-        stats.cached_builds, stats.cached_reused, stats.cached_fns, stats.cache_stored
+        "{name}: code cache: {} cached builds reused {} of {} functions and {} files' objects; {} entries stored",
+        stats.cached_builds, stats.cached_reused, stats.cached_fns, stats.cached_objects, stats.cache_stored
     );
     if mode.modules {
         eprintln!(
@@ -2641,6 +2681,7 @@ fn run(name: &str, seeds: std::ops::Range<u64>, steps: usize, mode: Mode) {
         stats.cached_reused,
         stats.cached_fns
     );
+    assert!(stats.cached_objects > 0, "no cached build reused a file's object");
     if mode.modules {
         assert!(stats.module_counts.len() == 5, "not every number of modules: {:?}", stats.module_counts);
         assert!(stats.files_added > 0 && stats.files_removed > 0, "no file was added or removed");

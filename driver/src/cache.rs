@@ -1,27 +1,30 @@
-//! The per-function code cache on disk, keyed by each function's content key
-//! (`simple_compiler::persist::fn_key`).
+//! The code cache on disk: compiled functions, keyed by each function's
+//! content key (`simple_compiler::persist::fn_key`), and laid-out files,
+//! keyed by each file's (`persist::file_key`).
 //!
-//! One file per program, `.simple-cache/FILE.fns` next to the entry file
-//! `FILE.spl`, as an append-only log: a header (`MAGIC`, format version),
-//! then records of key, payload length, blake3 checksum of key and payload,
-//! and the payload (a `CachedFn` in postcard form). A build reads the file
-//! once and appends the functions it compiled in one write. The last record
-//! of a key wins. When records of functions the program no longer has
-//! outweigh the live ones, or anything is damaged, the build rewrites the
-//! file with the live records only (to a temporary file, then a rename).
+//! Two files per program, `.simple-cache/FILE.fns` and `FILE.objs` next to
+//! the entry file `FILE.spl`, each an append-only log: a header (`MAGIC`,
+//! format version), then records of key, payload length, blake3 checksum of
+//! key and payload, and the payload (a `CachedFn` or a `CachedObject` in
+//! postcard form). A build reads each log once and appends what it compiled
+//! in one write. The last record of a key wins. When records of functions
+//! or files the program no longer has outweigh the live ones, or anything
+//! is damaged, the build rewrites the log with the live records only (to a
+//! temporary file, then a rename).
 //!
 //! Nothing read is trusted: a record whose checksum fails is a miss and is
 //! rebuilt; a truncated tail (a build killed mid-append) is ignored; a file
-//! with another header is treated as empty. One file instead of one per
+//! with another header is treated as empty. One log instead of one file per
 //! function because opening thousands of files costs more than the build
 //! they save.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
-use rustc_hash::FxHashMap;
-use simple_compiler::persist::{CachedFn, FnKey};
+use rustc_hash::{FxHashMap, FxHashSet};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use simple_compiler::persist::FnKey;
 
 const MAGIC: &[u8; 8] = b"SPLFNC\0\x01";
 /// Bumped when the payload's encoding changes.
@@ -29,7 +32,16 @@ const FORMAT: u32 = 2;
 const FILE_HEADER: usize = MAGIC.len() + 4;
 const RECORD_HEADER: usize = 32 + 4 + 32;
 
-pub struct FnCache {
+/// The cache of one program: its two logs.
+pub struct Cache {
+    /// `CachedFn`s by function key.
+    pub fns: Log,
+    /// `CachedObject`s by file key.
+    pub objects: Log,
+}
+
+/// One log file of the cache.
+pub struct Log {
     path: PathBuf,
 }
 
@@ -53,61 +65,55 @@ struct Record {
     checksum: [u8; 32],
 }
 
-impl FnCache {
+impl Cache {
     /// The cache of the program whose entry file is `entry`.
-    pub fn for_program(entry: &Path) -> FnCache {
-        let dir = entry.parent().unwrap_or(Path::new("."));
+    pub fn for_program(entry: &Path) -> Cache {
+        let dir = entry.parent().unwrap_or(Path::new(".")).join(".simple-cache");
         let name = entry.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        FnCache { path: dir.join(".simple-cache").join(format!("{name}.fns")) }
+        let log = |extension| Log { path: dir.join(format!("{name}.{extension}")) };
+        Cache { fns: log("fns"), objects: log("objs") }
     }
+}
 
-    /// Reads the cache file; a missing or unreadable one is empty.
+impl Log {
+    /// Reads the log; a missing or unreadable one is empty.
     pub fn open(&self) -> CacheFile {
         std::fs::read(&self.path).map(CacheFile::parse).unwrap_or_default()
     }
 
-    /// Brings the file up to date with the program's functions: appends
-    /// the `fresh` entries, or, when superseded records outnumber the
-    /// `live_count` live ones or `damaged`, rewrites the file with the
-    /// `live` entries (one per function the program has). `file` is what [`FnCache::open`] read,
-    /// kept up to date by this call. Failures are the caller's to ignore: a
-    /// cache that cannot be written only makes the next build slower.
-    pub fn store(
+    /// Adds the `fresh` entries to the log. When superseded records
+    /// outnumber the `live_count` live ones, or the file cannot be appended
+    /// to, rewrites it instead with the records of the `live` keys only,
+    /// copied as they are. `file` is what [`Log::open`] read, kept up to
+    /// date by this call. Failures are the caller's to ignore: a cache that
+    /// cannot be written only makes the next build slower.
+    pub fn store<T: Serialize>(
         &self,
         file: &mut CacheFile,
-        fresh: &[(FnKey, CachedFn)],
+        fresh: &[(FnKey, T)],
         live_count: usize,
-        live: impl FnOnce() -> Vec<(FnKey, Arc<CachedFn>)>,
-        damaged: bool,
+        live: impl FnOnce() -> FxHashSet<FnKey>,
     ) -> std::io::Result<()> {
-        if fresh.is_empty() && !damaged {
+        if fresh.is_empty() && file.appendable {
             return Ok(());
+        }
+        let appended = file.bytes.len();
+        for (key, entry) in fresh {
+            file.push(key, entry);
         }
         std::fs::create_dir_all(self.path.parent().unwrap_or(Path::new(".")))?;
-        if file.appendable && !damaged && file.count + fresh.len() <= 2 * live_count + 64 {
-            let mut out = Vec::new();
-            for (key, entry) in fresh {
-                encode_record(&mut out, key, entry);
-            }
-            std::fs::OpenOptions::new().append(true).open(&self.path)?.write_all(&out)?;
-            file.count += fresh.len();
-            return Ok(());
+        if file.appendable && file.count <= 2 * live_count + 64 {
+            let mut out = std::fs::OpenOptions::new().append(true).open(&self.path)?;
+            return out.write_all(&file.bytes[appended..]);
         }
-        let mut out = Vec::with_capacity(file.bytes.len());
-        out.extend_from_slice(MAGIC);
-        out.extend_from_slice(&FORMAT.to_le_bytes());
-        let live = live();
-        let count = live.len();
-        for (key, entry) in &live {
-            encode_record(&mut out, key, entry);
-        }
+        let compacted = file.compact(&live());
         let tmp = self.path.with_extension(format!("tmp{}", std::process::id()));
-        let result = std::fs::write(&tmp, &out).and_then(|()| std::fs::rename(&tmp, &self.path));
+        let result = std::fs::write(&tmp, &compacted.bytes).and_then(|()| std::fs::rename(&tmp, &self.path));
         if result.is_err() {
             let _ = std::fs::remove_file(&tmp);
             return result;
         }
-        *file = CacheFile { bytes: Vec::new(), appendable: true, records: FxHashMap::default(), count };
+        *file = compacted;
         Ok(())
     }
 }
@@ -145,16 +151,61 @@ impl CacheFile {
         file
     }
 
-    pub fn get(&self, key: &FnKey) -> Result<CachedFn, Miss> {
+    pub fn get<T: DeserializeOwned>(&self, key: &FnKey) -> Result<T, Miss> {
         let record = self.records.get(key).ok_or(Miss::Absent)?;
         let payload = &self.bytes[record.start..record.end];
         if checksum(key, payload) != record.checksum {
             return Err(Miss::Damaged);
         }
-        match postcard::take_from_bytes::<CachedFn>(payload) {
+        match postcard::take_from_bytes::<T>(payload) {
             Ok((entry, [])) => Ok(entry),
             _ => Err(Miss::Damaged),
         }
+    }
+
+    /// Whether the log has a record of `key` (not necessarily a sound one).
+    pub fn contains(&self, key: &FnKey) -> bool {
+        self.records.contains_key(key)
+    }
+
+    /// Forgets a damaged record, so that the entry is stored again.
+    pub fn forget(&mut self, key: &FnKey) {
+        self.records.remove(key);
+    }
+
+    /// Adds a record in memory, as the last of its key.
+    fn push(&mut self, key: &FnKey, entry: &impl Serialize) {
+        // Plain data: vectors, strings, numbers and enums, nothing postcard
+        // refuses.
+        let payload = postcard::to_stdvec(entry).expect("cache entries always serialize");
+        let checksum = checksum(key, &payload);
+        self.bytes.extend_from_slice(key);
+        self.bytes.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+        self.bytes.extend_from_slice(&checksum);
+        let start = self.bytes.len();
+        self.bytes.extend_from_slice(&payload);
+        self.records.insert(*key, Record { start, end: self.bytes.len(), checksum });
+        self.count += 1;
+    }
+
+    /// A new log with the sound records of the `live` keys, in their order here.
+    fn compact(&self, live: &FxHashSet<FnKey>) -> CacheFile {
+        let mut kept: Vec<(&FnKey, &Record)> = self
+            .records
+            .iter()
+            .filter(|(key, r)| live.contains(*key) && checksum(key, &self.bytes[r.start..r.end]) == r.checksum)
+            .collect();
+        kept.sort_by_key(|(_, r)| r.start);
+        let mut bytes =
+            Vec::with_capacity(FILE_HEADER + kept.iter().map(|(_, r)| r.end - r.start + RECORD_HEADER).sum::<usize>());
+        bytes.extend_from_slice(MAGIC);
+        bytes.extend_from_slice(&FORMAT.to_le_bytes());
+        let mut records = FxHashMap::default();
+        for (key, r) in kept {
+            bytes.extend_from_slice(&self.bytes[r.start - RECORD_HEADER..r.end]);
+            records.insert(*key, Record { start: bytes.len() - (r.end - r.start), end: bytes.len(), ..*r });
+        }
+        CacheFile { bytes, appendable: true, count: records.len(), records }
     }
 }
 
@@ -165,19 +216,11 @@ fn checksum(key: &FnKey, payload: &[u8]) -> [u8; 32] {
     *hasher.finalize().as_bytes()
 }
 
-fn encode_record(out: &mut Vec<u8>, key: &FnKey, entry: &CachedFn) {
-    let payload = postcard::to_stdvec(entry).expect("a CachedFn always serializes");
-    out.extend_from_slice(key);
-    out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
-    out.extend_from_slice(&checksum(key, &payload));
-    out.extend_from_slice(&payload);
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use simple_compiler::diagnostics::RelDiagnostic;
-    use simple_compiler::persist::CompiledFn;
+    use simple_compiler::persist::{CachedFn, CompiledFn};
 
     fn entry(symbol: &str) -> CachedFn {
         CachedFn {
@@ -195,25 +238,25 @@ mod tests {
     }
 
     fn image(entries: &[(FnKey, CachedFn)]) -> Vec<u8> {
-        let mut bytes = [&MAGIC[..], &FORMAT.to_le_bytes()].concat();
+        let mut file = CacheFile::parse([&MAGIC[..], &FORMAT.to_le_bytes()].concat());
         for (key, e) in entries {
-            encode_record(&mut bytes, key, e);
+            file.push(key, e);
         }
-        bytes
+        file.bytes
     }
 
     #[test]
     fn the_last_record_of_a_key_wins() {
         let file = CacheFile::parse(image(&[([1; 32], entry("a")), ([2; 32], entry("b")), ([1; 32], entry("c"))]));
-        assert_eq!(file.get(&[1; 32]), Ok(entry("c")));
-        assert_eq!(file.get(&[2; 32]), Ok(entry("b")));
-        assert_eq!(file.get(&[3; 32]), Err(Miss::Absent));
+        assert_eq!(file.get::<CachedFn>(&[1; 32]), Ok(entry("c")));
+        assert_eq!(file.get::<CachedFn>(&[2; 32]), Ok(entry("b")));
+        assert_eq!(file.get::<CachedFn>(&[3; 32]), Err(Miss::Absent));
     }
 
     /// Whatever `file` yields is exactly what was stored.
     fn assert_trustworthy(file: &CacheFile, what: &str) {
         for (key, symbol) in [([1; 32], "a"), ([2; 32], "b")] {
-            if let Ok(e) = file.get(&key) {
+            if let Ok(e) = file.get::<CachedFn>(&key) {
                 assert_eq!(e, entry(symbol), "{what}");
             }
         }
@@ -225,37 +268,55 @@ mod tests {
         for len in 0..bytes.len() {
             let file = CacheFile::parse(bytes[..len].to_vec());
             assert_trustworthy(&file, &format!("truncated to {len}"));
-            assert!(file.get(&[2; 32]).is_err(), "truncated to {len}");
+            assert!(file.get::<CachedFn>(&[2; 32]).is_err(), "truncated to {len}");
         }
         for i in 0..bytes.len() {
             let mut damaged = bytes.clone();
             damaged[i] ^= 0x10;
             let file = CacheFile::parse(damaged);
             assert_trustworthy(&file, &format!("byte {i} flipped"));
-            assert!(file.get(&[1; 32]).is_err() || file.get(&[2; 32]).is_err(), "byte {i} flipped");
+            assert!(
+                file.get::<CachedFn>(&[1; 32]).is_err() || file.get::<CachedFn>(&[2; 32]).is_err(),
+                "byte {i} flipped"
+            );
         }
     }
 
     #[test]
     fn stores_append_and_compact() {
         let dir = std::env::temp_dir().join(format!("simple-fn-cache-{}", std::process::id()));
-        let cache = FnCache::for_program(&dir.join("prog.spl"));
-        let (a, b) = (([1; 32], entry("a")), ([2; 32], entry("b")));
-        let live = |entries: &[&(FnKey, CachedFn)]| entries.iter().map(|(k, e)| (*k, Arc::new(e.clone()))).collect();
-        let mut file = cache.open();
-        assert_eq!(file.get(&a.0), Err(Miss::Absent));
+        let log = Cache::for_program(&dir.join("prog.spl")).fns;
+        let (a, b, c) = (([1; 32], entry("a")), ([2; 32], entry("b")), ([3; 32], entry("c")));
+        let live = |keys: &[FnKey]| keys.iter().copied().collect::<FxHashSet<FnKey>>();
+        let get = |file: &CacheFile, key| file.get::<CachedFn>(key);
+        let mut file = log.open();
+        assert_eq!(get(&file, &a.0), Err(Miss::Absent));
         // No file yet: written whole.
-        cache.store(&mut file, std::slice::from_ref(&a), 1, || live(&[&a]), false).unwrap();
-        let mut file = cache.open();
-        cache.store(&mut file, std::slice::from_ref(&b), 2, || panic!("appends"), false).unwrap();
-        let mut file = cache.open();
-        assert_eq!((file.get(&a.0), file.get(&b.0), file.count), (Ok(a.1.clone()), Ok(b.1.clone()), 2));
-        let appended = file.bytes.len();
-        // Damage forces a rewrite with the live entries only.
-        cache.store(&mut file, &[], 1, || live(&[&b]), true).unwrap();
-        let file = cache.open();
-        assert_eq!((file.get(&a.0), file.get(&b.0), file.count), (Err(Miss::Absent), Ok(b.1), 1));
-        assert!(file.bytes.len() < appended);
+        log.store(&mut file, std::slice::from_ref(&a), 1, || live(&[a.0])).unwrap();
+        let mut file = log.open();
+        log.store(&mut file, std::slice::from_ref(&b), 2, || panic!("appends")).unwrap();
+        let file = log.open();
+        assert_eq!((get(&file, &a.0), get(&file, &b.0), file.count), (Ok(a.1.clone()), Ok(b.1.clone()), 2));
+
+        // A torn tail (an interrupted append) forces a rewrite, with the
+        // live entries only.
+        std::fs::write(&log.path, &file.bytes[..file.bytes.len() - 1]).unwrap();
+        let mut file = log.open();
+        log.store(&mut file, std::slice::from_ref(&c), 2, || live(&[a.0, c.0])).unwrap();
+        let file = log.open();
+        assert_eq!(
+            (get(&file, &a.0), get(&file, &b.0), get(&file, &c.0), file.count),
+            (Ok(a.1.clone()), Err(Miss::Absent), Ok(c.1.clone()), 2)
+        );
+
+        // Superseded records are dropped once they outnumber the live ones.
+        let mut file = log.open();
+        for i in 0..100 {
+            log.store(&mut file, &[(a.0, entry(&format!("a{i}")))], 1, || live(&[a.0])).unwrap();
+            assert!(file.count <= 2 + 64 + 1, "{} records after {i} stores", file.count);
+        }
+        let file = log.open();
+        assert_eq!((get(&file, &a.0), get(&file, &c.0)), (Ok(entry("a99")), Err(Miss::Absent)));
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -11,7 +11,7 @@ mod watch;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use cache::FnCache;
+use cache::Cache;
 use clap::{Parser, Subcommand, ValueEnum};
 use render::ErrorFormat;
 use session::{DriverError, Durable, Session};
@@ -165,7 +165,7 @@ fn report(session: &Session, flags: CompileFlags) -> bool {
 /// diagnostics; `None` if it has errors.
 fn compile(file: &Path, flags: CompileFlags) -> Result<Option<Session>, DriverError> {
     let mut session = Session::open(file, flags.options())?;
-    session.load_cache(FnCache::for_program(file));
+    session.load_cache(Cache::for_program(file));
     if report(&session, flags) {
         return Ok(Some(session));
     }
@@ -203,7 +203,7 @@ fn build(
     let mut stats = Stats::start();
     let mut session = Session::open(file, flags.options())?;
     stats.stage("read and parse");
-    stats.cache = session.load_cache(FnCache::for_program(file));
+    stats.cache = session.load_cache(Cache::for_program(file));
     stats.stage("cache lookup");
     let ok = report(&session, flags);
     stats.stage("check");
@@ -243,7 +243,7 @@ fn run(file: &Path, flags: CompileFlags) -> Result<ExitCode, DriverError> {
         return Ok(exit_code(runtime::run(&module)));
     }
     let mut session = Session::open(file, flags.options())?;
-    session.load_cache(FnCache::for_program(file));
+    session.load_cache(Cache::for_program(file));
     if !report(&session, flags) {
         return Ok(ExitCode::from(1));
     }

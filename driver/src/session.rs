@@ -9,10 +9,10 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use salsa::{Durability, Setter};
 use simple_compiler::db::{self, BuildError};
 use simple_compiler::diagnostics::{Diagnostic, Level};
-use simple_compiler::persist::{self, CachedFn, CodeCache, FnKey};
+use simple_compiler::persist::{self, CachedFn, CachedObject, CodeCache, FnKey};
 use simple_compiler::{Database, FnId, Options, Project, SourceFile, parallel};
 
-use crate::cache::{CacheFile, FnCache, Miss};
+use crate::cache::{Cache, CacheFile, Miss};
 
 /// Errors a user can cause outside their program's source.
 #[derive(Debug, thiserror::Error)]
@@ -51,14 +51,12 @@ pub struct Session {
 }
 
 struct DiskCache {
-    cache: FnCache,
-    file: CacheFile,
-    /// Keys of the functions the file holds, as far as this session knows.
-    stored: FxHashSet<FnKey>,
-    /// The program's files whose functions are all stored, with their
-    /// [`persist::file_key`] at the time.
+    cache: Cache,
+    fns: CacheFile,
+    objects: CacheFile,
+    /// The program's files whose functions and object are all stored, with
+    /// their [`persist::file_key`] at the time.
     stored_files: FxHashMap<SourceFile, FnKey>,
-    damaged: bool,
 }
 
 /// What [`Session::load_cache`] found.
@@ -67,6 +65,17 @@ pub struct CacheLoad {
     pub reused: usize,
     /// Damaged entries, to be rebuilt.
     pub damaged: usize,
+}
+
+/// Counts a damaged record, and forgets it so that it is stored again.
+fn forget_damaged(file: &mut CacheFile, key: &FnKey, miss: Miss) -> usize {
+    match miss {
+        Miss::Damaged => {
+            file.forget(key);
+            1
+        }
+        Miss::Absent => 0,
+    }
 }
 
 pub fn read_source(path: &Path) -> Result<String, DriverError> {
@@ -132,64 +141,81 @@ impl Session {
         self.project.files(&self.db).iter().flat_map(|&file| db::file_fns(&self.db, file).iter().copied())
     }
 
-    /// Reads the cached code of the program's functions, so that only the
-    /// others are type-checked and compiled. Call it before anything asks
-    /// for diagnostics or code.
-    pub fn load_cache(&mut self, cache: FnCache) -> CacheLoad {
-        let file = cache.open();
+    /// Reads the cached code of the program's files and functions, so that
+    /// only the others are type-checked and compiled. Call it before
+    /// anything asks for diagnostics or code.
+    pub fn load_cache(&mut self, cache: Cache) -> CacheLoad {
+        let (mut fns, mut objects) = (cache.fns.open(), cache.objects.open());
         let files = self.project.files(&self.db).clone();
-        // Keys and decoding on every core: they are most of a fresh build's time.
+        // Keys and decoding on every core: they are most of a fresh build's
+        // time. A file's functions are looked at only without its object.
         let found = parallel::map(&self.db, &files, 1, |db, &source| {
-            persist::file_keys(db, source).iter().map(|key| (*key, file.get(key))).collect::<Vec<_>>()
+            let key = persist::file_key(db, source);
+            let object = objects.get::<CachedObject>(&key);
+            let fns = match object {
+                Ok(_) => Vec::new(),
+                Err(_) => persist::file_keys(db, source).iter().map(|key| (*key, fns.get::<CachedFn>(key))).collect(),
+            };
+            (key, object, fns)
         });
         let mut load = CacheLoad::default();
-        let mut entries = FxHashMap::default();
-        for (key, found) in found.into_iter().flatten() {
-            match found {
-                Ok(entry) => _ = entries.insert(key, Arc::new(entry)),
-                Err(Miss::Damaged) => load.damaged += 1,
-                Err(Miss::Absent) => {}
+        let (mut fn_entries, mut object_entries) = (FxHashMap::default(), FxHashMap::default());
+        let mut stored_files = FxHashMap::default();
+        for (&file, (file_key, object, found)) in files.iter().zip(found) {
+            match object {
+                Ok(object) => {
+                    load.reused += object.object.function_count();
+                    stored_files.insert(file, file_key);
+                    object_entries.insert(file_key, Arc::new(object));
+                }
+                Err(miss) => load.damaged += forget_damaged(&mut objects, &file_key, miss),
+            }
+            for (key, found) in found {
+                match found {
+                    Ok(entry) => {
+                        load.reused += 1;
+                        fn_entries.insert(key, Arc::new(entry));
+                    }
+                    Err(miss) => load.damaged += forget_damaged(&mut fns, &key, miss),
+                }
             }
         }
-        load.reused = entries.len();
-        let stored = entries.keys().copied().collect();
-        CodeCache::get(&self.db).set_entries(&mut self.db).with_durability(STABLE).to(Arc::new(entries));
-        *self.disk.get_mut() =
-            Some(DiskCache { cache, file, stored, stored_files: FxHashMap::default(), damaged: load.damaged > 0 });
+        CodeCache::get(&self.db).set_entries(&mut self.db).with_durability(STABLE).to(Arc::new(fn_entries));
+        CodeCache::get(&self.db).set_objects(&mut self.db).with_durability(STABLE).to(Arc::new(object_entries));
+        *self.disk.get_mut() = Some(DiskCache { cache, fns, objects, stored_files });
         load
     }
 
-    /// Adds the functions compiled since the cache was loaded to it, and
-    /// returns how many. Call it after a successful [`Session::link`].
+    /// Stores the functions and files compiled since the cache was loaded,
+    /// and returns how many functions. Call it after a successful
+    /// [`Session::link`].
     pub fn store_cache(&self) -> usize {
         let mut disk = self.disk.borrow_mut();
         let Some(disk) = disk.as_mut() else { return 0 };
         let db = &self.db;
         let changed = self.changed_files(&disk.stored_files);
-        let fresh: Vec<(FnKey, CachedFn)> = changed
+        let fresh_fns: Vec<(FnKey, CachedFn)> = changed
             .iter()
+            .filter(|&&(file, _)| persist::file_cached_object(db, file).is_none())
             .flat_map(|&(file, _)| db::file_fns(db, file).iter().zip(persist::file_keys(db, file)))
-            .map(|(&f, &key)| (key, f))
-            .filter(|(key, _)| !disk.stored.contains(key))
-            .filter_map(|(key, f)| Some((key, persist::compile_for_cache(db, f)?)))
+            .filter(|(_, key)| !disk.fns.contains(key))
+            .filter_map(|(&f, &key)| Some((key, persist::compile_for_cache(db, f)?)))
             .collect();
-        let all = || {
-            let files = self.project.files(db).iter();
-            let fns = files.flat_map(|&file| {
-                db::file_fns(db, file).iter().zip(persist::file_keys(db, file)).zip(persist::file_cached(db, file))
-            });
-            let entry = |f, cached: &Option<Arc<CachedFn>>| {
-                cached.clone().or_else(|| Some(Arc::new(persist::compile_for_cache(db, f)?)))
-            };
-            fns.filter_map(|((&f, &key), cached)| Some((key, entry(f, cached)?))).collect()
-        };
+        let fresh_objects: Vec<(FnKey, CachedObject)> = changed
+            .iter()
+            .filter(|(_, key)| !disk.objects.contains(key))
+            .filter_map(|&(file, key)| Some((key, persist::object_for_cache(db, file)?)))
+            .collect();
+        let files = self.project.files(db);
+        let live_fns = || files.iter().flat_map(|&file| persist::file_keys(db, file)).copied().collect();
+        let live_objects = || files.iter().map(|&file| persist::file_key(db, file)).collect();
         // A cache that cannot be written only makes the next build slower.
-        if disk.cache.store(&mut disk.file, &fresh, self.function_count(), all, disk.damaged).is_ok() {
-            disk.stored.extend(fresh.iter().map(|(key, _)| *key));
+        let stored = disk.cache.fns.store(&mut disk.fns, &fresh_fns, self.function_count(), live_fns).is_ok()
+            && disk.cache.objects.store(&mut disk.objects, &fresh_objects, files.len(), live_objects).is_ok();
+        if stored {
             disk.stored_files.extend(changed);
-            disk.damaged = false;
         }
-        fresh.len()
+        fresh_fns.len()
     }
 
     /// The program's files whose [`persist::file_key`] is not the one `seen`

@@ -33,7 +33,7 @@ use clap::ValueEnum;
 use notify::{EventKind, RecursiveMode, Watcher};
 
 use crate::CompileFlags;
-use crate::cache::FnCache;
+use crate::cache::Cache;
 use crate::render;
 use crate::session::{self, DriverError, Durable, Session};
 use crate::stats::Stats;
@@ -106,7 +106,7 @@ fn install_signal_handlers() {
 pub fn watch(file: &Path, args: &[String], show_stats: bool, flags: CompileFlags) -> Result<ExitCode, DriverError> {
     keep_freed_memory();
     let mut session = Session::open_logged(file, flags.options())?;
-    session.load_cache(FnCache::for_program(file));
+    session.load_cache(Cache::for_program(file));
     install_signal_handlers();
     let (tx, rx) = mpsc::channel();
     let watcher = notify::recommended_watcher(tx)
@@ -345,7 +345,7 @@ impl State {
         if reopen {
             match Session::open_logged(&self.entry, self.flags.options()) {
                 Ok(mut session) => {
-                    session.load_cache(FnCache::for_program(&self.entry));
+                    session.load_cache(Cache::for_program(&self.entry));
                     self.session = session;
                     self.stale = true;
                 }

@@ -1,6 +1,6 @@
-//! The per-function code cache across processes: a fresh build after an
-//! edit compiles only what changed, damaged cache files are rebuilt, never
-//! trusted, and cached functions keep their warnings.
+//! The code cache across processes: a fresh build after an edit compiles
+//! only what changed, damaged cache files are rebuilt, never trusted, and
+//! cached functions and files keep their warnings.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -82,33 +82,44 @@ fn a_fresh_build_after_an_edit_compiles_only_the_edited_function() {
 fn damaged_cache_files_are_rebuilt_never_trusted() {
     let dir = project("damage");
     build(&dir);
-    let cache = dir.join(".simple-cache/main.spl.fns");
-    let good = std::fs::read(&cache).expect("the cache file exists");
+    let cache = dir.join(".simple-cache");
+    // The function log is only read for files without a sound object, so
+    // the object log goes before each build that tests the function log.
+    for (log, hide) in [("main.spl.fns", Some("main.spl.objs")), ("main.spl.objs", None)] {
+        let path = cache.join(log);
+        let good = std::fs::read(&path).expect("the cache file exists");
+        let prepare = |bytes: &[u8]| {
+            std::fs::write(&path, bytes).unwrap();
+            if let Some(hide) = hide {
+                std::fs::remove_file(cache.join(hide)).unwrap();
+            }
+            std::fs::remove_file(dir.join("main.smf")).unwrap();
+        };
 
-    // The last byte belongs to the last record's payload: that record is
-    // damaged and rebuilt, the others are reused.
-    let mut damaged = good.clone();
-    *damaged.last_mut().unwrap() ^= 0xff;
-    std::fs::write(&cache, &damaged).unwrap();
-    std::fs::remove_file(dir.join("main.smf")).unwrap();
-    let stats = build(&dir);
-    assert!(stats.contains("(1 damaged cache entries rebuilt)"), "{stats}");
-    assert_eq!(run(&dir), "12\n");
-    assert_eq!(build(&dir), "5 functions: 0 compiled, 5 reused from the cache", "the damage was repaired");
-
-    // Truncated, garbage, empty and unreadable-as-cache files.
-    for bytes in [&good[..good.len() - 7], b"garbage".as_slice(), b"", &good[..20]] {
-        std::fs::write(&cache, bytes).unwrap();
-        std::fs::remove_file(dir.join("main.smf")).unwrap();
+        // The last byte belongs to the last record's payload: that record is
+        // damaged and rebuilt, the others are reused.
+        let mut damaged = good.clone();
+        *damaged.last_mut().unwrap() ^= 0xff;
+        prepare(&damaged);
         let stats = build(&dir);
-        assert!(stats.starts_with("5 functions: "), "{stats}");
+        assert!(stats.contains("(1 damaged cache entries rebuilt)"), "{log}: {stats}");
         assert_eq!(run(&dir), "12\n");
-        assert_eq!(build(&dir), "5 functions: 0 compiled, 5 reused from the cache");
+        prepare(&std::fs::read(&path).unwrap());
+        assert_eq!(build(&dir), "5 functions: 0 compiled, 5 reused from the cache", "{log}: the damage was repaired");
+
+        // Truncated, garbage, empty and unreadable-as-cache files.
+        for bytes in [&good[..good.len() - 7], b"garbage".as_slice(), b"", &good[..20]] {
+            prepare(bytes);
+            let stats = build(&dir);
+            assert!(stats.starts_with("5 functions: "), "{log}: {stats}");
+            assert_eq!(run(&dir), "12\n");
+            assert_eq!(build(&dir), "5 functions: 0 compiled, 5 reused from the cache", "{log}");
+        }
     }
 
     // A cache directory that cannot be written does not fail the build.
-    std::fs::remove_dir_all(dir.join(".simple-cache")).unwrap();
-    std::fs::write(dir.join(".simple-cache"), "not a directory").unwrap();
+    std::fs::remove_dir_all(&cache).unwrap();
+    std::fs::write(&cache, "not a directory").unwrap();
     assert_eq!(build(&dir), "5 functions: 5 compiled, 0 reused from the cache");
     assert_eq!(run(&dir), "12\n");
 }

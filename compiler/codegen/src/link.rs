@@ -36,9 +36,10 @@ use simple_smf::{
 use crate::{CompiledFn, FnReloc, RelocTarget};
 
 /// The functions of one source file, laid out: all offsets are relative to
-/// the start of `code`, and [`RelocTarget::Str`] indexes `strings`. Only
-/// [`object`] makes one, so [`link`] can trust its indices.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// the start of `code`, and [`RelocTarget::Str`] indexes `strings`. Made by
+/// [`object`], or read back from the compiler's cache (checksummed there);
+/// [`link`] still checks the indices it follows.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Object {
     /// The functions' code, each starting at a multiple of 16, with `int3`
     /// between them (not after the last).
@@ -52,7 +53,7 @@ pub struct Object {
     traps: Vec<(u32, TrapCode)>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 struct ObjectFn {
     symbol: String,
     content_hash: [u8; 16],
@@ -60,12 +61,24 @@ struct ObjectFn {
     size: u32,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 struct ObjectLine {
     code_offset: u32,
     /// Absolute 1-based line in the object's source file.
     line: u32,
     column: u32,
+}
+
+impl Object {
+    /// How many functions the object holds.
+    pub fn function_count(&self) -> usize {
+        self.functions.len()
+    }
+
+    /// The function whose code holds `offset`, for errors.
+    fn symbol_at(&self, offset: u32) -> String {
+        self.functions.iter().rfind(|f| f.offset <= offset).map(|f| f.symbol.clone()).unwrap_or_default()
+    }
 }
 
 /// One function to lay out in an [`object`].
@@ -255,14 +268,16 @@ pub fn link(input: &LinkInput) -> Result<Module, LinkError> {
             let target = match &r.target {
                 RelocTarget::Function(name) => {
                     simple_smf::RelocTarget::Symbol(*function_index.get(name.as_str()).ok_or_else(|| {
-                        let caller = o.functions.iter().rfind(|f| f.offset <= r.offset).map(|f| f.symbol.clone());
-                        LinkError::UnknownCallTarget { caller: caller.unwrap_or_default(), target: name.clone() }
+                        LinkError::UnknownCallTarget { caller: o.symbol_at(r.offset), target: name.clone() }
                     })?)
                 }
                 // Collected from these very relocations above.
                 RelocTarget::Runtime(rt) => simple_smf::RelocTarget::Import(import_index[rt]),
-                // `object` checked every literal index.
-                RelocTarget::Str(i) => simple_smf::RelocTarget::Symbol(literal_symbols[*i as usize]),
+                RelocTarget::Str(i) => {
+                    simple_smf::RelocTarget::Symbol(*literal_symbols.get(*i as usize).ok_or_else(|| {
+                        LinkError::StringIndex { symbol: o.symbol_at(r.offset), index: *i, count: o.strings.len() }
+                    })?)
+                }
             };
             module.relocations.push(Relocation {
                 section: SectionKind::Text,
