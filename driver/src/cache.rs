@@ -45,10 +45,14 @@ pub struct Log {
     path: PathBuf,
 }
 
-/// The records of a cache file, read once.
+/// The records of a cache file, read once, and those appended since.
 #[derive(Default)]
 pub struct CacheFile {
-    bytes: Vec<u8>,
+    /// The file as read. Records are found by offset in the log: `read`,
+    /// then `appended` (kept apart so that appending never copies what was
+    /// read).
+    read: Vec<u8>,
+    appended: Vec<u8>,
     /// Whether records can be appended: the file exists, has this format's
     /// header and no torn tail.
     appendable: bool,
@@ -97,18 +101,18 @@ impl Log {
         if fresh.is_empty() && file.appendable {
             return Ok(());
         }
-        let appended = file.bytes.len();
+        let appended = file.appended.len();
         for (key, entry) in fresh {
             file.push(key, entry);
         }
         std::fs::create_dir_all(self.path.parent().unwrap_or(Path::new(".")))?;
         if file.appendable && file.count <= 2 * live_count + 64 {
             let mut out = std::fs::OpenOptions::new().append(true).open(&self.path)?;
-            return out.write_all(&file.bytes[appended..]);
+            return out.write_all(&file.appended[appended..]);
         }
         let compacted = file.compact(&live());
         let tmp = self.path.with_extension(format!("tmp{}", std::process::id()));
-        let result = std::fs::write(&tmp, &compacted.bytes).and_then(|()| std::fs::rename(&tmp, &self.path));
+        let result = std::fs::write(&tmp, &compacted.read).and_then(|()| std::fs::rename(&tmp, &self.path));
         if result.is_err() {
             let _ = std::fs::remove_file(&tmp);
             return result;
@@ -127,33 +131,33 @@ pub enum Miss {
 }
 
 impl CacheFile {
-    fn parse(bytes: Vec<u8>) -> CacheFile {
-        let mut file = CacheFile { bytes, appendable: false, records: FxHashMap::default(), count: 0 };
-        let header_ok = file.bytes.get(..MAGIC.len()) == Some(MAGIC)
-            && file.bytes.get(MAGIC.len()..FILE_HEADER) == Some(&FORMAT.to_le_bytes()[..]);
+    fn parse(read: Vec<u8>) -> CacheFile {
+        let mut file = CacheFile { read, ..CacheFile::default() };
+        let header_ok = file.read.get(..MAGIC.len()) == Some(MAGIC)
+            && file.read.get(MAGIC.len()..FILE_HEADER) == Some(&FORMAT.to_le_bytes()[..]);
         if !header_ok {
             return file;
         }
         let mut at = FILE_HEADER;
-        while let Some(header) = file.bytes.get(at..at + RECORD_HEADER) {
+        while let Some(header) = file.read.get(at..at + RECORD_HEADER) {
             let key: FnKey = header[..32].try_into().unwrap();
             let len = u32::from_le_bytes(header[32..36].try_into().unwrap()) as usize;
             let checksum = header[36..].try_into().unwrap();
             let start = at + RECORD_HEADER;
-            let Some(end) = start.checked_add(len).filter(|&end| end <= file.bytes.len()) else { break };
+            let Some(end) = start.checked_add(len).filter(|&end| end <= file.read.len()) else { break };
             file.records.insert(key, Record { start, end, checksum });
             file.count += 1;
             at = end;
         }
         // Bytes left over are the torn tail of an interrupted append; a
         // record appended after them would be lost.
-        file.appendable = at == file.bytes.len();
+        file.appendable = at == file.read.len();
         file
     }
 
     pub fn get<T: DeserializeOwned>(&self, key: &FnKey) -> Result<T, Miss> {
         let record = self.records.get(key).ok_or(Miss::Absent)?;
-        let payload = &self.bytes[record.start..record.end];
+        let payload = self.at(record.start, record.end);
         if checksum(key, payload) != record.checksum {
             return Err(Miss::Damaged);
         }
@@ -173,18 +177,27 @@ impl CacheFile {
         self.records.remove(key);
     }
 
+    /// The bytes at log offsets `start..end`, which a record never
+    /// spreads over both `read` and `appended`.
+    fn at(&self, start: usize, end: usize) -> &[u8] {
+        match start.checked_sub(self.read.len()) {
+            None => &self.read[start..end],
+            Some(start) => &self.appended[start..end - self.read.len()],
+        }
+    }
+
     /// Adds a record in memory, as the last of its key.
     fn push(&mut self, key: &FnKey, entry: &impl Serialize) {
         // Plain data: vectors, strings, numbers and enums, nothing postcard
         // refuses.
         let payload = postcard::to_stdvec(entry).expect("cache entries always serialize");
         let checksum = checksum(key, &payload);
-        self.bytes.extend_from_slice(key);
-        self.bytes.extend_from_slice(&(payload.len() as u32).to_le_bytes());
-        self.bytes.extend_from_slice(&checksum);
-        let start = self.bytes.len();
-        self.bytes.extend_from_slice(&payload);
-        self.records.insert(*key, Record { start, end: self.bytes.len(), checksum });
+        self.appended.extend_from_slice(key);
+        self.appended.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+        self.appended.extend_from_slice(&checksum);
+        let start = self.read.len() + self.appended.len();
+        self.appended.extend_from_slice(&payload);
+        self.records.insert(*key, Record { start, end: start + payload.len(), checksum });
         self.count += 1;
     }
 
@@ -193,7 +206,7 @@ impl CacheFile {
         let mut kept: Vec<(&FnKey, &Record)> = self
             .records
             .iter()
-            .filter(|(key, r)| live.contains(*key) && checksum(key, &self.bytes[r.start..r.end]) == r.checksum)
+            .filter(|(key, r)| live.contains(*key) && checksum(key, self.at(r.start, r.end)) == r.checksum)
             .collect();
         kept.sort_by_key(|(_, r)| r.start);
         let mut bytes =
@@ -202,10 +215,10 @@ impl CacheFile {
         bytes.extend_from_slice(&FORMAT.to_le_bytes());
         let mut records = FxHashMap::default();
         for (key, r) in kept {
-            bytes.extend_from_slice(&self.bytes[r.start - RECORD_HEADER..r.end]);
+            bytes.extend_from_slice(self.at(r.start - RECORD_HEADER, r.end));
             records.insert(*key, Record { start: bytes.len() - (r.end - r.start), end: bytes.len(), ..*r });
         }
-        CacheFile { bytes, appendable: true, count: records.len(), records }
+        CacheFile { read: bytes, appended: Vec::new(), appendable: true, count: records.len(), records }
     }
 }
 
@@ -242,7 +255,7 @@ mod tests {
         for (key, e) in entries {
             file.push(key, e);
         }
-        file.bytes
+        [file.read, file.appended].concat()
     }
 
     #[test]
@@ -300,7 +313,7 @@ mod tests {
 
         // A torn tail (an interrupted append) forces a rewrite, with the
         // live entries only.
-        std::fs::write(&log.path, &file.bytes[..file.bytes.len() - 1]).unwrap();
+        std::fs::write(&log.path, &file.read[..file.read.len() - 1]).unwrap();
         let mut file = log.open();
         log.store(&mut file, std::slice::from_ref(&c), 2, || live(&[a.0, c.0])).unwrap();
         let file = log.open();
@@ -314,6 +327,7 @@ mod tests {
         for i in 0..100 {
             log.store(&mut file, &[(a.0, entry(&format!("a{i}")))], 1, || live(&[a.0])).unwrap();
             assert!(file.count <= 2 + 64 + 1, "{} records after {i} stores", file.count);
+            assert_eq!(get(&file, &a.0), Ok(entry(&format!("a{i}"))), "in memory after {i} stores");
         }
         let file = log.open();
         assert_eq!((get(&file, &a.0), get(&file, &c.0)), (Ok(entry("a99")), Err(Miss::Absent)));

@@ -412,6 +412,7 @@ impl State {
         }
         // While the program starts: the next fresh build's gain, not this one's cost.
         self.session.store_cache();
+        self.session.adopt_stored_objects();
     }
 
     fn start_child(&mut self) {

@@ -47,6 +47,20 @@ struct Watch {
     file: PathBuf,
 }
 
+/// A new temporary directory holding `files` (path, text).
+fn project_dir(name: &str, files: &[(&str, &str)]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("simple-watch-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create temp dir");
+    let dir = std::fs::canonicalize(&dir).expect("canonical temp dir");
+    for (path, text) in files {
+        let path = dir.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).expect("create dir");
+        std::fs::write(path, text).expect("write source");
+    }
+    dir
+}
+
 /// A position in the watcher's output: waits look only at what comes after.
 #[derive(Clone, Copy)]
 struct Mark {
@@ -62,15 +76,11 @@ impl Watch {
     /// Writes `files` (relative path, text; one is `prog.spl`) and watches
     /// `prog.spl`.
     fn start_with(name: &str, files: &[(&str, &str)]) -> Watch {
-        let dir = std::env::temp_dir().join(format!("simple-watch-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("create temp dir");
-        let dir = std::fs::canonicalize(&dir).expect("canonical temp dir");
-        for (path, text) in files {
-            let path = dir.join(path);
-            std::fs::create_dir_all(path.parent().unwrap()).expect("create dir");
-            std::fs::write(path, text).expect("write source");
-        }
+        Watch::start_in(project_dir(name, files))
+    }
+
+    /// Watches `dir/prog.spl`; the watch owns `dir` from now on.
+    fn start_in(dir: PathBuf) -> Watch {
         let file = dir.join("prog.spl");
         let mut child = Command::new(env!("CARGO_BIN_EXE_simple"))
             .args(["watch", "prog.spl"])
@@ -430,6 +440,28 @@ fn edits_to_imported_files_are_seen() {
     std::fs::write(&tmp, TEXT.replace("\"!\"", "\"?\"")).unwrap();
     std::fs::rename(&tmp, w.dir.join("util/text.spl")).unwrap();
     w.wait_out(m, "16\nhi?\n");
+}
+
+#[test]
+fn with_a_warm_cache_an_edit_rebuilds_only_the_edited_function() {
+    // `simple build` fills the cache: the watcher takes every file's object
+    // from it, and after an edit the edited file's other functions too.
+    let files = [("prog.spl", MAIN_WITH_MODULES), ("geometry.spl", GEOMETRY), ("util/text.spl", TEXT)];
+    let dir = project_dir("warm", &files);
+    let build = Command::new(env!("CARGO_BIN_EXE_simple")).args(["build", "prog.spl"]).current_dir(&dir).output();
+    assert!(build.expect("run simple build").status.success());
+    let w = Watch::start_in(dir);
+    w.wait_first_run("12\nhi!\n");
+    let status = w.wait_err(Mark { out: 0, err: 0 }, "[watch] built ");
+    assert!(status.contains("[watch] built 0 of 4 functions"), "{status}");
+
+    for (factor, output) in [("4", "16\nhi!\n"), ("5", "20\nhi!\n")] {
+        let m = w.mark();
+        w.write("geometry.spl", &GEOMETRY.replace("3 * square", &format!("{factor} * square")));
+        w.wait_out(m, output);
+        let status = w.wait_err(m, "[watch] rebuilt ");
+        assert!(status.contains("[watch] rebuilt 1 of 4 functions"), "{status}");
+    }
 }
 
 #[test]
