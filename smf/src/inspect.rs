@@ -56,7 +56,7 @@ fn render_into(
     }
     writeln!(out, "source hash  {}", hex(&module.source_hash))?;
     if let Some(header) = header {
-        writeln!(out, "module hash  {}", hex(&header.module_hash))?;
+        writeln!(out, "module hash  {}", hex(&header.module_hash[..16]))?;
         writeln!(out, "file size    {:#x}", header.file_size)?;
     }
 

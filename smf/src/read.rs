@@ -137,14 +137,17 @@ pub(crate) fn read_file(bytes: &[u8]) -> Result<ParsedFile, SmfError> {
     Ok(ParsedFile { header, sections, module })
 }
 
-/// blake3 of the file with the module hash field read as zeros.
+/// XXH3-128 of the file with the module hash field read as zeros, in the
+/// field's first 16 bytes (little-endian); the other 16 are zero.
 pub(crate) fn module_hash(bytes: &[u8]) -> [u8; 32] {
     let hash_field = header::MODULE_HASH..header::MODULE_HASH + 32;
-    let mut hasher = blake3::Hasher::new();
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
     hasher.update(bytes.get(..hash_field.start).unwrap_or(bytes));
     hasher.update(&[0; 32]);
     hasher.update(bytes.get(hash_field.end..).unwrap_or(&[]));
-    *hasher.finalize().as_bytes()
+    let mut field = [0; 32];
+    field[..16].copy_from_slice(&hasher.digest128().to_le_bytes());
+    field
 }
 
 /// Decodes and checks the section table. After `Ok`, every section lies
@@ -648,7 +651,7 @@ mod tests {
     #[test]
     fn refuses_bad_headers() {
         assert_refused(|b| b[0] = b'X', "not an SMF file: it starts with 58 4d 46 00");
-        assert_refused(|b| put(b, header::VERSION_MAJOR, &3u16.to_le_bytes()), "unsupported SMF version 3.0");
+        assert_refused(|b| put(b, header::VERSION_MAJOR, &4u16.to_le_bytes()), "unsupported SMF version 4.0");
         assert_refused(|b| put(b, header::PLATFORM, &9u16.to_le_bytes()), "unknown platform code 9");
         assert_refused(|b| put(b, header::ARCH, &0u16.to_le_bytes()), "unknown architecture code 0");
         assert_refused(|b| put(b, header::FLAGS, &0x80u32.to_le_bytes()), "unknown module flags 0x80");

@@ -114,8 +114,8 @@ pub fn write(module: &Module) -> Vec<u8> {
     }
 
     let mut bytes = out.0;
-    let hash = blake3::hash(&bytes);
-    bytes[header::MODULE_HASH..header::MODULE_HASH + 32].copy_from_slice(hash.as_bytes());
+    let hash = crate::read::module_hash(&bytes);
+    bytes[header::MODULE_HASH..header::MODULE_HASH + 32].copy_from_slice(&hash);
     bytes
 }
 
