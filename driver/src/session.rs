@@ -57,7 +57,7 @@ struct DiskCache {
     /// The program's files whose functions and object are all stored, with
     /// their [`persist::file_key`] at the time.
     stored_files: FxHashMap<SourceFile, FnKey>,
-    /// The objects the last [`Session::store_cache`] stored.
+    /// The objects the last [`Session::store_cache`] stored, until adopted.
     last_stored: Vec<(FnKey, Arc<CachedObject>)>,
     /// Whether [`Session::adopt_stored_objects`] ran.
     adopted: bool,
@@ -220,7 +220,9 @@ impl Session {
         if stored {
             disk.stored_files.extend(changed);
         }
-        disk.last_stored = fresh_objects.into_iter().map(|(key, object)| (key, Arc::new(object))).collect();
+        if !disk.adopted {
+            disk.last_stored = fresh_objects.into_iter().map(|(key, object)| (key, Arc::new(object))).collect();
+        }
         fresh_fns.len()
     }
 
