@@ -46,11 +46,31 @@ pub fn map<T: Sync, R: Send>(
     results.into_iter().map(|r| r.expect("every item has a worker")).collect()
 }
 
-/// Runs `codegen_fn` for every function of `files` not in the code cache
-/// (as a function, or with its whole file),
-/// so that `link_smf`, which asks for each function's code in turn, finds it
+/// Type-checks every function of `files` not in the code cache, so that
+/// `diagnostics`, which asks for each function's HIR in turn, finds it
 /// memoized.
+pub fn check(db: &Database, files: &[SourceFile]) {
+    for_uncached_fns(db, files, |db, f| {
+        let _ = db::fn_hir(db, f);
+    });
+}
+
+/// Runs `codegen_fn` for every function of `files` not in the code cache,
+/// then lays out the files' objects, so that `link_smf` finds both
+/// memoized. Ask only for files without errors.
 pub fn codegen(db: &Database, files: &[SourceFile]) {
+    for_uncached_fns(db, files, |db, f| {
+        // Errors are reported by `link_smf`, which reads the memo.
+        let _ = db::codegen_fn(db, f);
+    });
+    map(db, files, 2, |db, &file| {
+        let _ = db::file_object(db, file);
+    });
+}
+
+/// Calls `work` for every function of `files` not in the code cache (as a
+/// function, or with its whole file).
+fn for_uncached_fns(db: &Database, files: &[SourceFile], work: impl Fn(&Database, FnId<'_>) + Sync) {
     let jobs: Vec<_> = files
         .iter()
         .filter(|&&file| persist::file_cached_object(db, file).is_none())
@@ -59,10 +79,7 @@ pub fn codegen(db: &Database, files: &[SourceFile]) {
             fns.filter(|(_, cached)| cached.is_none()).map(move |(f, _)| (file, f.name(db).clone()))
         })
         .collect();
-    map(db, &jobs, MIN_FNS_PER_THREAD, |db, (file, name)| {
-        // Errors are reported by `link_smf`, which reads the memo.
-        let _ = db::codegen_fn(db, FnId::new(db, *file, name.clone()));
-    });
+    map(db, &jobs, MIN_FNS_PER_THREAD, |db, (file, name)| work(db, FnId::new(db, *file, name.clone())));
 }
 
 #[cfg(test)]

@@ -48,6 +48,8 @@ pub struct Session {
     /// [`persist::file_key`] they had: a file whose key is unchanged needs
     /// nothing, and is not even looked at function by function.
     compiled: RefCell<FxHashMap<SourceFile, FnKey>>,
+    /// The same for type checking ([`Session::diagnostics`]).
+    checked: RefCell<FxHashMap<SourceFile, FnKey>>,
 }
 
 struct DiskCache {
@@ -103,7 +105,14 @@ impl Session {
         db.set_options(options);
         let entry = SourceFile::new(&db, path.to_owned(), text);
         let project = Project::builder(entry, vec![entry]).durability(STABLE).new(&db);
-        let mut session = Session { db, project, entry, disk: RefCell::default(), compiled: RefCell::default() };
+        let mut session = Session {
+            db,
+            project,
+            entry,
+            disk: RefCell::default(),
+            compiled: RefCell::default(),
+            checked: RefCell::default(),
+        };
         session.load_imports(entry);
         Ok(session)
     }
@@ -252,8 +261,19 @@ impl Session {
             .collect()
     }
 
+    /// The program's diagnostics, its files type-checked on every core.
     pub fn diagnostics(&self) -> &[Diagnostic] {
+        self.on_changed_files(&self.checked, parallel::check);
         db::diagnostics(&self.db, self.project)
+    }
+
+    /// Runs `work` on the files whose [`persist::file_key`] is not the one
+    /// `seen` holds, and records their keys there.
+    fn on_changed_files(&self, seen: &RefCell<FxHashMap<SourceFile, FnKey>>, work: fn(&Database, &[SourceFile])) {
+        let changed = self.changed_files(&seen.borrow());
+        let files: Vec<SourceFile> = changed.iter().map(|&(file, _)| file).collect();
+        work(&self.db, &files);
+        seen.borrow_mut().extend(changed);
     }
 
     pub fn has_errors(&self) -> bool {
@@ -320,10 +340,7 @@ impl Session {
     /// every core. [`Session::link`] does this itself; calling it first only
     /// separates the two in `--stats`.
     pub fn codegen(&self) {
-        let changed = self.changed_files(&self.compiled.borrow());
-        let files: Vec<SourceFile> = changed.iter().map(|&(file, _)| file).collect();
-        parallel::codegen(&self.db, &files);
-        self.compiled.borrow_mut().extend(changed);
+        self.on_changed_files(&self.compiled, parallel::codegen);
     }
 
     /// The SMF bytes of the program.
