@@ -1,7 +1,7 @@
 //! Textual dumps of the intermediate forms, for `simple dump` and tests.
 
-use crate::SourceFile;
 use crate::db::{self, Db};
+use crate::{Project, SourceFile};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stage {
@@ -11,9 +11,18 @@ pub enum Stage {
     Asm,
 }
 
-/// Dumps every function of `file` (or only `only`) at `stage`.
+/// Dumps every function of `file` at `stage`, or only `only`: a function
+/// of `file` by name, or one of the program's modules by symbol
+/// (`util.strings.shout`).
 pub fn dump_functions(db: &dyn Db, file: SourceFile, only: Option<&str>, stage: Stage) -> Result<String, String> {
-    let fns: Vec<_> = db::file_fns(db, file).iter().copied().filter(|f| only.is_none_or(|n| f.name(db) == n)).collect();
+    let fns: Vec<_> = match only {
+        None => db::file_fns(db, file).clone(),
+        Some(name) => {
+            let files = Project::try_get(db).map_or_else(|| vec![file], |project| project.files(db).clone());
+            let fns = files.into_iter().flat_map(|f| db::file_fns(db, f).iter().copied());
+            fns.filter(|&f| (f.file(db) == file && f.name(db) == name) || db::fn_symbol(db, f) == name).collect()
+        }
+    };
     if fns.is_empty() {
         return Err(match only {
             Some(name) => format!("no function named `{name}`"),

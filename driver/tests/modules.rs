@@ -59,6 +59,12 @@ fn imports_bind_modules_items_and_aliases() {
     assert_eq!(text(&out.stderr), "");
     assert_eq!(text(&out.stdout), "12.0 3.0 3.0 3.0\nhi! 3.0\nbye! 3.0\n");
     assert_eq!(out.status.code(), Some(0));
+
+    // `simple dump` finds a module's function by its symbol.
+    let out = simple(&dir, &["dump", "mir", "main.spl", "--fn", "util.strings.shout"]);
+    assert!(text(&out.stdout).starts_with("fn util.strings.shout("), "{}{}", text(&out.stdout), text(&out.stderr));
+    let out = simple(&dir, &["dump", "mir", "main.spl", "--fn", "geometry.nope"]);
+    assert_eq!(text(&out.stderr), "error: no function named `geometry.nope`\n");
 }
 
 #[test]
