@@ -8,13 +8,14 @@
 //! key and payload, and the payload (a `CachedFn` or a `CachedObject` in
 //! postcard form). A build reads each log once and appends what it compiled
 //! in one write. The last record of a key wins. When records of functions
-//! or files the program no longer has outweigh the live ones, or anything
-//! is damaged, the build rewrites the log with the live records only (to a
-//! temporary file, then a rename).
+//! or files the program no longer has outweigh the live ones, or the log
+//! cannot be appended to, the build rewrites it with the live records only,
+//! copied as they are (to a temporary file, then a rename).
 //!
-//! Nothing read is trusted: a record whose checksum fails is a miss and is
-//! rebuilt; a truncated tail (a build killed mid-append) is ignored; a file
-//! with another header is treated as empty. One log instead of one file per
+//! Nothing read is trusted: a record whose checksum fails is a miss, and is
+//! rebuilt and appended again; a truncated tail (a build killed mid-append)
+//! is ignored until the next rewrite; a file with another header is treated
+//! as empty. One log instead of one file per
 //! function because opening thousands of files costs more than the build
 //! they save.
 
