@@ -18,7 +18,7 @@ use crate::function::build;
 pub fn dump_clif(body: &Body, isa: &dyn TargetIsa) -> Result<String, CodegenError> {
     let built = build(body, isa)?;
     let mut text = built.func.display().to_string();
-    for (i, loc) in built.tables.locs.iter().enumerate() {
+    for (i, loc) in built.locs.iter().enumerate() {
         // Writing into a String cannot fail.
         writeln!(text, "; @{i:04x} = {}:{}", loc.line, loc.col).expect("write to String");
     }

@@ -3,7 +3,7 @@
 //! Assumes nothing of the input: the body is run through
 //! [`simple_mir::verify`] first, and invalid MIR is an error, not a panic.
 //! Guarantees: the same body and ISA always give the same [`CompiledFn`]
-//! (a cleared `Context` per call, every table in first-use order).
+//! (one fresh `Context` per call, every table in first-use order).
 //!
 //! The lowering, per MIR construct:
 //! - every non-`Nil` local is a Cranelift `Variable` (`I64`→`i64`,
@@ -23,7 +23,6 @@
 //! - each statement and terminator sets the source location to an index
 //!   into a per-function table of [`Loc`]s, which becomes the line table.
 
-use std::cell::RefCell;
 use std::collections::HashMap;
 
 use cranelift_codegen::binemit::Reloc;
@@ -94,35 +93,15 @@ pub enum RelocTarget {
 
 /// Compiles `body` for `isa`.
 pub fn compile_function(body: &Body, isa: &dyn TargetIsa) -> Result<CompiledFn, CodegenError> {
-    thread_local! {
-        /// One per thread, cleared between functions: Cranelift keeps its
-        /// analyses' and register allocator's buffers in it, which a cold
-        /// build would otherwise allocate afresh for each of thousands of
-        /// small functions.
-        static CONTEXT: RefCell<Context> = RefCell::new(Context::new());
-    }
-    let Built { func, tables } = build(body, isa)?;
-    CONTEXT.with_borrow_mut(|ctx| {
-        ctx.clear();
-        ctx.func = func;
-        ctx.compile(isa, &mut ControlPlane::default()).map_err(|e| cranelift_error(body, &e.inner))?;
-        let Some(compiled) = ctx.compiled_code() else {
-            let message = "no code after a successful compile".into();
-            return Err(CodegenError::Cranelift { symbol: body.symbol.clone(), message });
-        };
-        finish(body, tables, &compiled.buffer, &ctx.func)
-    })
-}
-
-/// The [`CompiledFn`] of `body`, from Cranelift's output for `func`.
-fn finish(
-    body: &Body,
-    tables: Tables,
-    buffer: &cranelift_codegen::MachBufferFinalized<cranelift_codegen::Final>,
-    func: &ir::Function,
-) -> Result<CompiledFn, CodegenError> {
-    let Tables { callees, runtimes, strings, locs } = tables;
-    let params = &func.params;
+    let built = build(body, isa)?;
+    let mut ctx = Context::for_function(built.func);
+    ctx.compile(isa, &mut ControlPlane::default()).map_err(|e| cranelift_error(body, &e.inner))?;
+    let compiled = ctx.take_compiled_code().ok_or_else(|| CodegenError::Cranelift {
+        symbol: body.symbol.clone(),
+        message: "no code after a successful compile".into(),
+    })?;
+    let buffer = &compiled.buffer;
+    let params = &ctx.func.params;
 
     let mut relocs = Vec::new();
     for reloc in buffer.relocs() {
@@ -136,8 +115,10 @@ fn finish(
             other => return Err(unsupported(format!("{:?} to {other:?}", reloc.kind))),
         };
         let target = match name.namespace {
-            NS_FUNCTION => callees.get(name.index as usize).map(|s| RelocTarget::Function(s.clone())),
-            NS_RUNTIME => runtimes.iter().find(|rt| **rt as u32 == name.index).map(|rt| RelocTarget::Runtime(*rt)),
+            NS_FUNCTION => built.callees.get(name.index as usize).map(|s| RelocTarget::Function(s.clone())),
+            NS_RUNTIME => {
+                built.runtimes.iter().find(|rt| **rt as u32 == name.index).map(|rt| RelocTarget::Runtime(*rt))
+            }
             NS_STRING => Some(RelocTarget::Str(name.index)),
             _ => None,
         }
@@ -158,7 +139,7 @@ fn finish(
         if src.loc.is_default() || src.start == src.end {
             continue;
         }
-        let Some(&loc) = locs.get(src.loc.bits() as usize) else {
+        let Some(&loc) = built.locs.get(src.loc.bits() as usize) else {
             continue;
         };
         if lines.is_empty() && src.start > 0 {
@@ -178,10 +159,10 @@ fn finish(
     let code = buffer.data().to_vec();
     Ok(CompiledFn {
         symbol: body.symbol.clone(),
-        content_hash: content_hash(&code, &relocs, &strings),
+        content_hash: content_hash(&code, &relocs, &built.strings),
         code,
         relocs,
-        strings,
+        strings: built.strings,
         lines,
         traps,
     })
@@ -246,10 +227,6 @@ fn cranelift_error(body: &Body, e: &cranelift_codegen::CodegenError) -> CodegenE
 /// and source locations index.
 pub(crate) struct Built {
     pub func: ir::Function,
-    pub tables: Tables,
-}
-
-pub(crate) struct Tables {
     /// Namespace [`NS_FUNCTION`] index → symbol.
     pub callees: Vec<String>,
     /// The runtime functions called.
@@ -292,7 +269,7 @@ pub(crate) fn build(body: &Body, isa: &dyn TargetIsa) -> Result<Built, CodegenEr
     lower.function();
     let Lower { b, callees, runtimes, strings, locs, .. } = lower;
     b.finalize(isa.frontend_config());
-    Ok(Built { func, tables: Tables { callees, runtimes, strings, locs } })
+    Ok(Built { func, callees, runtimes, strings, locs })
 }
 
 /// The machine type of a MIR type; `None` for `Nil`.
