@@ -26,7 +26,7 @@ pub fn lower_fn(hir: &FnHir, source: &FnSource) -> mir::Body {
         body: mir::Body {
             symbol: hir.name.clone(),
             param_count: hir.param_count,
-            ret: machine_ty(hir.ret),
+            rets: leaf(hir.ret).into_iter().collect(),
             locals,
             blocks: Vec::new(),
         },
@@ -42,12 +42,12 @@ pub fn lower_fn(hir: &FnHir, source: &FnSource) -> mir::Body {
     let tail = cx.block(&hir.body);
     let end = cx.end_loc(&hir.body);
     let ret = match (hir.exit_status, hir.ret) {
-        (Some(status), _) => Terminator::Return(Some(Operand::Local(Local(status.0)))),
-        (None, Ty::Nil | Ty::Error | Ty::Never) => Terminator::Return(None),
+        (Some(status), _) => Terminator::Return(vec![Operand::Local(Local(status.0))]),
+        (None, Ty::Nil | Ty::Error | Ty::Never) => Terminator::Return(Vec::new()),
         (None, _) => match tail {
             // A tail of another type sits in dead code after a `return`.
-            Some(value) if hir.body.tail.as_ref().is_some_and(|t| t.ty == hir.ret) => Terminator::Return(Some(value)),
-            None if hir.name == crate::items::SCRIPT_MAIN => Terminator::Return(Some(Operand::Const(Const::I64(0)))),
+            Some(value) if hir.body.tail.as_ref().is_some_and(|t| t.ty == hir.ret) => Terminator::Return(vec![value]),
+            None if hir.name == crate::items::SCRIPT_MAIN => Terminator::Return(vec![Operand::Const(Const::I64(0))]),
             // The type checker proved the end unreachable.
             _ => Terminator::Trap(TrapCode::Unreachable),
         },
@@ -60,23 +60,27 @@ pub fn lower_fn(hir: &FnHir, source: &FnSource) -> mir::Body {
 /// returns the exit status.
 pub fn entry_body(main: Option<bool>) -> mir::Body {
     let mut stmts = Vec::new();
-    let ret = if main.is_none() {
-        Operand::Const(Const::I64(0))
-    } else if main == Some(true) {
-        let call = Rvalue::Call { symbol: crate::items::SCRIPT_MAIN.into(), args: Vec::new(), ret: mir::Ty::I64 };
-        stmts.push(mir::Stmt { kind: StmtKind::Assign(Local(0), call), loc: Loc::default() });
-        Operand::Local(Local(0))
-    } else {
-        let call = Rvalue::Call { symbol: crate::items::SCRIPT_MAIN.into(), args: Vec::new(), ret: mir::Ty::Nil };
-        stmts.push(mir::Stmt { kind: StmtKind::Eval(call), loc: Loc::default() });
-        Operand::Const(Const::I64(0))
+    let call = |dests| mir::Stmt {
+        kind: StmtKind::Call { dests, symbol: crate::items::SCRIPT_MAIN.into(), args: Vec::new() },
+        loc: Loc::default(),
+    };
+    let ret = match main {
+        None => Operand::Const(Const::I64(0)),
+        Some(true) => {
+            stmts.push(call(vec![Local(0)]));
+            Operand::Local(Local(0))
+        }
+        Some(false) => {
+            stmts.push(call(Vec::new()));
+            Operand::Const(Const::I64(0))
+        }
     };
     mir::Body {
         symbol: simple_abi::ENTRY_SYMBOL.into(),
         param_count: 0,
-        ret: mir::Ty::I64,
+        rets: vec![mir::Ty::I64],
         locals: vec![mir::LocalDecl { ty: mir::Ty::I64, name: Some("status".into()) }],
-        blocks: vec![BlockData { stmts, terminator: Terminator::Return(Some(ret)), terminator_loc: Loc::default() }],
+        blocks: vec![BlockData { stmts, terminator: Terminator::Return(vec![ret]), terminator_loc: Loc::default() }],
     }
 }
 
@@ -88,6 +92,11 @@ fn const_operand(c: &ConstValue) -> Operand {
         ConstValue::Str(s) => Const::Str(s.clone()),
         ConstValue::Nil => Const::Nil,
     })
+}
+
+/// The machine type of a value of a scalar type; `None` for `nil`.
+fn leaf(ty: Ty) -> Option<mir::Ty> {
+    Some(machine_ty(ty)).filter(|t| *t != mir::Ty::Nil)
 }
 
 fn machine_ty(ty: Ty) -> mir::Ty {
@@ -208,7 +217,7 @@ impl Lower<'_> {
             }
             Stmt::Return { value, span } => {
                 let v = value.as_ref().map(|v| self.expr(v));
-                let v = if self.body.ret == mir::Ty::Nil { None } else { v };
+                let v = if self.body.rets.is_empty() { Vec::new() } else { v.into_iter().collect() };
                 let loc = self.loc(*span);
                 self.terminate(Terminator::Return(v), loc);
             }
@@ -385,8 +394,9 @@ impl Lower<'_> {
                         (machine_ty(ty) != mir::Ty::Nil).then_some(v)
                     })
                     .collect();
-                let ret = machine_ty(e.ty);
-                let v = self.assign_temp(ret, Rvalue::Call { symbol: symbol.clone(), args, ret }, loc);
+                let dests: Vec<Local> = leaf(e.ty.clone()).into_iter().map(|t| self.temp(t)).collect();
+                let v = dests.first().map_or(Operand::Const(Const::Nil), |d| Operand::Local(*d));
+                self.push(StmtKind::Call { dests, symbol: symbol.clone(), args }, loc);
                 if e.ty == Ty::Never {
                     self.terminate(Terminator::Trap(TrapCode::Unreachable), loc);
                 }

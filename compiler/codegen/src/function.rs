@@ -247,7 +247,7 @@ pub(crate) fn build(body: &Body, isa: &dyn TargetIsa) -> Result<Built, CodegenEr
             sig.params.push(t);
         }
     }
-    sig.returns.extend(abi_param(body.ret));
+    sig.returns.extend(body.rets.iter().filter_map(|t| abi_param(*t)));
     let mut func = ir::Function::with_name_signature(UserFuncName::testcase(&body.symbol), sig);
     let mut fctx = FunctionBuilderContext::new();
     let builder = FunctionBuilder::new(&mut func, &mut fctx);
@@ -275,7 +275,7 @@ pub(crate) fn build(body: &Body, isa: &dyn TargetIsa) -> Result<Built, CodegenEr
 /// The machine type of a MIR type; `None` for `Nil`.
 fn clif_ty(ty: Ty) -> Option<ir::Type> {
     match ty {
-        Ty::I64 | Ty::Str => Some(types::I64),
+        Ty::I64 | Ty::Str | Ty::Ref => Some(types::I64),
         Ty::F64 => Some(types::F64),
         Ty::Bool => Some(types::I8),
         Ty::Nil => None,
@@ -416,6 +416,14 @@ impl Lower<'_, '_> {
                     StmtKind::Eval(rvalue) => {
                         self.rvalue(rvalue);
                     }
+                    StmtKind::Call { dests, symbol, args } => {
+                        let results = self.call(symbol, args, dests);
+                        for (dest, value) in dests.iter().zip(results) {
+                            if let Some(var) = self.vars[dest.0 as usize] {
+                                self.b.def_var(var, value);
+                            }
+                        }
+                    }
                 }
             }
             self.set_loc(block.terminator_loc);
@@ -445,12 +453,9 @@ impl Lower<'_, '_> {
                 let c = self.value(cond);
                 self.b.ins().brif(c, self.blocks[then_block.0 as usize], &[], self.blocks[else_block.0 as usize], &[]);
             }
-            Terminator::Return(None) => {
-                self.b.ins().return_(&[]);
-            }
-            Terminator::Return(Some(op)) => {
-                let v = self.value(op);
-                self.b.ins().return_(&[v]);
+            Terminator::Return(ops) => {
+                let values: Vec<Value> = ops.iter().map(|op| self.value(op)).collect();
+                self.b.ins().return_(&values);
             }
             Terminator::Trap(code) => {
                 // Without a side effect in the block, Cranelift would turn
@@ -521,7 +526,6 @@ impl Lower<'_, '_> {
                 let a = self.value(a);
                 Some(self.cast(*kind, a))
             }
-            Rvalue::Call { symbol, args, ret } => self.call(symbol, args, *ret),
             Rvalue::Runtime(rt, args) => {
                 let args: Vec<Value> = args.iter().map(|a| self.value(a)).collect();
                 self.call_runtime(*rt, &args)
@@ -760,7 +764,9 @@ impl Lower<'_, '_> {
         }
     }
 
-    fn call(&mut self, symbol: &str, args: &[Operand], ret: Ty) -> Option<Value> {
+    /// Calls a Simple function; its results go to locals of the types of
+    /// `dests`.
+    fn call(&mut self, symbol: &str, args: &[Operand], dests: &[simple_mir::Local]) -> Vec<Value> {
         let mut arg_values = Vec::with_capacity(args.len());
         let mut sig = Signature::new(self.call_conv);
         for arg in args {
@@ -770,7 +776,7 @@ impl Lower<'_, '_> {
                 sig.params.extend(abi_param(self.body.operand_ty(arg)));
             }
         }
-        sig.returns.extend(abi_param(ret));
+        sig.returns.extend(dests.iter().filter_map(|d| abi_param(self.body.local_ty(*d))));
         // Each call site imports its own signature (a callee called with
         // one symbol always has one signature in well-typed MIR); the
         // function reference is shared per symbol.
@@ -785,7 +791,7 @@ impl Lower<'_, '_> {
             }
         };
         let call = self.b.ins().call(func_ref, &arg_values);
-        self.b.inst_results(call).first().copied()
+        self.b.inst_results(call).to_vec()
     }
 
     fn call_runtime(&mut self, rt: Rt, args: &[Value]) -> Option<Value> {

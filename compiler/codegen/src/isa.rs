@@ -19,7 +19,11 @@ use crate::CodegenError;
 ///   page touches every page and cannot jump over the stack guard page;
 /// - `enable_verifier` only in debug builds;
 /// - `unwind_info=false`: nothing uses DWARF/Windows unwind tables, frame
-///   pointers serve instead.
+///   pointers serve instead;
+/// - `enable_multi_ret_implicit_sret`: a function returning a struct
+///   returns its fields as separate values, more than fit in registers.
+///   The return area this introduces is Cranelift's own convention, which
+///   is fine: only Simple code built by the same compiler calls Simple code.
 pub fn native_isa() -> Result<Arc<dyn TargetIsa>, CodegenError> {
     let isa_builder = cranelift_native::builder().map_err(|e| CodegenError::Isa(e.to_string()))?;
     let mut flags = settings::builder();
@@ -32,6 +36,7 @@ pub fn native_isa() -> Result<Arc<dyn TargetIsa>, CodegenError> {
         ("probestack_strategy", "inline"),
         ("enable_verifier", verifier),
         ("unwind_info", "false"),
+        ("enable_multi_ret_implicit_sret", "true"),
     ] {
         flags.set(name, value).map_err(|e| CodegenError::Isa(format!("setting {name}={value}: {e}")))?;
     }

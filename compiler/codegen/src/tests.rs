@@ -608,9 +608,9 @@ bb1:
     return _0 @1:15
 bb2:
     _2 = ISub(_0, 1) @2:16
-    _3 = call fib(_2) -> i64 @2:12
+    _3 = call fib(_2) @2:12
     _2 = ISub(_0, 2) @2:29
-    _4 = call fib(_2) -> i64 @2:25
+    _4 = call fib(_2) @2:25
     _3 = IAdd(_3, _4) @2:23
     return _3 @2:5
 }";
@@ -689,9 +689,9 @@ fn calls_with_mixed_arguments() {
         let _3: f64
         let _4: bool
     bb0:
-        _2 = call mix(_0, 2.5, _1, 100, 0.25) -> f64 @1:1
+        _2 = call mix(_0, 2.5, _1, 100, 0.25) @1:1
         _4 = Not(_1) @1:2
-        _3 = call mix(_0, 2.5, _4, 100, 0.25) -> f64 @1:3
+        _3 = call mix(_0, 2.5, _4, 100, 0.25) @1:3
         _2 = FAdd(_2, _3) @1:4
         runtime spl_print_f64(1, _2) @1:5
         runtime spl_print_bool(2, _4) @1:6
@@ -709,11 +709,57 @@ fn calls_with_mixed_arguments() {
 }
 
 #[test]
+fn calls_with_many_results() {
+    // Eight results: more than fit in return registers, so some come back
+    // through Cranelift's implicit return area.
+    let split = "fn split(_0: i64 n, _1: f64 x) -> (i64, f64, bool, i64, f64, i64, i64, f64) {
+        let _2: i64
+        let _3: f64
+        let _4: bool
+    bb0:
+        _2 = IAdd(_0, 1) @1:1
+        _3 = FMul(_1, 2.0) @1:2
+        _4 = ICmpGt(_0, 0) @1:3
+        return _0, _1, _4, _2, _3, 7, 8, 9.5 @1:4
+    }";
+    let caller = "fn caller(_0: i64, _1: f64) -> f64 {
+        let _2: i64
+        let _3: f64
+        let _4: bool
+        let _5: i64
+        let _6: f64
+        let _7: i64
+        let _8: i64
+        let _9: f64
+        let _10: f64
+        let _11: i64
+    bb0:
+        _2, _3, _4, _5, _6, _7, _8, _9 = call split(_0, _1) @1:1
+        _11 = IAdd(_2, _5) @1:2
+        _11 = IAdd(_11, _7) @1:3
+        _11 = IAdd(_11, _8) @1:4
+        _10 = IntToFloat(_11) @1:5
+        _10 = FAdd(_10, _3) @1:6
+        _10 = FAdd(_10, _6) @1:7
+        _10 = FAdd(_10, _9) @1:8
+        runtime spl_print_bool(1, _4) @1:9
+        return _10 @1:10
+    }";
+    let module = load(&[caller, split]);
+    // SAFETY: the signature above.
+    let caller: extern "C" fn(i64, f64) -> f64 = unsafe { function(&module, "caller") };
+    take_output();
+    // (3 + 4 + 7 + 8) + 0.25 + 0.5 + 9.5
+    assert_eq!(caller(3, 0.25), 32.25);
+    assert_eq!(take_output(), "1:true;");
+}
+
+#[test]
 fn nil_values_have_no_machine_representation() {
     let hello = "fn hello(_0: nil, _1: i64 n) -> nil {
         let _2: nil
     bb0:
-        _2 = call noop(_0, _1) -> nil @1:1
+        call noop(_0, _1) @1:1
         _2 = nil @1:2
         runtime spl_print_i64(1, _1) @1:3
         return @1:4
@@ -737,7 +783,7 @@ fn string_literals_reach_the_runtime_in_str_layout() {
         runtime spl_print_str(1, "héllo, wörld") @1:5
         runtime spl_print_str(2, "") @2:5
         runtime spl_print_str(1, "héllo, wörld") @3:5
-        call other() -> nil @4:5
+        call other() @4:5
         return @5:1
     }"#;
     let other = r#"fn other() -> nil {
@@ -851,7 +897,7 @@ fn output_is_deterministic() {
         "fn main() -> i64 {
         let _0: i64
     bb0:
-        _0 = call fib(20) -> i64 @1:1
+        _0 = call fib(20) @1:1
         runtime spl_print_str(1, \"done\") @1:2
         return _0 @1:3
     }",
@@ -882,7 +928,7 @@ fn objects_concatenate_like_one() {
             let _0: i64
         bb0:
             runtime spl_print_str(1, \"{text}\") @1:2
-            _0 = call fib(3) -> i64 @2:1
+            _0 = call fib(3) @2:1
             return _0 @3:1
         }}"
         ))
@@ -907,7 +953,7 @@ fn entry_runs_through_the_loader() {
     let main = "fn main() -> i64 {
         let _0: i64
     bb0:
-        _0 = call fib(10) -> i64 @1:1
+        _0 = call fib(10) @1:1
         return _0 @1:2
     }";
     let module = load(&[main, FIB]);
@@ -922,7 +968,7 @@ fn link_errors() {
         "fn caller() -> i64 {
             let _0: i64
         bb0:
-            _0 = call missing(1) -> i64 @1:1
+            _0 = call missing(1) @1:1
             return _0 @1:2
         }",
     );

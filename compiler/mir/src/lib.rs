@@ -36,6 +36,10 @@ pub enum Ty {
     Bool,
     /// A pointer to a `str` (see `simple_abi::str_layout`).
     Str,
+    /// A reference to another heap object (a class instance, a list, a
+    /// dict, an enum payload), or 0 for `nil` where the type allows it.
+    /// Like `Str`, a GC root while it is live.
+    Ref,
     /// The unit type: a local of type `Nil` holds no machine value.
     Nil,
 }
@@ -54,7 +58,9 @@ pub struct Body {
     pub symbol: String,
     /// Number of parameters; they are locals `0..param_count`.
     pub param_count: u32,
-    pub ret: Ty,
+    /// The function's results, in order: none for a function returning
+    /// `nil`, several for one returning a struct or tuple (flattened).
+    pub rets: Vec<Ty>,
     pub locals: Vec<LocalDecl>,
     pub blocks: Vec<BlockData>,
 }
@@ -86,6 +92,10 @@ pub enum StmtKind {
     Assign(Local, Rvalue),
     /// Evaluate for effect (a call returning nil, a checked operation).
     Eval(Rvalue),
+    /// A call to a Simple function by symbol; its results go to `dests`
+    /// (as many as the callee has). Arguments are in parameter order with
+    /// defaults already filled in.
+    Call { dests: Vec<Local>, symbol: String, args: Vec<Operand> },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -97,8 +107,8 @@ pub enum Terminator {
         then_block: BlockId,
         else_block: BlockId,
     },
-    /// Return; the operand is `None` exactly when the function returns `Nil`.
-    Return(Option<Operand>),
+    /// Return one operand per result of the function (`Body::rets`).
+    Return(Vec<Operand>),
     /// A runtime error: codegen emits a trap with this code.
     Trap(TrapCode),
 }
@@ -126,13 +136,6 @@ pub enum Rvalue {
     Binary(BinOp, Operand, Operand),
     Unary(UnOp, Operand),
     Cast(CastKind, Operand),
-    /// A call to a Simple function by symbol. Arguments are in parameter
-    /// order with defaults already filled in.
-    Call {
-        symbol: String,
-        args: Vec<Operand>,
-        ret: Ty,
-    },
     /// A call to a runtime function (`simple_abi::Rt`).
     Runtime(Rt, Vec<Operand>),
     /// `sqrt`, `floor`, `ceil`: a single machine instruction.
@@ -221,6 +224,14 @@ pub enum Intrinsic {
     Sqrt,
     Floor,
     Ceil,
+}
+
+impl Ty {
+    /// Whether values of this type point into the garbage-collected heap
+    /// (or at a literal): the values the collector must find.
+    pub fn is_gc_ref(self) -> bool {
+        matches!(self, Ty::Str | Ty::Ref)
+    }
 }
 
 impl Body {

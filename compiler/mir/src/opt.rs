@@ -82,27 +82,33 @@ fn propagate_within_blocks(body: &mut Body) -> bool {
     for block in &mut body.blocks {
         known.iter_mut().for_each(|k| *k = None);
         for stmt in &mut block.stmts {
-            let rvalue = match &mut stmt.kind {
-                StmtKind::Assign(_, rv) | StmtKind::Eval(rv) => rv,
-            };
-            for op in rvalue_operands_mut(rvalue) {
+            for op in stmt_operands_mut(&mut stmt.kind) {
                 changed |= substitute(op, |l| known[l.0 as usize].clone());
             }
-            if let Some(c) = fold(rvalue) {
-                let folded = Rvalue::Use(Operand::Const(c));
-                if *rvalue != folded {
-                    *rvalue = folded;
-                    changed = true;
+            match &mut stmt.kind {
+                StmtKind::Assign(_, rvalue) | StmtKind::Eval(rvalue) => {
+                    if let Some(c) = fold(rvalue) {
+                        let folded = Rvalue::Use(Operand::Const(c));
+                        if *rvalue != folded {
+                            *rvalue = folded;
+                            changed = true;
+                        }
+                    }
                 }
+                StmtKind::Call { .. } => {}
             }
-            if let StmtKind::Assign(local, rvalue) = &stmt.kind {
-                known[local.0 as usize] = match rvalue {
-                    Rvalue::Use(Operand::Const(c)) => Some(c.clone()),
-                    _ => None,
-                };
+            match &stmt.kind {
+                StmtKind::Assign(local, rvalue) => {
+                    known[local.0 as usize] = match rvalue {
+                        Rvalue::Use(Operand::Const(c)) => Some(c.clone()),
+                        _ => None,
+                    };
+                }
+                StmtKind::Call { dests, .. } => dests.iter().for_each(|l| known[l.0 as usize] = None),
+                StmtKind::Eval(_) => {}
             }
         }
-        if let Some(op) = terminator_operand_mut(&mut block.terminator) {
+        for op in terminator_operands_mut(&mut block.terminator) {
             changed |= substitute(op, |l| known[l.0 as usize].clone());
         }
     }
@@ -117,11 +123,15 @@ fn propagate_single_assignments(body: &mut Body) -> bool {
     let mut counts = vec![0u32; body.locals.len()];
     for (b, block) in body.blocks.iter().enumerate() {
         for (i, stmt) in block.stmts.iter().enumerate() {
-            if let StmtKind::Assign(local, rvalue) = &stmt.kind {
-                counts[local.0 as usize] += 1;
-                if let Rvalue::Use(Operand::Const(c)) = rvalue {
-                    defs[local.0 as usize] = Some((b, i, c.clone()));
+            match &stmt.kind {
+                StmtKind::Assign(local, rvalue) => {
+                    counts[local.0 as usize] += 1;
+                    if let Rvalue::Use(Operand::Const(c)) = rvalue {
+                        defs[local.0 as usize] = Some((b, i, c.clone()));
+                    }
                 }
+                StmtKind::Call { dests, .. } => dests.iter().for_each(|l| counts[l.0 as usize] += 1),
+                StmtKind::Eval(_) => {}
             }
         }
     }
@@ -146,14 +156,11 @@ fn propagate_single_assignments(body: &mut Body) -> bool {
             _ => None,
         };
         for (i, stmt) in block.stmts.iter_mut().enumerate() {
-            let rvalue = match &mut stmt.kind {
-                StmtKind::Assign(_, rv) | StmtKind::Eval(rv) => rv,
-            };
-            for op in rvalue_operands_mut(rvalue) {
+            for op in stmt_operands_mut(&mut stmt.kind) {
                 changed |= substitute(op, |l| lookup(l, i));
             }
         }
-        if let Some(op) = terminator_operand_mut(&mut block.terminator) {
+        for op in terminator_operands_mut(&mut block.terminator) {
             changed |= substitute(op, |l| lookup(l, usize::MAX));
         }
     }
@@ -171,27 +178,34 @@ fn substitute(op: &mut Operand, known: impl Fn(Local) -> Option<Const>) -> bool 
     false
 }
 
-fn rvalue_operands_mut(rvalue: &mut Rvalue) -> Vec<&mut Operand> {
-    match rvalue {
-        Rvalue::Use(a) | Rvalue::Unary(_, a) | Rvalue::Cast(_, a) => vec![a],
-        Rvalue::Binary(_, a, b) => vec![a, b],
-        Rvalue::Call { args, .. } | Rvalue::Runtime(_, args) | Rvalue::Intrinsic(_, args) => args.iter_mut().collect(),
+/// The operands a statement reads.
+fn stmt_operands_mut(kind: &mut StmtKind) -> Vec<&mut Operand> {
+    match kind {
+        StmtKind::Assign(_, rvalue) | StmtKind::Eval(rvalue) => match rvalue {
+            Rvalue::Use(a) | Rvalue::Unary(_, a) | Rvalue::Cast(_, a) => vec![a],
+            Rvalue::Binary(_, a, b) => vec![a, b],
+            Rvalue::Runtime(_, args) | Rvalue::Intrinsic(_, args) => args.iter_mut().collect(),
+        },
+        StmtKind::Call { args, .. } => args.iter_mut().collect(),
     }
 }
 
-fn rvalue_operands(rvalue: &Rvalue) -> Vec<&Operand> {
-    match rvalue {
-        Rvalue::Use(a) | Rvalue::Unary(_, a) | Rvalue::Cast(_, a) => vec![a],
-        Rvalue::Binary(_, a, b) => vec![a, b],
-        Rvalue::Call { args, .. } | Rvalue::Runtime(_, args) | Rvalue::Intrinsic(_, args) => args.iter().collect(),
+fn stmt_operands(kind: &StmtKind) -> Vec<&Operand> {
+    match kind {
+        StmtKind::Assign(_, rvalue) | StmtKind::Eval(rvalue) => match rvalue {
+            Rvalue::Use(a) | Rvalue::Unary(_, a) | Rvalue::Cast(_, a) => vec![a],
+            Rvalue::Binary(_, a, b) => vec![a, b],
+            Rvalue::Runtime(_, args) | Rvalue::Intrinsic(_, args) => args.iter().collect(),
+        },
+        StmtKind::Call { args, .. } => args.iter().collect(),
     }
 }
 
-fn terminator_operand_mut(term: &mut Terminator) -> Option<&mut Operand> {
+fn terminator_operands_mut(term: &mut Terminator) -> Vec<&mut Operand> {
     match term {
-        Terminator::Branch { cond, .. } => Some(cond),
-        Terminator::Return(Some(op)) => Some(op),
-        Terminator::Goto(_) | Terminator::Return(None) | Terminator::Trap(_) => None,
+        Terminator::Branch { cond, .. } => vec![cond],
+        Terminator::Return(ops) => ops.iter_mut().collect(),
+        Terminator::Goto(_) | Terminator::Trap(_) => Vec::new(),
     }
 }
 
@@ -309,7 +323,7 @@ fn fold(rvalue: &Rvalue) -> Option<Const> {
             }
             _ => None,
         },
-        Rvalue::Binary(..) | Rvalue::Unary(..) | Rvalue::Cast(..) | Rvalue::Call { .. } | Rvalue::Runtime(..) => None,
+        Rvalue::Binary(..) | Rvalue::Unary(..) | Rvalue::Cast(..) | Rvalue::Runtime(..) => None,
     }
 }
 
@@ -620,18 +634,17 @@ pub fn remove_dead_assignments(body: &mut Body) {
         let mut read = vec![false; body.locals.len()];
         for block in &body.blocks {
             for stmt in &block.stmts {
-                let rvalue = match &stmt.kind {
-                    StmtKind::Assign(_, rv) | StmtKind::Eval(rv) => rv,
-                };
-                for op in rvalue_operands(rvalue) {
+                for op in stmt_operands(&stmt.kind) {
                     if let Operand::Local(l) = op {
                         read[l.0 as usize] = true;
                     }
                 }
             }
             let mut term = block.terminator.clone();
-            if let Some(Operand::Local(l)) = terminator_operand_mut(&mut term) {
-                read[l.0 as usize] = true;
+            for op in terminator_operands_mut(&mut term) {
+                if let Operand::Local(l) = op {
+                    read[l.0 as usize] = true;
+                }
             }
         }
         let mut changed = false;
@@ -640,6 +653,7 @@ pub fn remove_dead_assignments(body: &mut Body) {
                 let dead = match &stmt.kind {
                     StmtKind::Assign(l, rv) => !read[l.0 as usize] && is_pure(rv),
                     StmtKind::Eval(rv) => is_pure(rv),
+                    StmtKind::Call { .. } => false,
                 };
                 changed |= dead;
                 !dead
@@ -675,7 +689,7 @@ fn is_pure(rvalue: &Rvalue) -> bool {
             CastKind::IntToFloat | CastKind::BoolToInt => true,
             CastKind::FloatToInt => fold(rvalue).is_some(),
         },
-        Rvalue::Call { .. } | Rvalue::Runtime(..) => false,
+        Rvalue::Runtime(..) => false,
     }
 }
 
@@ -998,7 +1012,7 @@ mod tests {
                 _2 = IAdd(_1, 1) @1:2
                 _3 = IDiv(_0, 2) @2:1
                 _3 = IDiv(_0, _0) @2:2
-                _4 = call g(_0) -> i64 @3:1
+                _4 = call g(_0) @3:1
                 IXor(_0, 1) @3:2
                 _4 = _0 @4:1
                 return _4 @5:1
@@ -1012,7 +1026,7 @@ mod tests {
                 _1 = IAnd(_0, 3) @1:1
                 _2 = IAdd(_1, 1) @1:2
                 _3 = IDiv(_0, _0) @2:2
-                _4 = call g(_0) -> i64 @3:1
+                _4 = call g(_0) @3:1
                 _4 = _0 @4:1
                 return _4 @5:1
             }",

@@ -58,7 +58,7 @@ pub fn parse(text: &str) -> Result<Body, ParseError> {
             }
             body.blocks.push(BlockData {
                 stmts: Vec::new(),
-                terminator: Terminator::Return(None),
+                terminator: Terminator::Return(Vec::new()),
                 terminator_loc: Loc::default(),
             });
         } else {
@@ -103,10 +103,19 @@ fn parse_header(text: &str) -> Result<Body, String> {
     }
     p.punct('-')?;
     p.punct('>')?;
-    let ret = p.ty()?;
+    let rets = if p.eat('(') {
+        let mut rets = vec![p.ty()?];
+        while !p.eat(')') {
+            p.punct(',')?;
+            rets.push(p.ty()?);
+        }
+        rets
+    } else {
+        Some(p.ty()?).filter(|t| *t != Ty::Nil).into_iter().collect()
+    };
     p.punct('{')?;
     p.end()?;
-    Ok(Body { symbol, param_count: locals.len() as u32, ret, locals, blocks: Vec::new() })
+    Ok(Body { symbol, param_count: locals.len() as u32, rets, locals, blocks: Vec::new() })
 }
 
 /// Splits `text @3:14` into `text` and the location.
@@ -142,8 +151,14 @@ fn parse_line(text: &str) -> Result<Line, String> {
         }
         Some("return") => {
             p.ident()?;
-            let value = if p.at_end() { None } else { Some(p.operand()?) };
-            Line::Terminator(Terminator::Return(value))
+            let mut values = Vec::new();
+            if !p.at_end() {
+                values.push(p.operand()?);
+                while p.eat(',') {
+                    values.push(p.operand()?);
+                }
+            }
+            Line::Terminator(Terminator::Return(values))
         }
         Some("trap") => {
             p.ident()?;
@@ -155,19 +170,36 @@ fn parse_line(text: &str) -> Result<Line, String> {
             Line::Terminator(Terminator::Trap(code))
         }
         _ => {
+            // `_1 = ...`, `_1, _2 = call ...`, or a statement without a
+            // destination.
             let checkpoint = p.pos;
-            let assigned = match p.operand() {
-                Ok(Operand::Local(l)) if p.eat('=') => Some(l),
-                _ => None,
-            };
-            if assigned.is_none() {
+            let mut dests = Vec::new();
+            while let Ok(Operand::Local(l)) = p.operand() {
+                dests.push(l);
+                if p.eat('=') {
+                    break;
+                }
+                if !p.eat(',') {
+                    dests.clear();
+                    break;
+                }
+            }
+            if dests.is_empty() {
                 p.pos = checkpoint;
             }
-            let rvalue = p.rvalue()?;
-            Line::Stmt(match assigned {
-                Some(l) => StmtKind::Assign(l, rvalue),
-                None => StmtKind::Eval(rvalue),
-            })
+            if p.peek_word() == Some("call") {
+                p.ident()?;
+                let symbol = p.ident()?;
+                let args = p.args()?;
+                Line::Stmt(StmtKind::Call { dests, symbol, args })
+            } else {
+                let rvalue = p.rvalue()?;
+                match dests.as_slice() {
+                    [] => Line::Stmt(StmtKind::Eval(rvalue)),
+                    [l] => Line::Stmt(StmtKind::Assign(*l, rvalue)),
+                    _ => return Err("only a call assigns several locals".into()),
+                }
+            }
         }
     };
     p.end()?;
@@ -250,6 +282,7 @@ impl<'a> Parser<'a> {
             "f64" => Ty::F64,
             "bool" => Ty::Bool,
             "str" => Ty::Str,
+            "ref" => Ty::Ref,
             "nil" => Ty::Nil,
             _ => return Err(format!("unknown type `{name}`")),
         })
@@ -381,19 +414,11 @@ impl<'a> Parser<'a> {
             return self.operand().map(Rvalue::Use);
         };
         // A word that is an operand (`_3`, `true`, `inf`, ...) is a `Use`.
-        if !self.rest()[word.len()..].trim_start().starts_with('(') && word != "call" && word != "runtime" {
+        if !self.rest()[word.len()..].trim_start().starts_with('(') && word != "runtime" {
             return self.operand().map(Rvalue::Use);
         }
         self.pos += word.len();
         match word {
-            "call" => {
-                let symbol = self.ident()?;
-                let args = self.args()?;
-                self.punct('-')?;
-                self.punct('>')?;
-                let ret = self.ty()?;
-                Ok(Rvalue::Call { symbol, args, ret })
-            }
             "runtime" => {
                 let name = self.ident()?;
                 let rt = runtime_by_name(&name).ok_or_else(|| format!("unknown runtime function `{name}`"))?;
@@ -499,8 +524,8 @@ bb0:
     _3 = IAdd(_0, -9223372036854775808) @1:2
     _4 = runtime spl_str_from_i64(_3) @2:3
     runtime spl_print_str(1, "a \"q\" @1:2 \\ \n \u{1b}") @3:4
-    _5 = call g(_1, true, nil, 1e21, -0.5, inf, -inf) -> f64 @4:5
-    _6 = call h() -> nil @4:6
+    _5 = call g(_1, true, nil, 1e21, -0.5, inf, -inf) @4:5
+    _6 = call h() @4:6
     _6 = nil @4:7
     _5 = FCmpLe(_5, 2.0) @5:6
     _3 = FloatToInt(_5) @0:0

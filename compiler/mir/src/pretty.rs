@@ -44,7 +44,14 @@ fn write_body(out: &mut String, body: &Body) -> fmt::Result {
             write!(out, " {name}")?;
         }
     }
-    writeln!(out, ") -> {} {{", body.ret)?;
+    match body.rets.as_slice() {
+        [] => writeln!(out, ") -> nil {{")?,
+        [ty] => writeln!(out, ") -> {ty} {{")?,
+        tys => {
+            let tys: Vec<String> = tys.iter().map(Ty::to_string).collect();
+            writeln!(out, ") -> ({}) {{", tys.join(", "))?
+        }
+    }
     for (i, decl) in body.locals.iter().enumerate().skip(params) {
         write!(out, "    let _{i}: {}", decl.ty)?;
         if let Some(name) = &decl.name {
@@ -59,6 +66,13 @@ fn write_body(out: &mut String, body: &Body) -> fmt::Result {
             match &stmt.kind {
                 StmtKind::Assign(local, rvalue) => write!(out, "{local} = {rvalue}")?,
                 StmtKind::Eval(rvalue) => write!(out, "{rvalue}")?,
+                StmtKind::Call { dests, symbol, args } => {
+                    for (i, dest) in dests.iter().enumerate() {
+                        let sep = if i + 1 == dests.len() { " = " } else { ", " };
+                        write!(out, "{dest}{sep}")?;
+                    }
+                    write!(out, "call {symbol}({})", List(args))?
+                }
             }
             writeln!(out, " {}", At(stmt.loc))?;
         }
@@ -83,6 +97,7 @@ impl fmt::Display for Ty {
             Ty::F64 => "f64",
             Ty::Bool => "bool",
             Ty::Str => "str",
+            Ty::Ref => "ref",
             Ty::Nil => "nil",
         })
     }
@@ -143,9 +158,6 @@ impl fmt::Display for Rvalue {
             Rvalue::Binary(op, a, b) => write!(f, "{op}({a}, {b})"),
             Rvalue::Unary(op, a) => write!(f, "{op:?}({a})"),
             Rvalue::Cast(kind, a) => write!(f, "{}({a})", cast_name(*kind)),
-            Rvalue::Call { symbol, args, ret } => {
-                write!(f, "call {symbol}({}) -> {ret}", List(args))
-            }
             Rvalue::Runtime(rt, args) => write!(f, "runtime {}({})", rt.info().name, List(args)),
             Rvalue::Intrinsic(i, args) => write!(f, "{}({})", intrinsic_name(*i), List(args)),
         }
@@ -202,8 +214,8 @@ impl fmt::Display for Terminator {
             Terminator::Branch { cond, then_block, else_block } => {
                 write!(f, "branch {cond}, {then_block}, {else_block}")
             }
-            Terminator::Return(Some(op)) => write!(f, "return {op}"),
-            Terminator::Return(None) => f.write_str("return"),
+            Terminator::Return(ops) if ops.is_empty() => f.write_str("return"),
+            Terminator::Return(ops) => write!(f, "return {}", List(ops)),
             Terminator::Trap(code) => write!(f, "trap {code:?}"),
         }
     }
@@ -225,7 +237,7 @@ mod tests {
         let body = Body {
             symbol: "add".into(),
             param_count: 2,
-            ret: Ty::I64,
+            rets: vec![Ty::I64],
             locals: vec![
                 decl(Ty::I64, Some("a")),
                 decl(Ty::I64, Some("b")),
@@ -278,20 +290,14 @@ mod tests {
                 },
                 BlockData {
                     stmts: vec![Stmt {
-                        kind: StmtKind::Assign(
-                            Local(2),
-                            Rvalue::Call {
-                                symbol: "f".into(),
-                                args: vec![
-                                    Operand::Const(Const::F64(1.0f64.to_bits())),
-                                    Operand::Const(Const::Bool(true)),
-                                ],
-                                ret: Ty::I64,
-                            },
-                        ),
+                        kind: StmtKind::Call {
+                            dests: vec![Local(2)],
+                            symbol: "f".into(),
+                            args: vec![Operand::Const(Const::F64(1.0f64.to_bits())), Operand::Const(Const::Bool(true))],
+                        },
                         loc: loc(4, 1),
                     }],
-                    terminator: Terminator::Return(Some(Operand::Local(Local(2)))),
+                    terminator: Terminator::Return(vec![Operand::Local(Local(2))]),
                     terminator_loc: loc(5, 5),
                 },
                 BlockData {
@@ -312,7 +318,7 @@ bb0:
     runtime spl_print_str(1, "hi \"x\"\n") @3:5
     branch _3, bb1, bb2 @2:5
 bb1:
-    _2 = call f(1.0, true) -> i64 @4:1
+    _2 = call f(1.0, true) @4:1
     return _2 @5:5
 bb2:
     trap IntegerOverflow @6:5

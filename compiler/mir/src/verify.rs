@@ -11,8 +11,8 @@
 //!   [`crate`] names (`I*` on `I64`, `F*` on `F64`, `BoolEq`/`Not` on `Bool`,
 //!   a cast from its source type, an intrinsic one `F64`), and an assignment's
 //!   local has the type of its rvalue;
-//! - a `Branch` condition is `Bool`; `Return` carries an operand exactly when
-//!   the function does not return `Nil`, of the return type;
+//! - a `Branch` condition is `Bool`; `Return` carries one operand per
+//!   result, of the result's type; a call's results are not `Nil`;
 //! - a runtime call has the arity and argument types of
 //!   [`simple_abi::Rt::info`], `Ptr` meaning `Str`; a `Nil` value never feeds
 //!   an operation, a runtime call, a branch or a return, so codegen never
@@ -133,6 +133,20 @@ impl Checker<'_> {
                 Ok(())
             }
             StmtKind::Eval(rvalue) => self.rvalue(rvalue).map(|_| ()),
+            StmtKind::Call { dests, symbol, args } => {
+                if symbol.is_empty() {
+                    return Err("call to an empty symbol".into());
+                }
+                for arg in args {
+                    self.operand(arg)?;
+                }
+                for dest in dests {
+                    if self.local(*dest)? == Ty::Nil {
+                        return Err(format!("call result {dest} has type nil"));
+                    }
+                }
+                Ok(())
+            }
         }
     }
 
@@ -164,15 +178,6 @@ impl Checker<'_> {
                 };
                 self.expect(a, from, &format!("{kind:?}"))?;
                 Ok(to)
-            }
-            Rvalue::Call { symbol, args, ret } => {
-                if symbol.is_empty() {
-                    return Err("call to an empty symbol".into());
-                }
-                for arg in args {
-                    self.operand(arg)?;
-                }
-                Ok(*ret)
             }
             Rvalue::Runtime(rt, args) => {
                 let info = rt.info();
@@ -207,14 +212,16 @@ impl Checker<'_> {
                 self.block(*then_block)?;
                 self.block(*else_block)
             }
-            Terminator::Return(None) if self.body.ret == Ty::Nil => Ok(()),
-            Terminator::Return(None) => {
-                Err(format!("return without a value from a function returning {}", self.body.ret))
+            Terminator::Return(ops) => {
+                if ops.len() != self.body.rets.len() {
+                    return Err(format!(
+                        "return of {} values from a function with {} results",
+                        ops.len(),
+                        self.body.rets.len()
+                    ));
+                }
+                ops.iter().zip(&self.body.rets).try_for_each(|(op, ty)| self.expect(op, *ty, "return"))
             }
-            Terminator::Return(Some(op)) if self.body.ret == Ty::Nil => {
-                Err(format!("return {op} from a function returning nil (must carry no operand)"))
-            }
-            Terminator::Return(Some(op)) => self.expect(op, self.body.ret, "return"),
             Terminator::Trap(_) => Ok(()),
         }
     }
@@ -266,7 +273,7 @@ mod tests {
                 _3 = ICmpLt(_0, 3) @1:1
                 _4 = runtime spl_str_from_f64(_1) @1:2
                 runtime spl_print_str(1, _4) @1:3
-                _5 = call g(_2, _0) -> nil @1:4
+                call g(_2, _0) @1:4
                 _5 = _2 @1:5
                 branch _3, bb1, bb1 @1:6
             bb1:
@@ -323,14 +330,14 @@ mod tests {
                 return 1 @1:1
             }",
         );
-        assert!(err.contains("must carry no operand"), "{err}");
+        assert!(err.contains("return of 1 values from a function with 0 results"), "{err}");
         let err = check_err(
             "fn f() -> i64 {
             bb0:
                 return @1:1
             }",
         );
-        assert!(err.contains("return without a value"), "{err}");
+        assert!(err.contains("return of 0 values from a function with 1 results"), "{err}");
     }
 
     #[test]
