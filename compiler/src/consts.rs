@@ -9,7 +9,7 @@ use simple_syntax::ast::{self, BinOp, ExprKind, StrPart, UnaryOp};
 
 use crate::diagnostics::{RelDiagnostic, RelSpan};
 use crate::hir::Ty;
-use crate::items::resolve_type;
+use crate::items::{NoTypes, resolve_type};
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ConstValue {
@@ -111,7 +111,7 @@ pub fn eval(expr: &ast::Expr, part: u32, lookup: &mut Lookup) -> Result<ConstVal
         }
         ExprKind::Cast { expr: inner, ty, .. } => {
             let v = eval(inner, part, lookup)?;
-            let target = resolve_type(ty, part)?;
+            let target = resolve_type(ty, part, &NoTypes)?;
             match (v, target) {
                 (v, t) if v.ty() == t => v,
                 (ConstValue::I64(i), Ty::F64) => ConstValue::F64(ast::FloatBits::new(i as f64)),

@@ -195,7 +195,7 @@ pub fn fn_item_index(db: &dyn Db, file: SourceFile) -> std::collections::BTreeMa
 pub fn fn_source<'db>(db: &'db dyn Db, f: FnId<'db>) -> Option<FnSource> {
     let file = f.file(db);
     let items = fn_item_index(db, file).get(f.name(db))?;
-    items::fn_source(&parse(db, file).file, file.text(db), items)
+    items::fn_source(&parse(db, file).file, file.text(db), f.name(db), items)
 }
 
 /// For each function of `file`, in `file_fns` order, the absolute byte
@@ -215,7 +215,39 @@ pub fn file_bases(db: &dyn Db, file: SourceFile) -> Vec<Vec<u32>> {
 #[salsa::tracked(returns(ref))]
 pub fn fn_signature<'db>(db: &'db dyn Db, f: FnId<'db>) -> Signature {
     let file = f.file(db);
-    items::signature(file_items(db, file), const_table(db, file), f.name(db))
+    items::signature(file_items(db, file), const_table(db, file), f.name(db), &FileScope { db, file })
+}
+
+/// A struct, class or enum of the program, by its file and name.
+#[salsa::interned(debug)]
+pub struct TypeId<'db> {
+    #[returns(copy)]
+    pub file: SourceFile,
+    #[returns(ref)]
+    pub name: String,
+}
+
+/// The fields or variants of a type, resolved. Functions read the types
+/// they use through this query, so changing one type re-checks only them.
+#[salsa::tracked(returns(ref))]
+pub fn adt_def<'db>(db: &'db dyn Db, t: TypeId<'db>) -> hir::AdtDef {
+    let file = t.file(db);
+    let Some(decl) = file_items(db, file).find_type(t.name(db)) else { return hir::AdtDef::default() };
+    hir::adt_def(decl, const_table(db, file), &FileScope { db, file })
+}
+
+/// The type named `adt`, as a query key.
+pub fn type_id<'db>(db: &'db dyn Db, adt: &hir::Adt) -> Option<TypeId<'db>> {
+    let file = module_file_of(db, adt.module())?;
+    Some(TypeId::new(db, file, adt.name().to_string()))
+}
+
+/// The file of module `path`; the entry file for the empty path.
+fn module_file_of(db: &dyn Db, path: &[String]) -> Option<SourceFile> {
+    if path.is_empty() {
+        return Project::try_get(db).map(|p| p.entry(db));
+    }
+    module_files(db).get(path).copied()
 }
 
 /// The typed body of one function.
@@ -313,12 +345,14 @@ fn private(span: RelSpan, name: &str, module: &str) -> RelDiagnostic {
         .with_help(format!("mark it `pub` in `{module}` to use it from other files"))
 }
 
-/// `Some(is_pub)` for a function or constant of `file`, `None` if none.
+/// `Some(is_pub)` for a function, constant or type of `file`, `None` if
+/// none.
 fn item_visibility(db: &dyn Db, file: SourceFile, name: &str) -> Option<bool> {
     let items = file_items(db, file);
-    match (items.find_fn(name), items.find_const(name)) {
-        (Some(f), _) if !f.is_script => Some(f.is_pub),
-        (_, Some(c)) => Some(c.is_pub),
+    match (items.find_fn(name), items.find_const(name), items.find_type(name)) {
+        (Some(f), _, _) if !f.is_script => Some(f.is_pub),
+        (_, Some(c), _) => Some(c.is_pub),
+        (_, _, Some(t)) => Some(t.is_pub),
         _ => None,
     }
 }
@@ -340,7 +374,7 @@ struct FileScope<'db> {
 }
 
 impl FileScope<'_> {
-    /// A function or constant of `file`, as seen from this file.
+    /// A function, constant or type of `file`, as seen from this file.
     fn item(&self, file: SourceFile, name: &str) -> Option<Def<'_>> {
         let db = self.db;
         if module_names(db, file).is_fn(name) {
@@ -348,7 +382,39 @@ impl FileScope<'_> {
             let is_script = module_names(db, file).is_script(name);
             return Some(Def::Fn { symbol: fn_symbol(db, f), sig: fn_signature(db, f), is_script });
         }
+        if let Some(t) = file_items(db, file).find_type(name) {
+            return Some(Def::Type(self.adt_in(file, t)));
+        }
         const_table(db, file).lookup(name).map(Def::Const)
+    }
+
+    fn adt_in(&self, file: SourceFile, decl: &items::TypeDecl) -> hir::Adt {
+        let module = module_path_of(self.db, file).cloned().unwrap_or_default();
+        hir::Adt::new(module, decl.name.clone(), decl.kind)
+    }
+}
+
+/// `["a", "b"]` for the module in `a/b.spl`; `None` for the entry file.
+pub fn module_path_of(db: &dyn Db, file: SourceFile) -> Option<&Vec<String>> {
+    module_files(db).iter().find(|(_, f)| **f == file).map(|(path, _)| path)
+}
+
+impl items::TypeNames for FileScope<'_> {
+    fn named_type(&self, path: &[String]) -> Result<hir::Adt, String> {
+        let def = match path {
+            [name] => self.lookup(name),
+            [module @ .., name] => match self.member(module, name) {
+                Some(Ok(def)) => Some(def),
+                Some(Err(message)) => return Err(message),
+                None => None,
+            },
+            [] => None,
+        };
+        match def {
+            Some(Def::Type(adt)) => Ok(adt),
+            Some(_) => Err(format!("`{}` is not a type", path.join("."))),
+            None => Err(format!("cannot find type `{}` in this scope", path.join("."))),
+        }
     }
 }
 
@@ -361,6 +427,30 @@ impl Scope for FileScope<'_> {
             Imported::Module(path) => Some(Def::Module(path.clone())),
             Imported::Item(file, name) => self.item(*file, name),
         }
+    }
+
+    fn adt_def(&self, adt: &hir::Adt) -> Option<&hir::AdtDef> {
+        type_id(self.db, adt).map(|t| adt_def(self.db, t))
+    }
+
+    fn method(&self, adt: &hir::Adt, name: &str) -> Option<Result<Def<'_>, String>> {
+        let db = self.db;
+        let file = module_file_of(db, adt.module())?;
+        let fn_name = items::method_name(adt.name(), name);
+        let decl = file_items(db, file).find_fn(&fn_name)?;
+        if !decl.is_pub && file != self.file {
+            return Some(Err(format!("method `{name}` of `{}` is private", adt.name())));
+        }
+        let f = FnId::new(db, file, fn_name);
+        Some(Ok(Def::Fn { symbol: fn_symbol(db, f), sig: fn_signature(db, f), is_script: false }))
+    }
+
+    fn types(&self) -> &dyn items::TypeNames {
+        self
+    }
+
+    fn is_local_type(&self, adt: &hir::Adt) -> bool {
+        module_file_of(self.db, adt.module()) == Some(self.file)
     }
 
     fn member(&self, module: &[String], name: &str) -> Option<Result<Def<'_>, String>> {
@@ -386,7 +476,8 @@ pub fn fn_mir<'db>(db: &'db dyn Db, f: FnId<'db>) -> Option<simple_mir::Body> {
         return None;
     }
     let source = fn_source(db, f).as_ref()?;
-    let mut body = lower::lower_fn(hir, source);
+    let scope = FileScope { db, file: f.file(db) };
+    let mut body = lower::lower_fn(hir, source, &scope);
     body.symbol = fn_symbol(db, f);
     if !options(db).no_opt {
         simple_mir::opt::optimize(&mut body);
@@ -455,6 +546,12 @@ pub fn file_diagnostics(db: &dyn Db, file: SourceFile) -> Vec<Diagnostic> {
     for (item, diag) in item_diags {
         let base = parsed.file.items.get(*item as usize).map_or(0, |i| i.base);
         out.push(absolute(diag, path, &[base]));
+    }
+    for decl in &items.types {
+        let base = parsed.file.items.get(decl.item as usize).map_or(0, |i| i.base);
+        for diag in &adt_def(db, TypeId::new(db, file, decl.name.clone())).diagnostics {
+            out.push(absolute(diag, path, &[base]));
+        }
     }
     let fns = file_fns(db, file).iter().zip(persist::file_cached(db, file)).zip(file_bases(db, file));
     for ((&f, cached), bases) in fns {

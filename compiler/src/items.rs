@@ -11,7 +11,7 @@ use simple_syntax::ast::{self, ItemKind};
 
 use crate::consts::{self, ConstError, ConstValue};
 use crate::diagnostics::{RelDiagnostic, RelSpan};
-use crate::hir::Ty;
+use crate::hir::{Adt, AdtKind, Ty};
 
 /// Name of the implicit function holding a script's top-level statements.
 pub const SCRIPT_MAIN: &str = "main";
@@ -20,7 +20,9 @@ pub const SCRIPT_MAIN: &str = "main";
 /// signature does.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct FileItems {
+    /// Functions, then methods (named `Type.method`).
     pub fns: Vec<FnDecl>,
+    pub types: Vec<TypeDecl>,
     pub consts: Vec<ConstDecl>,
     pub imports: Vec<ImportDecl>,
     /// The first top-level statement, if any: (item index, span).
@@ -30,6 +32,7 @@ pub struct FileItems {
     /// Indices into `fns` and `consts` by name, so lookups do not scan.
     fn_index: FxHashMap<String, usize>,
     const_index: FxHashMap<String, usize>,
+    type_index: FxHashMap<String, usize>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,6 +44,23 @@ pub struct FnDecl {
     pub is_script: bool,
     pub is_pub: bool,
     pub name_span: Span,
+    /// For a method or static function: the type it belongs to.
+    pub owner: Option<String>,
+}
+
+/// A struct, class or enum declaration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TypeDecl {
+    pub name: String,
+    pub kind: AdtKind,
+    pub is_pub: bool,
+    /// Struct and class fields.
+    pub fields: Vec<ast::FieldDef>,
+    /// Enum variants.
+    pub variants: Vec<ast::Variant>,
+    pub name_span: Span,
+    /// Index of the item, to place diagnostics.
+    pub item: u32,
 }
 
 /// `import a.b [as c]` or `from a.b import x [as y], ...`.
@@ -107,20 +127,33 @@ impl FileItems {
     pub fn find_const(&self, name: &str) -> Option<&ConstDecl> {
         self.const_index.get(name).map(|&i| &self.consts[i])
     }
+
+    pub fn find_type(&self, name: &str) -> Option<&TypeDecl> {
+        self.type_index.get(name).map(|&i| &self.types[i])
+    }
+}
+
+/// The name of a method's function: `Type.method`.
+pub fn method_name(owner: &str, method: &str) -> String {
+    format!("{owner}.{method}")
 }
 
 fn unsupported(kind: &ItemKind) -> Option<&'static str> {
     Some(match kind {
-        ItemKind::Struct(_) => "structs are not supported yet",
-        ItemKind::Class(_) => "classes are not supported yet",
-        ItemKind::Enum(_) => "enums are not supported yet",
         ItemKind::Trait(_) => "traits are not supported yet",
-        ItemKind::Impl(_) => "impl blocks are not supported yet",
+        ItemKind::Impl(def) if def.trait_ref.is_some() => "trait implementations are not supported yet",
         ItemKind::Actor(_) => "actors are not supported yet",
         ItemKind::TypeAlias { .. } => "type aliases are not supported yet",
         ItemKind::Extern(_) => "extern functions are not supported yet",
         ItemKind::HandlePool { .. } => "handle pools are not supported yet",
-        ItemKind::Fn(_) | ItemKind::Const(_) | ItemKind::Stmt(_) | ItemKind::Import(_) => return None,
+        ItemKind::Fn(_)
+        | ItemKind::Const(_)
+        | ItemKind::Stmt(_)
+        | ItemKind::Import(_)
+        | ItemKind::Struct(_)
+        | ItemKind::Class(_)
+        | ItemKind::Enum(_)
+        | ItemKind::Impl(_) => return None,
     })
 }
 
@@ -130,6 +163,8 @@ pub fn collect(file: &ast::SourceFile) -> FileItems {
     let mut names: BTreeMap<&str, ()> = BTreeMap::new();
     let mut first_stmt: Option<(u32, Span)> = None;
     let mut has_main_fn = false;
+    let mut impls: Vec<(u32, &ast::ImplDef)> = Vec::new();
+    let mut methods: Vec<(u32, &str, &ast::FnDef)> = Vec::new();
     for (index, top) in file.items.iter().enumerate() {
         let index = index as u32;
         let span = RelSpan { part: 0, span: top.item.span };
@@ -144,8 +179,14 @@ pub fn collect(file: &ast::SourceFile) -> FileItems {
         let name = match &top.item.kind {
             ItemKind::Fn(def) => &def.name,
             ItemKind::Const(def) => &def.name,
+            ItemKind::Struct(def) | ItemKind::Class(def) => &def.name,
+            ItemKind::Enum(def) => &def.name,
             ItemKind::Stmt(stmt) => {
                 first_stmt.get_or_insert((index, stmt.span));
+                continue;
+            }
+            ItemKind::Impl(def) => {
+                impls.push((index, def));
                 continue;
             }
             _ => continue,
@@ -174,7 +215,41 @@ pub fn collect(file: &ast::SourceFile) -> FileItems {
                     is_script: false,
                     is_pub: top.item.is_pub,
                     name_span: def.name.span,
+                    owner: None,
                 });
+            }
+            ItemKind::Struct(def) | ItemKind::Class(def) => {
+                let kind = if matches!(top.item.kind, ItemKind::Struct(_)) { AdtKind::Struct } else { AdtKind::Class };
+                if let Some(g) = def.generics.first() {
+                    let span = RelSpan { part: 0, span: g.name.span };
+                    out.diagnostics.push((index, RelDiagnostic::error(span, "generic types are not supported yet")));
+                }
+                out.types.push(TypeDecl {
+                    name: def.name.text.to_string(),
+                    kind,
+                    is_pub: top.item.is_pub,
+                    fields: def.fields.clone(),
+                    variants: Vec::new(),
+                    name_span: def.name.span,
+                    item: index,
+                });
+                methods.extend(def.methods.iter().map(|m| (index, &*def.name.text, m)));
+            }
+            ItemKind::Enum(def) => {
+                if let Some(g) = def.generics.first() {
+                    let span = RelSpan { part: 0, span: g.name.span };
+                    out.diagnostics.push((index, RelDiagnostic::error(span, "generic types are not supported yet")));
+                }
+                out.types.push(TypeDecl {
+                    name: def.name.text.to_string(),
+                    kind: AdtKind::Enum,
+                    is_pub: top.item.is_pub,
+                    fields: Vec::new(),
+                    variants: def.variants.clone(),
+                    name_span: def.name.span,
+                    item: index,
+                });
+                methods.extend(def.methods.iter().map(|m| (index, &*def.name.text, m)));
             }
             ItemKind::Const(def) => out.consts.push(ConstDecl {
                 name: def.name.text.to_string(),
@@ -185,6 +260,48 @@ pub fn collect(file: &ast::SourceFile) -> FileItems {
             }),
             _ => {}
         }
+    }
+    for (index, def) in impls {
+        let span = RelSpan { part: 0, span: def.self_ty.span };
+        let owner = match &def.self_ty.kind {
+            ast::TypeExprKind::Named { path, args } if path.len() == 1 && args.is_empty() => &*path[0].text,
+            _ => {
+                let d = RelDiagnostic::error(span, "`impl` needs the name of a struct, class or enum of this file");
+                out.diagnostics.push((index, d));
+                continue;
+            }
+        };
+        if !out.types.iter().any(|t| t.name == owner) {
+            let d = RelDiagnostic::error(span, format!("cannot find type `{owner}` in this file"))
+                .with_help("methods can be added only to types declared in the same file");
+            out.diagnostics.push((index, d));
+            continue;
+        }
+        methods.extend(def.methods.iter().map(|m| (index, owner, m)));
+    }
+    for (index, owner, def) in methods {
+        let name = method_name(owner, &def.name.text);
+        if out.fns.iter().any(|f| f.name == name) {
+            let span = RelSpan { part: 0, span: def.name.span };
+            out.diagnostics.push((
+                index,
+                RelDiagnostic::error(span, format!("`{owner}` has two methods named `{}`", def.name.text)),
+            ));
+            continue;
+        }
+        if let Some(g) = def.generics.first() {
+            let span = RelSpan { part: 0, span: g.name.span };
+            out.diagnostics.push((index, RelDiagnostic::error(span, "generic functions are not supported yet")));
+        }
+        out.fns.push(FnDecl {
+            name,
+            params: def.params.clone(),
+            ret: def.ret.clone(),
+            is_script: false,
+            is_pub: def.is_pub,
+            name_span: def.name.span,
+            owner: Some(owner.to_string()),
+        });
     }
     out.first_stmt = first_stmt;
     if let Some((index, span)) = first_stmt {
@@ -203,11 +320,13 @@ pub fn collect(file: &ast::SourceFile) -> FileItems {
                 is_script: true,
                 is_pub: false,
                 name_span: Span::default(),
+                owner: None,
             });
         }
     }
     out.fn_index = out.fns.iter().enumerate().map(|(i, f)| (f.name.clone(), i)).collect();
     out.const_index = out.consts.iter().enumerate().map(|(i, c)| (c.name.clone(), i)).collect();
+    out.type_index = out.types.iter().enumerate().map(|(i, t)| (t.name.clone(), i)).collect();
     out
 }
 
@@ -281,7 +400,13 @@ pub fn fn_item_index(file: &ast::SourceFile) -> BTreeMap<String, Vec<u32>> {
                 index.entry(def.name.text.to_string()).or_insert_with(|| vec![i as u32]);
             }
             ItemKind::Stmt(_) => stmts.push(i as u32),
-            _ => {}
+            kind => {
+                if let Some((owner, methods)) = owned_methods(kind) {
+                    for m in methods {
+                        index.entry(method_name(owner, &m.name.text)).or_insert_with(|| vec![i as u32]);
+                    }
+                }
+            }
         }
     }
     if !stmts.is_empty() {
@@ -290,8 +415,23 @@ pub fn fn_item_index(file: &ast::SourceFile) -> BTreeMap<String, Vec<u32>> {
     index
 }
 
-/// The source of the function made of `items` (see [`fn_item_index`]).
-pub fn fn_source(file: &ast::SourceFile, text: &str, items: &[u32]) -> Option<FnSource> {
+/// The type a struct, class, enum or impl item adds methods to, and the
+/// methods.
+fn owned_methods(kind: &ItemKind) -> Option<(&str, &[ast::FnDef])> {
+    match kind {
+        ItemKind::Struct(def) | ItemKind::Class(def) => Some((&def.name.text, &def.methods)),
+        ItemKind::Enum(def) => Some((&def.name.text, &def.methods)),
+        ItemKind::Impl(def) if def.trait_ref.is_none() => match &def.self_ty.kind {
+            ast::TypeExprKind::Named { path, .. } if path.len() == 1 => Some((&path[0].text, &def.methods)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The source of the function `name` made of `items` (see
+/// [`fn_item_index`]).
+pub fn fn_source(file: &ast::SourceFile, text: &str, name: &str, items: &[u32]) -> Option<FnSource> {
     let mut stmts = Vec::new();
     let mut def = None;
     for &index in items {
@@ -301,7 +441,12 @@ pub fn fn_source(file: &ast::SourceFile, text: &str, items: &[u32]) -> Option<Fn
                 def = Some(d.clone());
                 break;
             }
-            _ => {}
+            kind => {
+                if let Some((owner, methods)) = owned_methods(kind) {
+                    def = methods.iter().find(|m| method_name(owner, &m.name.text) == name).cloned().map(Arc::new);
+                    break;
+                }
+            }
         }
     }
     let kind = match def {
@@ -339,7 +484,18 @@ pub fn fn_part_bases(file: &ast::SourceFile, items: &[u32]) -> Vec<u32> {
 pub struct Signature {
     pub params: Vec<ParamSig>,
     pub ret: Ty,
+    /// For a method: how it takes `self` (its first parameter).
+    pub self_kind: Option<SelfKind>,
     pub diagnostics: Vec<RelDiagnostic>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SelfKind {
+    /// `self`: a copy of a struct, or a reference to a class object.
+    Value,
+    /// `mut self`: a struct method that assigns to fields of the caller's
+    /// value.
+    Mut,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -351,26 +507,59 @@ pub struct ParamSig {
     pub default: Option<ConstValue>,
 }
 
+/// The structs, classes and enums a type written in source may name.
+pub trait TypeNames {
+    /// The type `path` names (`Point`, `geometry.Point`), or why none.
+    fn named_type(&self, path: &[String]) -> Result<Adt, String>;
+}
+
+/// Where no struct, class or enum can be named: constant expressions.
+pub struct NoTypes;
+
+impl TypeNames for NoTypes {
+    fn named_type(&self, path: &[String]) -> Result<Adt, String> {
+        Err(format!("cannot find type `{}` in this scope", path.join(".")))
+    }
+}
+
 /// Resolves a type written in source.
-pub fn resolve_type(ty: &ast::TypeExpr, part: u32) -> Result<Ty, RelDiagnostic> {
+pub fn resolve_type(ty: &ast::TypeExpr, part: u32, names: &dyn TypeNames) -> Result<Ty, RelDiagnostic> {
     let span = RelSpan { part, span: ty.span };
     let what = match &ty.kind {
-        ast::TypeExprKind::Named { path, args } if path.len() == 1 && args.is_empty() => {
-            return match &*path[0].text {
-                "i64" | "int" => Ok(Ty::I64),
-                "f64" | "float" => Ok(Ty::F64),
-                "bool" => Ok(Ty::Bool),
-                "str" => Ok(Ty::Str),
-                "nil" => Ok(Ty::Nil),
-                other => Err(RelDiagnostic::error(span, format!("cannot find type `{other}` in this scope"))),
-            };
+        ast::TypeExprKind::Named { path, args } if args.is_empty() => {
+            if let [name] = path.as_slice() {
+                match &*name.text {
+                    "i64" | "int" => return Ok(Ty::I64),
+                    "f64" | "float" => return Ok(Ty::F64),
+                    "bool" => return Ok(Ty::Bool),
+                    "str" => return Ok(Ty::Str),
+                    "nil" => return Ok(Ty::Nil),
+                    _ => {}
+                }
+            }
+            let path: Vec<String> = path.iter().map(|n| n.text.to_string()).collect();
+            return names.named_type(&path).map(Ty::Adt).map_err(|message| RelDiagnostic::error(span, message));
         }
-        ast::TypeExprKind::Named { path, .. } if path.len() > 1 => "qualified type names are",
         ast::TypeExprKind::Named { .. } => "generic types are",
-        ast::TypeExprKind::Optional(_) => "optional types are",
-        ast::TypeExprKind::List(_) => "list types are",
-        ast::TypeExprKind::Dict(..) => "dict types are",
-        ast::TypeExprKind::Tuple(_) => "tuple types are",
+        ast::TypeExprKind::Optional(inner) => return Ok(Ty::optional(resolve_type(inner, part, names)?)),
+        ast::TypeExprKind::List(elem) => return Ok(Ty::list(resolve_type(elem, part, names)?)),
+        ast::TypeExprKind::Dict(key, value) => {
+            let k = resolve_type(key, part, names)?;
+            if !matches!(k, Ty::Str | Ty::I64 | Ty::Bool) {
+                let span = RelSpan { part, span: key.span };
+                return Err(RelDiagnostic::error(span, format!("`{k}` cannot be a dict key"))
+                    .with_help("dict keys are `str`, `i64` or `bool`"));
+            }
+            return Ok(Ty::dict(k, resolve_type(value, part, names)?));
+        }
+        ast::TypeExprKind::Tuple(elems) => {
+            let mut tys = elems.iter().map(|e| resolve_type(e, part, names)).collect::<Result<Vec<Ty>, _>>()?;
+            return Ok(match tys.len() {
+                0 => Ty::Nil,
+                1 => tys.pop().expect("one element"),
+                _ => Ty::tuple(tys),
+            });
+        }
         ast::TypeExprKind::Fn { .. } => "function types are",
         ast::TypeExprKind::Dyn(_) => "trait objects are",
         ast::TypeExprKind::Pointer { .. } | ast::TypeExprKind::BorrowMut(_) => "pointer types are",
@@ -378,27 +567,36 @@ pub fn resolve_type(ty: &ast::TypeExpr, part: u32) -> Result<Ty, RelDiagnostic> 
     Err(RelDiagnostic::error(span, format!("{what} not supported yet")))
 }
 
-pub fn signature(items: &FileItems, consts: &ConstTable, name: &str) -> Signature {
+pub fn signature(items: &FileItems, consts: &ConstTable, name: &str, names: &dyn TypeNames) -> Signature {
     let Some(decl) = items.find_fn(name) else { return Signature::default() };
     let mut sig = Signature::default();
     if decl.is_script {
         sig.ret = Ty::I64;
         return sig;
     }
-    for param in &decl.params {
-        let ty = match &param.ty {
-            Some(ty) => resolve_type(ty, 0).unwrap_or_else(|d| {
+    for (i, param) in decl.params.iter().enumerate() {
+        let ty = match (&param.ty, &decl.owner) {
+            (Some(ty), _) => resolve_type(ty, 0, names).unwrap_or_else(|d| {
                 sig.diagnostics.push(d);
                 Ty::Error
             }),
-            None => {
+            (None, Some(owner)) if i == 0 => {
+                sig.self_kind = Some(if param.is_mut { SelfKind::Mut } else { SelfKind::Value });
+                names.named_type(std::slice::from_ref(owner)).map_or(Ty::Error, Ty::Adt)
+            }
+            (None, _) => {
                 let span = RelSpan { part: 0, span: param.name.span };
-                sig.diagnostics.push(RelDiagnostic::error(span, "methods and `self` are not supported yet"));
+                let message = if decl.owner.is_some() {
+                    "`self` must be the first parameter"
+                } else {
+                    "`self` is only allowed in methods"
+                };
+                sig.diagnostics.push(RelDiagnostic::error(span, message));
                 Ty::Error
             }
         };
         let default = param.default.as_ref().and_then(|expr| match consts::eval(expr, 0, &mut |n| consts.lookup(n)) {
-            Ok(value) if value.ty() == ty || ty == Ty::Error => Some(value),
+            Ok(value) if value.ty().coerces_to(&ty) => Some(value),
             Ok(value) => {
                 let span = RelSpan { part: 0, span: expr.span };
                 sig.diagnostics.push(
@@ -416,7 +614,7 @@ pub fn signature(items: &FileItems, consts: &ConstTable, name: &str) -> Signatur
         sig.params.push(ParamSig { name: param.name.text.to_string(), ty, default });
     }
     sig.ret = match &decl.ret {
-        Some(ty) => resolve_type(ty, 0).unwrap_or_else(|d| {
+        Some(ty) => resolve_type(ty, 0, names).unwrap_or_else(|d| {
             sig.diagnostics.push(d);
             Ty::Error
         }),
@@ -474,7 +672,7 @@ pub fn eval_consts(items: &FileItems) -> ConstTable {
             self.state.insert(name.to_string(), State::InProgress);
             let result = consts::eval(&decl.value, 0, &mut |n| self.get(n));
             let value = match result {
-                Ok(value) => match decl.ty.as_ref().map(|t| resolve_type(t, 0)) {
+                Ok(value) => match decl.ty.as_ref().map(|t| resolve_type(t, 0, &NoTypes)) {
                     Some(Ok(ty)) if ty != value.ty() => {
                         let span = RelSpan { part: 0, span: decl.value.span };
                         let d = RelDiagnostic::error(

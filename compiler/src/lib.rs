@@ -10,6 +10,7 @@ pub mod diagnostics;
 pub mod dump;
 pub mod hir;
 pub mod items;
+pub mod layout;
 pub mod line_index;
 pub mod lower;
 pub mod parallel;

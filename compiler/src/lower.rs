@@ -7,46 +7,66 @@
 //! evaluated once, chained comparisons evaluating middle operands once) are
 //! explicit in the control flow.
 
+use simple_abi::heap_layout::RECORD_SLOTS_OFFSET;
 use simple_abi::{Rt, TrapCode};
 use simple_mir::{self as mir, BlockData, BlockId, Cmp, Const, Loc, Local, Operand, Rvalue, StmtKind, Terminator};
 use simple_syntax::ast::{BinOp, UnaryOp};
 
 use crate::consts::ConstValue;
 use crate::diagnostics::RelSpan;
-use crate::hir::{Block, Builtin, Expr, ExprKind, FnHir, ParamValue, Stmt, Ty};
+use crate::hir::{AdtKind, Arm, Block, Builtin, Expr, ExprKind, FnHir, ParamValue, Pat, Place, Scope, Stmt, Ty};
 use crate::items::FnSource;
+use crate::layout::Layouts;
 use crate::line_index::LineIndex;
 
-pub fn lower_fn(hir: &FnHir, source: &FnSource) -> mir::Body {
+pub fn lower_fn(hir: &FnHir, source: &FnSource, scope: &dyn Scope) -> mir::Body {
     let parts = source.parts.iter().map(|p| (LineIndex::new(&p.text), p.text.as_str(), p.line_delta)).collect();
-    let locals =
-        hir.locals.iter().map(|l| mir::LocalDecl { ty: machine_ty(l.ty), name: Some(l.name.clone()) }).collect();
-    let mut cx = Lower {
-        parts,
-        body: mir::Body {
-            symbol: hir.name.clone(),
-            param_count: hir.param_count,
-            rets: leaf(hir.ret).into_iter().collect(),
-            locals,
-            blocks: Vec::new(),
-        },
-        current: BlockId(0),
+    let layouts = Layouts::new(scope);
+    let mut body = mir::Body {
+        symbol: hir.name.clone(),
+        param_count: 0,
+        rets: layouts.leaves(&hir.ret),
+        locals: Vec::new(),
         blocks: Vec::new(),
-        loops: Vec::new(),
     };
+    if hir.returns_self {
+        body.rets.extend(layouts.leaves(&hir.locals[0].ty));
+    }
+    // Each HIR local becomes one MIR local per leaf; parameters first.
+    let mut locals = Vec::with_capacity(hir.locals.len());
+    for (i, info) in hir.locals.iter().enumerate() {
+        let leaves = layouts.leaves(&info.ty);
+        let many = leaves.len() > 1;
+        let ids = leaves
+            .into_iter()
+            .enumerate()
+            .map(|(k, ty)| {
+                let name = if many { format!("{}.{k}", info.name) } else { info.name.clone() };
+                body.locals.push(mir::LocalDecl { ty, name: Some(name) });
+                Local(body.locals.len() as u32 - 1)
+            })
+            .collect::<Vec<_>>();
+        if i < hir.param_count as usize {
+            body.param_count += ids.len() as u32;
+        }
+        locals.push(ids);
+    }
+    let mut cx =
+        Lower { parts, body, current: BlockId(0), blocks: Vec::new(), loops: Vec::new(), layouts, locals, hir };
     cx.current = cx.new_block();
     if let Some(status) = hir.exit_status {
         // A script that never executes `main = ...` exits with 0.
-        cx.push(StmtKind::Assign(Local(status.0), Rvalue::Use(Operand::Const(Const::I64(0)))), Loc::default());
+        let status = cx.locals[status.0 as usize][0];
+        cx.push(StmtKind::Assign(status, Rvalue::Use(Operand::Const(Const::I64(0)))), Loc::default());
     }
     let tail = cx.block(&hir.body);
     let end = cx.end_loc(&hir.body);
-    let ret = match (hir.exit_status, hir.ret) {
-        (Some(status), _) => Terminator::Return(vec![Operand::Local(Local(status.0))]),
-        (None, Ty::Nil | Ty::Error | Ty::Never) => Terminator::Return(Vec::new()),
+    let ret = match (hir.exit_status, &hir.ret) {
+        (Some(status), _) => Terminator::Return(vec![Operand::Local(cx.locals[status.0 as usize][0])]),
+        (None, Ty::Nil | Ty::Error | Ty::Never) => cx.ret(Vec::new()),
         (None, _) => match tail {
             // A tail of another type sits in dead code after a `return`.
-            Some(value) if hir.body.tail.as_ref().is_some_and(|t| t.ty == hir.ret) => Terminator::Return(vec![value]),
+            Some(value) if hir.body.tail.as_ref().is_some_and(|t| t.ty == hir.ret) => cx.ret(value),
             None if hir.name == crate::items::SCRIPT_MAIN => Terminator::Return(vec![Operand::Const(Const::I64(0))]),
             // The type checker proved the end unreachable.
             _ => Terminator::Trap(TrapCode::Unreachable),
@@ -84,29 +104,39 @@ pub fn entry_body(main: Option<bool>) -> mir::Body {
     }
 }
 
-fn const_operand(c: &ConstValue) -> Operand {
-    Operand::Const(match c {
+/// A value in MIR: one operand per leaf of its type (see `layout`).
+type Value = Vec<Operand>;
+
+fn scalar_const(c: &ConstValue) -> Value {
+    let c = match c {
         ConstValue::I64(v) => Const::I64(*v),
         ConstValue::F64(bits) => Const::F64(bits.0),
         ConstValue::Bool(b) => Const::Bool(*b),
         ConstValue::Str(s) => Const::Str(s.clone()),
-        ConstValue::Nil => Const::Nil,
+        ConstValue::Nil => return Vec::new(),
+    };
+    vec![Operand::Const(c)]
+}
+
+/// The value of a leaf of a type that is "nothing there": what fills an
+/// absent optional's leaves.
+fn zero(ty: mir::Ty) -> Operand {
+    Operand::Const(match ty {
+        mir::Ty::I64 | mir::Ty::Nil => Const::I64(0),
+        mir::Ty::F64 => Const::F64(0),
+        mir::Ty::Bool => Const::Bool(false),
+        mir::Ty::Str | mir::Ty::Ref => Const::Null(ty),
     })
 }
 
-/// The machine type of a value of a scalar type; `None` for `nil`.
-fn leaf(ty: Ty) -> Option<mir::Ty> {
-    Some(machine_ty(ty)).filter(|t| *t != mir::Ty::Nil)
-}
-
-fn machine_ty(ty: Ty) -> mir::Ty {
-    match ty {
-        Ty::I64 => mir::Ty::I64,
-        Ty::F64 => mir::Ty::F64,
-        Ty::Bool => mir::Ty::Bool,
-        Ty::Str => mir::Ty::Str,
-        Ty::Nil | Ty::Never | Ty::Error => mir::Ty::Nil,
-    }
+/// Where the leaves of a place live.
+enum Storage {
+    Locals(Vec<Local>),
+    /// Slots of the record `object`, from `start`.
+    Object {
+        object: Operand,
+        start: usize,
+    },
 }
 
 /// A block under construction: statements so far, and the terminator once
@@ -122,6 +152,10 @@ struct Lower<'a> {
     blocks: Vec<OpenBlock>,
     /// For each enclosing loop: (continue target, break target).
     loops: Vec<(BlockId, BlockId)>,
+    layouts: Layouts<'a>,
+    /// The MIR locals holding each HIR local's leaves.
+    locals: Vec<Vec<Local>>,
+    hir: &'a FnHir,
 }
 
 impl Lower<'_> {
@@ -190,13 +224,39 @@ impl Lower<'_> {
         self.body
     }
 
+    /// A return of `value`; a `mut self` method also returns its `self`.
+    fn ret(&self, mut value: Value) -> Terminator {
+        if self.hir.returns_self {
+            value.extend(self.locals[0].iter().map(|l| Operand::Local(*l)));
+        }
+        Terminator::Return(value)
+    }
+
     fn temp(&mut self, ty: mir::Ty) -> Local {
         let id = Local(self.body.locals.len() as u32);
         self.body.locals.push(mir::LocalDecl { ty, name: None });
         id
     }
 
-    fn block(&mut self, block: &Block) -> Option<Operand> {
+    /// Fresh locals for a value of `ty`.
+    fn temps(&mut self, ty: &Ty) -> Vec<Local> {
+        self.layouts.leaves(ty).into_iter().map(|t| self.temp(t)).collect()
+    }
+
+    fn assign_all(&mut self, dests: &[Local], value: Value, loc: Loc) {
+        for (d, v) in dests.iter().zip(value) {
+            self.push(StmtKind::Assign(*d, Rvalue::Use(v)), loc);
+        }
+    }
+
+    /// `value` copied into fresh locals, so later code sees it unchanged.
+    fn stable(&mut self, ty: &Ty, value: Value, loc: Loc) -> Value {
+        let temps = self.temps(ty);
+        self.assign_all(&temps, value, loc);
+        temps.into_iter().map(Operand::Local).collect()
+    }
+
+    fn block(&mut self, block: &Block) -> Option<Value> {
         for stmt in &block.stmts {
             self.stmt(stmt);
         }
@@ -205,21 +265,30 @@ impl Lower<'_> {
 
     fn stmt(&mut self, stmt: &Stmt) {
         match stmt {
-            Stmt::Let { local, init } | Stmt::Assign { local, value: init } => {
+            Stmt::Let { local, init } => {
                 let value = self.expr(init);
-                if machine_ty(init.ty) != mir::Ty::Nil && self.body.local_ty(Local(local.0)) != mir::Ty::Nil {
-                    let loc = self.loc(init.span);
-                    self.push(StmtKind::Assign(Local(local.0), Rvalue::Use(value)), loc);
+                let loc = self.loc(init.span);
+                let dests = self.locals[local.0 as usize].clone();
+                if init.ty != Ty::Never {
+                    self.assign_all(&dests, value, loc);
+                }
+            }
+            Stmt::Assign { place, value } => {
+                let loc = self.loc(value.span);
+                let storage = self.storage(place, loc);
+                let v = self.expr(value);
+                if value.ty != Ty::Never {
+                    self.write(storage, v, loc);
                 }
             }
             Stmt::Expr(e) => {
                 self.expr(e);
             }
             Stmt::Return { value, span } => {
-                let v = value.as_ref().map(|v| self.expr(v));
-                let v = if self.body.rets.is_empty() { Vec::new() } else { v.into_iter().collect() };
+                let v = value.as_ref().map(|v| self.expr(v)).unwrap_or_default();
                 let loc = self.loc(*span);
-                self.terminate(Terminator::Return(v), loc);
+                let ret = self.ret(v);
+                self.terminate(ret, loc);
             }
             Stmt::Break | Stmt::Continue => {
                 let Some(&(cont, brk)) = self.loops.last() else { return };
@@ -231,7 +300,7 @@ impl Lower<'_> {
                 let body_block = self.new_block();
                 let exit = self.new_block();
                 self.terminate_into(Terminator::Goto(header), Loc::default(), header);
-                let c = self.expr(cond);
+                let c = self.scalar(cond);
                 let loc = self.loc(cond.span);
                 self.terminate_into(
                     Terminator::Branch { cond: c, then_block: body_block, else_block: exit },
@@ -253,19 +322,85 @@ impl Lower<'_> {
                 self.terminate_into(Terminator::Goto(body_block), Loc::default(), exit);
             }
             Stmt::ForRange { var, start, end, step, inclusive, body } => {
-                self.for_range(Local(var.0), start, end, step.as_ref(), *inclusive, body)
+                let var = self.locals[var.0 as usize][0];
+                self.for_range(var, start, end, step.as_ref(), *inclusive, body)
             }
         }
     }
 
+    /// Where the leaves of `place` live; evaluates the objects in it.
+    fn storage(&mut self, place: &Place, loc: Loc) -> Storage {
+        match place {
+            Place::Local(l) => Storage::Locals(self.locals[l.0 as usize].clone()),
+            Place::Field(inner, index) => {
+                let ty = self.place_ty(inner);
+                let range = self.layouts.field_range(&ty, *index);
+                match self.storage(inner, loc) {
+                    Storage::Locals(locals) => Storage::Locals(locals[range].to_vec()),
+                    Storage::Object { object, start } => Storage::Object { object, start: start + range.start },
+                }
+            }
+            Place::ObjectField(object, index) => {
+                let range = self.layouts.field_range(&object.ty, *index);
+                // Evaluated once, before the value is.
+                let object = self.scalar(object);
+                let t = self.temp(mir::Ty::Ref);
+                self.push(StmtKind::Assign(t, Rvalue::Use(object)), loc);
+                Storage::Object { object: Operand::Local(t), start: range.start }
+            }
+        }
+    }
+
+    fn place_ty(&self, place: &Place) -> Ty {
+        match place {
+            Place::Local(l) => self.hir.locals[l.0 as usize].ty.clone(),
+            Place::Field(inner, index) => {
+                self.layouts.field_types(&self.place_ty(inner)).get(*index as usize).cloned().unwrap_or(Ty::Error)
+            }
+            Place::ObjectField(object, index) => {
+                self.layouts.field_types(&object.ty).get(*index as usize).cloned().unwrap_or(Ty::Error)
+            }
+        }
+    }
+
+    fn write(&mut self, storage: Storage, value: Value, loc: Loc) {
+        match storage {
+            Storage::Locals(locals) => self.assign_all(&locals, value, loc),
+            Storage::Object { object, start } => {
+                for (k, v) in value.into_iter().enumerate() {
+                    self.push(StmtKind::Store(slot_addr(object.clone(), start + k), v), loc);
+                }
+            }
+        }
+    }
+
+    /// Loads slots `start..start + leaves.len()` of a record.
+    fn load_slots(&mut self, object: &Operand, start: usize, leaves: &[mir::Ty], loc: Loc) -> Value {
+        leaves
+            .iter()
+            .enumerate()
+            .map(|(k, ty)| self.assign_temp(*ty, Rvalue::Load(*ty, slot_addr(object.clone(), start + k)), loc))
+            .collect()
+    }
+
+    /// A new record holding `value` (whose leaves are `leaves`).
+    fn boxed(&mut self, leaves: &[mir::Ty], value: Value, loc: Loc) -> Operand {
+        let desc = Operand::Const(Const::Data(Layouts::record_desc(leaves)));
+        let object = self.runtime(Rt::AllocRecord, vec![desc], loc);
+        for (k, v) in value.into_iter().enumerate() {
+            self.push(StmtKind::Store(slot_addr(object.clone(), k), v), loc);
+        }
+        object
+    }
+
     fn for_range(&mut self, var: Local, start: &Expr, end: &Expr, step: Option<&Expr>, inclusive: bool, body: &Block) {
         let loc = self.loc(start.span);
-        let start_v = self.expr(start);
-        let end_v = self.expr(end);
+        let start_v = self.scalar(start);
+        let end_v = self.scalar(end);
         let end_t = self.temp(mir::Ty::I64);
         self.push(StmtKind::Assign(end_t, Rvalue::Use(end_v)), loc);
         let step_t = step.map(|s| {
-            let v = self.expr(s);
+            let v = self.scalar(s);
             let t = self.temp(mir::Ty::I64);
             self.push(StmtKind::Assign(t, Rvalue::Use(v)), loc);
             t
@@ -339,11 +474,15 @@ impl Lower<'_> {
     fn binop(&mut self, op: mir::BinOp, a: Operand, b: Operand, loc: Loc) -> Operand {
         use mir::BinOp::*;
         let ty = match op {
-            ICmp(_) | FCmp(_) | BoolEq | BoolNe => mir::Ty::Bool,
+            ICmp(_) | FCmp(_) | BoolEq | BoolNe | RefEq => mir::Ty::Bool,
             FAdd | FSub | FMul | FDiv | FRem | FFloorDiv | FPow | FMin | FMax => mir::Ty::F64,
             _ => mir::Ty::I64,
         };
         self.assign_temp(ty, Rvalue::Binary(op, a, b), loc)
+    }
+
+    fn not(&mut self, a: Operand, loc: Loc) -> Operand {
+        self.assign_temp(mir::Ty::Bool, Rvalue::Unary(mir::UnOp::Not, a), loc)
     }
 
     fn assign_temp(&mut self, ty: mir::Ty, value: Rvalue, loc: Loc) -> Operand {
@@ -357,13 +496,7 @@ impl Lower<'_> {
     }
 
     fn runtime(&mut self, rt: Rt, args: Vec<Operand>, loc: Loc) -> Operand {
-        let ty = match rt.info().ret {
-            None => mir::Ty::Nil,
-            Some(simple_abi::AbiType::I64) => mir::Ty::I64,
-            Some(simple_abi::AbiType::F64) => mir::Ty::F64,
-            Some(simple_abi::AbiType::Bool) => mir::Ty::Bool,
-            Some(simple_abi::AbiType::Ptr) => mir::Ty::Str,
-        };
+        let ty = rt.info().ret.map_or(mir::Ty::Nil, simple_mir::abi_ty);
         self.assign_temp(ty, Rvalue::Runtime(rt, args), loc)
     }
 
@@ -371,87 +504,211 @@ impl Lower<'_> {
         Operand::Const(Const::Str(text.to_string()))
     }
 
-    fn expr(&mut self, e: &Expr) -> Operand {
+    /// The one machine value of an expression of a scalar type (`nil` for
+    /// a value without one).
+    fn scalar(&mut self, e: &Expr) -> Operand {
+        self.expr(e).into_iter().next().unwrap_or(Operand::Const(Const::Nil))
+    }
+
+    /// The value of a parameter: a written argument or a default.
+    fn param_values(&mut self, args: &[Expr], params: &[ParamValue]) -> Vec<Value> {
+        let written: Vec<Value> = args.iter().map(|a| self.expr(a)).collect();
+        params
+            .iter()
+            .map(|p| match p {
+                ParamValue::Arg(i) => written[*i].clone(),
+                ParamValue::Default(c, ty) => self.const_value(c, ty),
+            })
+            .collect()
+    }
+
+    /// A constant as a value of `ty` (an optional's default may be `nil` or
+    /// a plain value).
+    fn const_value(&self, c: &ConstValue, ty: &Ty) -> Value {
+        match ty {
+            Ty::Optional(inner) => match c {
+                ConstValue::Nil => self.nil_value(inner),
+                c => self.some_value(inner, self.const_value(c, inner)),
+            },
+            _ => scalar_const(c),
+        }
+    }
+
+    fn nil_value(&self, inner: &Ty) -> Value {
+        let leaves = self.layouts.leaves(inner);
+        if self.layouts.nullable(inner) {
+            return vec![zero(leaves[0])];
+        }
+        let mut v = vec![Operand::Const(Const::Bool(false))];
+        v.extend(leaves.into_iter().map(zero));
+        v
+    }
+
+    fn some_value(&self, inner: &Ty, value: Value) -> Value {
+        if self.layouts.nullable(inner) {
+            return value;
+        }
+        let mut v = vec![Operand::Const(Const::Bool(true))];
+        v.extend(value);
+        v
+    }
+
+    /// Whether an optional value is present (a `Bool`), and its inner value.
+    fn unpack_optional(&mut self, inner: &Ty, value: &[Operand], loc: Loc) -> (Operand, Value) {
+        if self.layouts.nullable(inner) {
+            let null = self.assign_temp(mir::Ty::Bool, Rvalue::Unary(mir::UnOp::IsNull, value[0].clone()), loc);
+            (self.not(null, loc), value.to_vec())
+        } else {
+            (value[0].clone(), value[1..].to_vec())
+        }
+    }
+
+    fn expr(&mut self, e: &Expr) -> Value {
         let loc = self.loc(e.span);
         match &e.kind {
-            ExprKind::Const(c) => const_operand(c),
-            ExprKind::Local(l) => {
-                if self.body.local_ty(Local(l.0)) == mir::Ty::Nil {
-                    Operand::Const(Const::Nil)
-                } else {
-                    Operand::Local(Local(l.0))
-                }
-            }
+            ExprKind::Const(c) => self.const_value(c, &e.ty),
+            ExprKind::Local(l) => self.locals[l.0 as usize].iter().map(|l| Operand::Local(*l)).collect(),
             ExprKind::Call { symbol, args, params } => {
-                let written: Vec<(Operand, Ty)> = args.iter().map(|a| (self.expr(a), a.ty)).collect();
-                let args: Vec<Operand> = params
-                    .iter()
-                    .filter_map(|p| {
-                        let (v, ty) = match p {
-                            ParamValue::Arg(i) => written[*i].clone(),
-                            ParamValue::Default(c) => (const_operand(c), c.ty()),
-                        };
-                        (machine_ty(ty) != mir::Ty::Nil).then_some(v)
-                    })
-                    .collect();
-                let dests: Vec<Local> = leaf(e.ty.clone()).into_iter().map(|t| self.temp(t)).collect();
-                let v = dests.first().map_or(Operand::Const(Const::Nil), |d| Operand::Local(*d));
-                self.push(StmtKind::Call { dests, symbol: symbol.clone(), args }, loc);
+                let args = self.param_values(args, params).concat();
+                let dests = self.temps(&e.ty);
+                self.push(StmtKind::Call { dests: dests.clone(), symbol: symbol.clone(), args }, loc);
                 if e.ty == Ty::Never {
                     self.terminate(Terminator::Trap(TrapCode::Unreachable), loc);
                 }
-                v
+                dests.into_iter().map(Operand::Local).collect()
+            }
+            ExprKind::MutCall { place, symbol, args, params } => {
+                let storage = self.storage(place, loc);
+                let args = self.param_values(args, params);
+                let self_ty = self.place_ty(place);
+                let result = self.temps(&e.ty);
+                let new_self = self.temps(&self_ty);
+                let mut dests = result.clone();
+                dests.extend(&new_self);
+                self.push(StmtKind::Call { dests, symbol: symbol.clone(), args: args.concat() }, loc);
+                self.write(storage, new_self.into_iter().map(Operand::Local).collect(), loc);
+                result.into_iter().map(Operand::Local).collect()
             }
             ExprKind::Builtin { builtin, args } => self.builtin(*builtin, args, loc),
             ExprKind::Binary { op, op_span, lhs, rhs } => {
                 let op_loc = self.loc(*op_span);
                 match op {
-                    BinOp::And | BinOp::Or => self.short_circuit(*op == BinOp::And, lhs, rhs, op_loc),
+                    BinOp::And | BinOp::Or => vec![self.short_circuit(*op == BinOp::And, lhs, rhs, op_loc)],
                     _ => {
                         let a = self.expr(lhs);
                         let b = self.expr(rhs);
-                        self.binary(*op, lhs.ty, a, b, op_loc)
+                        vec![self.binary(*op, &lhs.ty, &rhs.ty, a, b, op_loc)]
                     }
                 }
             }
-            ExprKind::Chain { operands, ops } => self.chain(operands, ops),
+            ExprKind::Chain { operands, ops } => vec![self.chain(operands, ops)],
             ExprKind::Unary { op, operand } => {
-                let v = self.expr(operand);
-                let (un, ty) = match (op, operand.ty) {
+                let v = self.scalar(operand);
+                let (un, ty) = match (op, &operand.ty) {
                     (UnaryOp::Neg, Ty::F64) => (mir::UnOp::FNeg, mir::Ty::F64),
                     (UnaryOp::Neg, _) => (mir::UnOp::INeg, mir::Ty::I64),
                     (UnaryOp::Not, _) => (mir::UnOp::Not, mir::Ty::Bool),
                     (UnaryOp::BitNot, _) => (mir::UnOp::INot, mir::Ty::I64),
                 };
-                self.assign_temp(ty, Rvalue::Unary(un, v), loc)
+                vec![self.assign_temp(ty, Rvalue::Unary(un, v), loc)]
             }
             ExprKind::Cast { expr } => {
                 let v = self.expr(expr);
-                let kind = match (expr.ty, e.ty) {
+                let kind = match (&expr.ty, &e.ty) {
                     (Ty::I64, Ty::F64) => mir::CastKind::IntToFloat,
                     (Ty::F64, Ty::I64) => mir::CastKind::FloatToInt,
                     (Ty::Bool, Ty::I64) => mir::CastKind::BoolToInt,
                     _ => return v,
                 };
-                self.assign_temp(machine_ty(e.ty), Rvalue::Cast(kind, v), loc)
+                let ty = self.layouts.leaves(&e.ty)[0];
+                vec![self.assign_temp(ty, Rvalue::Cast(kind, v[0].clone()), loc)]
             }
             ExprKind::If { branches, else_block } => self.if_expr(e, branches, else_block.as_ref()),
             ExprKind::Interp(parts) => {
                 let mut acc: Option<Operand> = None;
                 for part in parts {
-                    let v = self.expr(part);
+                    let v = self.scalar(part);
                     acc = Some(match acc {
                         None => v,
                         Some(prev) => self.runtime(Rt::StrConcat, vec![prev, v], loc),
                     });
                 }
-                acc.unwrap_or_else(|| Self::str_const(""))
+                vec![acc.unwrap_or_else(|| Self::str_const(""))]
             }
-            ExprKind::Error => Operand::Const(Const::Nil),
+            ExprKind::Record { args, fields } => {
+                let value = self.param_values(args, fields).concat();
+                match &e.ty {
+                    Ty::Adt(adt) if adt.kind() == AdtKind::Class => {
+                        let leaves = self.layouts.record_leaves(&self.layouts.field_types(&e.ty));
+                        vec![self.boxed(&leaves, value, loc)]
+                    }
+                    _ => value,
+                }
+            }
+            ExprKind::Variant { index, args, fields } => {
+                let value = self.param_values(args, fields).concat();
+                let Ty::Adt(adt) = &e.ty else { return Vec::new() };
+                let mut out = vec![Operand::Const(Const::I64(i64::from(*index)))];
+                if self.layouts.adt_def(adt).has_payload() {
+                    if value.is_empty() {
+                        out.push(Operand::Const(Const::Null(mir::Ty::Ref)));
+                    } else {
+                        let leaves = self.layouts.record_leaves(&self.layouts.variant_types(adt, *index));
+                        out.push(self.boxed(&leaves, value, loc));
+                    }
+                }
+                out
+            }
+            ExprKind::Field { base, index } => {
+                let value = self.expr(base);
+                let range = self.layouts.field_range(&base.ty, *index);
+                match &base.ty {
+                    Ty::Adt(adt) if adt.kind() == AdtKind::Class => {
+                        let leaves = self.layouts.leaves(&e.ty);
+                        self.load_slots(&value[0], range.start, &leaves, loc)
+                    }
+                    _ => value[range].to_vec(),
+                }
+            }
+            ExprKind::Some(x) => {
+                let v = self.expr(x);
+                self.some_value(&x.ty, v)
+            }
+            ExprKind::Coalesce { opt, default } => {
+                let v = self.expr(opt);
+                let (present, inner) = self.unpack_optional(&e.ty, &v, loc);
+                let result = self.temps(&e.ty);
+                let (some, none, join) = (self.new_block(), self.new_block(), self.new_block());
+                self.terminate_into(
+                    Terminator::Branch { cond: present, then_block: some, else_block: none },
+                    loc,
+                    some,
+                );
+                self.assign_all(&result, inner, loc);
+                self.terminate_into(Terminator::Goto(join), loc, none);
+                let d = self.expr(default);
+                if default.ty != Ty::Never {
+                    self.assign_all(&result, d, loc);
+                }
+                self.terminate_into(Terminator::Goto(join), loc, join);
+                result.into_iter().map(Operand::Local).collect()
+            }
+            ExprKind::Unwrap(x) => {
+                let v = self.expr(x);
+                let (present, inner) = self.unpack_optional(&e.ty, &v, loc);
+                let (ok, fail) = (self.new_block(), self.new_block());
+                self.terminate_into(Terminator::Branch { cond: present, then_block: ok, else_block: fail }, loc, fail);
+                self.terminate_into(Terminator::Trap(TrapCode::UnwrapOfNil), loc, ok);
+                inner
+            }
+            ExprKind::Match { scrutinee, arms } => self.match_expr(e, scrutinee, arms),
+            // Never lowered: see `FnHir::poisoned`.
+            ExprKind::Error => Vec::new(),
         }
     }
 
-    fn binary(&mut self, op: BinOp, ty: Ty, a: Operand, b: Operand, loc: Loc) -> Operand {
+    /// `lhs op rhs` for an operator that is not `and`/`or`.
+    fn binary(&mut self, op: BinOp, lt: &Ty, rt: &Ty, a: Value, b: Value, loc: Loc) -> Operand {
         use mir::BinOp as M;
         let cmp = match op {
             BinOp::Eq => Some(Cmp::Eq),
@@ -462,21 +719,20 @@ impl Lower<'_> {
             BinOp::Ge => Some(Cmp::Ge),
             _ => None,
         };
-        match (ty, cmp) {
+        if let Some(c @ (Cmp::Eq | Cmp::Ne)) = cmp {
+            let eq = self.equal(lt, rt, &a, &b, loc);
+            return if c == Cmp::Eq { eq } else { self.not(eq, loc) };
+        }
+        let (a, b) = (a.into_iter().next(), b.into_iter().next());
+        let (Some(a), Some(b)) = (a, b) else { return Operand::Const(Const::Nil) };
+        match (lt, cmp) {
             (Ty::I64, Some(c)) => self.binop(M::ICmp(c), a, b, loc),
             (Ty::F64, Some(c)) => self.binop(M::FCmp(c), a, b, loc),
-            (Ty::Bool, Some(Cmp::Eq)) => self.binop(M::BoolEq, a, b, loc),
-            (Ty::Bool, Some(_)) => self.binop(M::BoolNe, a, b, loc),
-            (Ty::Str, Some(Cmp::Eq)) => self.runtime(Rt::StrEq, vec![a, b], loc),
-            (Ty::Str, Some(Cmp::Ne)) => {
-                let eq = self.runtime(Rt::StrEq, vec![a, b], loc);
-                self.assign_temp(mir::Ty::Bool, Rvalue::Unary(mir::UnOp::Not, eq), loc)
-            }
             (Ty::Str, Some(c)) => {
                 let ord = self.runtime(Rt::StrCmp, vec![a, b], loc);
                 self.binop(M::ICmp(c), ord, Operand::Const(Const::I64(0)), loc)
             }
-            (_, Some(c)) => Operand::Const(Const::Bool(c == Cmp::Eq)),
+            (_, Some(_)) => Operand::Const(Const::Nil),
             (Ty::Str, None) => self.runtime(Rt::StrConcat, vec![a, b], loc),
             (Ty::F64, None) => {
                 let m = match op {
@@ -510,15 +766,45 @@ impl Lower<'_> {
         }
     }
 
+    /// `a == b` (a `Bool`): structural, except identity for class objects.
+    /// One side may be `nil` against an optional.
+    fn equal(&mut self, lt: &Ty, rt: &Ty, a: &[Operand], b: &[Operand], loc: Loc) -> Operand {
+        use mir::BinOp as M;
+        match (lt, rt) {
+            (Ty::Optional(inner), Ty::Nil) | (Ty::Nil, Ty::Optional(inner)) => {
+                let v = if *lt == Ty::Nil { b } else { a };
+                let (present, _) = self.unpack_optional(inner, v, loc);
+                self.not(present, loc)
+            }
+            (Ty::Nil, _) => Operand::Const(Const::Bool(true)),
+            (Ty::I64, _) => self.binop(M::ICmp(Cmp::Eq), a[0].clone(), b[0].clone(), loc),
+            (Ty::F64, _) => self.binop(M::FCmp(Cmp::Eq), a[0].clone(), b[0].clone(), loc),
+            (Ty::Bool, _) => self.binop(M::BoolEq, a[0].clone(), b[0].clone(), loc),
+            (Ty::Str, _) => self.runtime(Rt::StrEq, vec![a[0].clone(), b[0].clone()], loc),
+            (Ty::Adt(adt), _) if adt.kind() == AdtKind::Class => self.binop(M::RefEq, a[0].clone(), b[0].clone(), loc),
+            (Ty::Adt(adt), _) if adt.kind() == AdtKind::Enum && !self.layouts.adt_def(adt).has_payload() => {
+                self.binop(M::ICmp(Cmp::Eq), a[0].clone(), b[0].clone(), loc)
+            }
+            _ => {
+                // Everything else the runtime compares, described by type.
+                let leaves = self.layouts.leaves(lt);
+                let info = Operand::Const(Const::Data(self.layouts.type_info(lt)));
+                let x = self.boxed(&leaves, a.to_vec(), loc);
+                let y = self.boxed(&leaves, b.to_vec(), loc);
+                self.runtime(Rt::ValuesEqual, vec![info, x, y], loc)
+            }
+        }
+    }
+
     /// `a and b` / `a or b`: `b` runs only when it decides the result.
     fn short_circuit(&mut self, is_and: bool, lhs: &Expr, rhs: &Expr, loc: Loc) -> Operand {
         let result = self.temp(mir::Ty::Bool);
-        let a = self.expr(lhs);
+        let a = self.scalar(lhs);
         self.push(StmtKind::Assign(result, Rvalue::Use(a.clone())), loc);
         let (rhs_block, join) = (self.new_block(), self.new_block());
         let (then_block, else_block) = if is_and { (rhs_block, join) } else { (join, rhs_block) };
         self.terminate_into(Terminator::Branch { cond: a, then_block, else_block }, loc, rhs_block);
-        let b = self.expr(rhs);
+        let b = self.scalar(rhs);
         self.push(StmtKind::Assign(result, Rvalue::Use(b)), loc);
         self.terminate_into(Terminator::Goto(join), loc, join);
         Operand::Local(result)
@@ -531,15 +817,13 @@ impl Lower<'_> {
         for (i, (op, span)) in ops.iter().enumerate() {
             let loc = self.loc(*span);
             let right = self.expr(&operands[i + 1]);
-            // Keep the middle operand in a local: it is used twice.
-            let right = match right {
-                Operand::Const(_) => right,
-                Operand::Local(_) => {
-                    let ty = machine_ty(operands[i + 1].ty);
-                    self.assign_temp(ty, Rvalue::Use(right), loc)
-                }
+            // Keep the middle operand in locals: it is used twice.
+            let right = if right.iter().all(|o| matches!(o, Operand::Const(_))) {
+                right
+            } else {
+                self.stable(&operands[i + 1].ty, right, loc)
             };
-            let c = self.binary(*op, operands[i].ty, left, right.clone(), loc);
+            let c = self.binary(*op, &operands[i].ty, &operands[i + 1].ty, left, right.clone(), loc);
             self.push(StmtKind::Assign(result, Rvalue::Use(c.clone())), loc);
             if i + 1 < ops.len() {
                 let next = self.new_block();
@@ -551,87 +835,193 @@ impl Lower<'_> {
         Operand::Local(result)
     }
 
-    fn if_expr(&mut self, e: &Expr, branches: &[(Expr, Block)], else_block: Option<&Block>) -> Operand {
-        let ty = machine_ty(e.ty);
-        let result = (ty != mir::Ty::Nil).then(|| self.temp(ty));
+    /// Lowers `block` and assigns its tail (if it gives one) to `result`,
+    /// then jumps to `join`.
+    fn branch_into(&mut self, block: &Block, result: &[Local], join: BlockId) {
+        let v = self.block(block);
+        if let Some(v) = v
+            && block.tail.as_ref().is_some_and(|t| t.ty != Ty::Never)
+        {
+            let loc = self.end_loc(block);
+            self.assign_all(result, v, loc);
+        }
+        self.terminate_into(Terminator::Goto(join), Loc::default(), join);
+    }
+
+    fn if_expr(&mut self, e: &Expr, branches: &[(Expr, Block)], else_block: Option<&Block>) -> Value {
+        let result = self.temps(&e.ty);
         let join = self.new_block();
-        let assign_tail = |cx: &mut Self, block: &Block| {
-            let v = cx.block(block);
-            if let (Some(r), Some(v)) = (result, v)
-                && block.tail.as_ref().is_some_and(|t| t.ty != Ty::Never)
-            {
-                let loc = cx.end_loc(block);
-                cx.push(StmtKind::Assign(r, Rvalue::Use(v)), loc);
-            }
-            cx.terminate_into(Terminator::Goto(join), Loc::default(), join);
-        };
         for (cond, block) in branches {
             let loc = self.loc(cond.span);
-            let c = self.expr(cond);
+            let c = self.scalar(cond);
             let (then_block, next) = (self.new_block(), self.new_block());
             self.terminate_into(Terminator::Branch { cond: c, then_block, else_block: next }, loc, then_block);
-            assign_tail(self, block);
+            self.branch_into(block, &result, join);
             self.current = next;
         }
         match else_block {
-            Some(block) => assign_tail(self, block),
+            Some(block) => self.branch_into(block, &result, join),
             None => self.terminate_into(Terminator::Goto(join), Loc::default(), join),
         }
         self.current = join;
         if e.ty == Ty::Never {
             self.terminate(Terminator::Trap(TrapCode::Unreachable), Loc::default());
         }
-        result.map_or(Operand::Const(Const::Nil), Operand::Local)
+        result.into_iter().map(Operand::Local).collect()
     }
 
-    fn builtin(&mut self, builtin: Builtin, args: &[Expr], loc: Loc) -> Operand {
-        if builtin == Builtin::Assert {
-            return self.assert(args, loc);
+    /// Tries the arms in order: the first whose pattern matches and whose
+    /// guard holds runs. The type checker proved some arm matches.
+    fn match_expr(&mut self, e: &Expr, scrutinee: &Expr, arms: &[Arm]) -> Value {
+        let loc = self.loc(scrutinee.span);
+        let value = self.expr(scrutinee);
+        let value = self.stable(&scrutinee.ty, value, loc);
+        let result = self.temps(&e.ty);
+        let join = self.new_block();
+        for arm in arms {
+            let next = self.new_block();
+            self.test(&arm.pattern, &scrutinee.ty, &value, next, loc);
+            if let Some(guard) = &arm.guard {
+                let g = self.scalar(guard);
+                let body = self.new_block();
+                let gloc = self.loc(guard.span);
+                self.terminate_into(Terminator::Branch { cond: g, then_block: body, else_block: next }, gloc, body);
+            }
+            self.branch_into(&arm.body, &result, join);
+            self.current = next;
         }
-        let mut vals: Vec<Operand> = args.iter().map(|a| self.expr(a)).collect();
-        let arg_ty = args.first().map_or(Ty::Nil, |a| a.ty);
-        match builtin {
+        self.terminate_into(Terminator::Trap(TrapCode::Unreachable), loc, join);
+        if e.ty == Ty::Never {
+            self.terminate(Terminator::Trap(TrapCode::Unreachable), Loc::default());
+        }
+        result.into_iter().map(Operand::Local).collect()
+    }
+
+    /// Continues in the current block if `value` (of type `ty`) matches
+    /// `pat`, binding its names; jumps to `fail` if not.
+    fn test(&mut self, pat: &Pat, ty: &Ty, value: &[Operand], fail: BlockId, loc: Loc) {
+        let check = |cx: &mut Self, cond: Operand| {
+            let ok = cx.new_block();
+            cx.terminate_into(Terminator::Branch { cond, then_block: ok, else_block: fail }, loc, ok);
+        };
+        match pat {
+            Pat::Wild => {}
+            Pat::Bind(l) => {
+                let dests = self.locals[l.0 as usize].clone();
+                self.assign_all(&dests, value.to_vec(), loc);
+            }
+            Pat::Const(c) => {
+                let eq = self.equal(ty, ty, value, &scalar_const(c), loc);
+                check(self, eq);
+            }
+            Pat::Range { lo, hi, inclusive } => {
+                let x = value[0].clone();
+                let above = self.binop(mir::BinOp::ICmp(Cmp::Ge), x.clone(), Operand::Const(Const::I64(*lo)), loc);
+                check(self, above);
+                let c = if *inclusive { Cmp::Le } else { Cmp::Lt };
+                let below = self.binop(mir::BinOp::ICmp(c), x, Operand::Const(Const::I64(*hi)), loc);
+                check(self, below);
+            }
+            Pat::Record(fields) => {
+                let field_tys = self.layouts.field_types(ty);
+                for (index, sub) in fields {
+                    let range = self.layouts.field_range(ty, *index);
+                    let fty = field_tys.get(*index as usize).cloned().unwrap_or(Ty::Error);
+                    let v = match ty {
+                        Ty::Adt(adt) if adt.kind() == AdtKind::Class => {
+                            let leaves = self.layouts.leaves(&fty);
+                            self.load_slots(&value[0], range.start, &leaves, loc)
+                        }
+                        _ => value[range].to_vec(),
+                    };
+                    self.test(sub, &fty, &v, fail, loc);
+                }
+            }
+            Pat::Variant { index, fields } => {
+                let is = self.binop(
+                    mir::BinOp::ICmp(Cmp::Eq),
+                    value[0].clone(),
+                    Operand::Const(Const::I64(i64::from(*index))),
+                    loc,
+                );
+                check(self, is);
+                let Ty::Adt(adt) = ty else { return };
+                let tys = self.layouts.variant_types(adt, *index);
+                let mut start = 0;
+                let mut ranges = Vec::new();
+                for t in &tys {
+                    let n = self.layouts.leaves(t).len();
+                    ranges.push(start..start + n);
+                    start += n;
+                }
+                for (i, sub) in fields {
+                    let (Some(fty), Some(range)) = (tys.get(*i as usize), ranges.get(*i as usize)) else { continue };
+                    let leaves = self.layouts.leaves(fty);
+                    let v = self.load_slots(&value[1], range.start, &leaves, loc);
+                    self.test(sub, fty, &v, fail, loc);
+                }
+            }
+            Pat::Nil | Pat::Some(_) => {
+                let Ty::Optional(inner) = ty else { return };
+                let (present, v) = self.unpack_optional(inner, value, loc);
+                match pat {
+                    Pat::Nil => {
+                        let absent = self.not(present, loc);
+                        check(self, absent);
+                    }
+                    Pat::Some(sub) => {
+                        check(self, present);
+                        self.test(sub, inner, &v, fail, loc);
+                    }
+                    _ => {}
+                }
+            }
+            Pat::Or(alternatives) => {
+                let matched = self.new_block();
+                for (i, alt) in alternatives.iter().enumerate() {
+                    let next = if i + 1 == alternatives.len() { fail } else { self.new_block() };
+                    self.test(alt, ty, value, next, loc);
+                    self.terminate_into(Terminator::Goto(matched), loc, next);
+                }
+                self.current = matched;
+            }
+        }
+    }
+
+    fn builtin(&mut self, builtin: Builtin, args: &[Expr], loc: Loc) -> Value {
+        if builtin == Builtin::Assert {
+            self.assert(args, loc);
+            return Vec::new();
+        }
+        let vals: Vec<Value> = args.iter().map(|a| self.expr(a)).collect();
+        let arg_ty = args.first().map_or(Ty::Nil, |a| a.ty.clone());
+        let first =
+            |vals: &[Value]| vals.first().and_then(|v| v.first()).cloned().unwrap_or(Operand::Const(Const::Nil));
+        let v = match builtin {
             Builtin::Print { newline, stderr } => {
                 let stream = Operand::Const(Const::I64(if stderr { 2 } else { 1 }));
                 for (i, (v, a)) in vals.into_iter().zip(args).enumerate() {
                     if i > 0 {
                         self.runtime(Rt::PrintStr, vec![stream.clone(), Self::str_const(" ")], loc);
                     }
-                    let (rt, args) = match a.ty {
-                        Ty::I64 => (Rt::PrintI64, vec![stream.clone(), v]),
-                        Ty::F64 => (Rt::PrintF64, vec![stream.clone(), v]),
-                        Ty::Bool => (Rt::PrintBool, vec![stream.clone(), v]),
-                        Ty::Str => (Rt::PrintStr, vec![stream.clone(), v]),
-                        _ => (Rt::PrintNil, vec![stream.clone()]),
-                    };
-                    self.runtime(rt, args, loc);
+                    self.print(stream.clone(), &a.ty, v, loc);
                 }
                 if newline {
                     self.runtime(Rt::PrintStr, vec![stream, Self::str_const("\n")], loc);
                 }
-                Operand::Const(Const::Nil)
+                return Vec::new();
             }
-            Builtin::Str => {
-                let v = vals.pop().unwrap_or(Operand::Const(Const::Nil));
-                match arg_ty {
-                    Ty::I64 => self.runtime(Rt::StrFromI64, vec![v], loc),
-                    Ty::F64 => self.runtime(Rt::StrFromF64, vec![v], loc),
-                    Ty::Bool => self.runtime(Rt::StrFromBool, vec![v], loc),
-                    Ty::Str => v,
-                    _ => Self::str_const("nil"),
-                }
-            }
+            Builtin::Str => return vec![self.stringify(&arg_ty, vals.into_iter().next().unwrap_or_default(), loc)],
             Builtin::Assert => unreachable!("lowered by `assert`"),
             Builtin::Exit => {
-                self.runtime(Rt::Exit, vals, loc);
+                self.runtime(Rt::Exit, vec![first(&vals)], loc);
                 self.terminate(Terminator::Trap(TrapCode::Unreachable), loc);
-                Operand::Const(Const::Nil)
+                return Vec::new();
             }
             Builtin::Abs => {
                 let (op, ty) =
                     if arg_ty == Ty::F64 { (mir::UnOp::FAbs, mir::Ty::F64) } else { (mir::UnOp::IAbs, mir::Ty::I64) };
-                let v = vals.pop().unwrap_or(Operand::Const(Const::Nil));
-                self.assign_temp(ty, Rvalue::Unary(op, v), loc)
+                self.assign_temp(ty, Rvalue::Unary(op, first(&vals)), loc)
             }
             Builtin::Min | Builtin::Max => {
                 let op = match (builtin == Builtin::Min, arg_ty == Ty::F64) {
@@ -640,9 +1030,8 @@ impl Lower<'_> {
                     (false, true) => mir::BinOp::FMax,
                     (false, false) => mir::BinOp::IMax,
                 };
-                let b = vals.pop().unwrap_or(Operand::Const(Const::Nil));
-                let a = vals.pop().unwrap_or(Operand::Const(Const::Nil));
-                self.binop(op, a, b, loc)
+                let b = vals.get(1).and_then(|v| v.first()).cloned().unwrap_or(Operand::Const(Const::Nil));
+                self.binop(op, first(&vals), b, loc)
             }
             Builtin::Sqrt | Builtin::Floor | Builtin::Ceil => {
                 let i = match builtin {
@@ -650,23 +1039,63 @@ impl Lower<'_> {
                     Builtin::Floor => mir::Intrinsic::Floor,
                     _ => mir::Intrinsic::Ceil,
                 };
-                self.assign_temp(mir::Ty::F64, Rvalue::Intrinsic(i, vals), loc)
+                self.assign_temp(mir::Ty::F64, Rvalue::Intrinsic(i, vec![first(&vals)]), loc)
             }
-            Builtin::Clock => self.runtime(Rt::Clock, vals, loc),
-            Builtin::StrLen => self.runtime(Rt::StrLen, vals, loc),
+            Builtin::Clock => self.runtime(Rt::Clock, Vec::new(), loc),
+            Builtin::StrLen => self.runtime(Rt::StrLen, vec![first(&vals)], loc),
+        };
+        vec![v]
+    }
+
+    /// Prints one value of any type to `stream`.
+    fn print(&mut self, stream: Operand, ty: &Ty, v: Value, loc: Loc) {
+        let (rt, args) = match ty {
+            Ty::I64 => (Rt::PrintI64, vec![stream, v[0].clone()]),
+            Ty::F64 => (Rt::PrintF64, vec![stream, v[0].clone()]),
+            Ty::Bool => (Rt::PrintBool, vec![stream, v[0].clone()]),
+            Ty::Str => (Rt::PrintStr, vec![stream, v[0].clone()]),
+            Ty::Nil | Ty::Never | Ty::Error => (Rt::PrintNil, vec![stream]),
+            _ => {
+                let leaves = self.layouts.leaves(ty);
+                let info = Operand::Const(Const::Data(self.layouts.type_info(ty)));
+                let boxed = self.boxed(&leaves, v, loc);
+                (Rt::PrintValue, vec![stream, info, boxed])
+            }
+        };
+        self.runtime(rt, args, loc);
+    }
+
+    /// `str(x)` for a value of any type.
+    fn stringify(&mut self, ty: &Ty, v: Value, loc: Loc) -> Operand {
+        match ty {
+            Ty::I64 => self.runtime(Rt::StrFromI64, v, loc),
+            Ty::F64 => self.runtime(Rt::StrFromF64, v, loc),
+            Ty::Bool => self.runtime(Rt::StrFromBool, v, loc),
+            Ty::Str => v[0].clone(),
+            Ty::Nil | Ty::Never | Ty::Error => Self::str_const("nil"),
+            _ => {
+                let leaves = self.layouts.leaves(ty);
+                let info = Operand::Const(Const::Data(self.layouts.type_info(ty)));
+                let boxed = self.boxed(&leaves, v, loc);
+                self.runtime(Rt::StrValue, vec![info, boxed], loc)
+            }
         }
     }
 
     /// `assert(cond, msg)`: the message is built only when the assert fails.
-    fn assert(&mut self, args: &[Expr], loc: Loc) -> Operand {
-        let cond = self.expr(&args[0]);
+    fn assert(&mut self, args: &[Expr], loc: Loc) {
+        let cond = self.scalar(&args[0]);
         let (fail, ok) = (self.new_block(), self.new_block());
         self.terminate_into(Terminator::Branch { cond, then_block: ok, else_block: fail }, loc, fail);
         if let Some(msg) = args.get(1) {
-            let msg = self.expr(msg);
+            let msg = self.scalar(msg);
             self.runtime(Rt::AssertMessage, vec![msg], loc);
         }
         self.terminate_into(Terminator::Trap(TrapCode::AssertionFailed), loc, ok);
-        Operand::Const(Const::Nil)
     }
+}
+
+/// The address of slot `slot` of a record.
+fn slot_addr(object: Operand, slot: usize) -> mir::Addr {
+    mir::Addr { base: object, index: None, offset: RECORD_SLOTS_OFFSET + 8 * slot as i32 }
 }

@@ -26,7 +26,7 @@ use std::fmt::{self, Write as _};
 use std::sync::{Arc, OnceLock};
 
 use rustc_hash::FxHashMap;
-pub use simple_codegen::CompiledFn;
+pub use simple_codegen::{CompiledFn, Literal};
 
 use simple_codegen::Object;
 
@@ -173,7 +173,7 @@ fn scope_key(db: &dyn Db, file: SourceFile) -> FnKey {
         // the interface.
         match imported {
             Imported::Module(path) => h.debug(&(name, path)),
-            Imported::Item(target, item) => h.debug(&(name, module_path(db, *target), item)),
+            Imported::Item(target, item) => h.debug(&(name, db::module_path_of(db, *target), item)),
         }
     }
     let mut seen = vec![file];
@@ -199,7 +199,7 @@ fn scope_key(db: &dyn Db, file: SourceFile) -> FnKey {
 #[salsa::tracked(returns(copy))]
 fn interface_key(db: &dyn Db, file: SourceFile) -> FnKey {
     let mut h = KeyHasher::new();
-    h.debug(&module_path(db, file));
+    h.debug(&db::module_path_of(db, file));
     let items = db::file_items(db, file);
     for decl in &items.fns {
         h.debug(&(&decl.name, decl.is_pub, decl.is_script));
@@ -208,13 +208,11 @@ fn interface_key(db: &dyn Db, file: SourceFile) -> FnKey {
     for decl in &items.consts {
         h.debug(&(&decl.name, decl.is_pub));
     }
+    // Field and variant types are written in the declarations; what they
+    // name resolves through the imports, which `scope_key` covers.
+    h.debug(&items.types);
     h.debug(&db::const_table(db, file).values);
     h.finish()
-}
-
-/// `["a", "b"]` for the module in `a/b.spl`; `None` for the entry file.
-fn module_path(db: &dyn Db, file: SourceFile) -> Option<&Vec<String>> {
-    db::module_files(db).iter().find(|(_, f)| **f == file).map(|(path, _)| path)
 }
 
 /// The code generator's target and CPU features: cached code is only valid

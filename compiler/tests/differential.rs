@@ -2077,8 +2077,8 @@ fn check_reuse(cached: (&Database, Project), fresh: (&Database, Project), disk: 
                     if a.relocs != b.relocs {
                         let _ = write!(what, "; relocations {:?} cached, {:?} now", a.relocs, b.relocs);
                     }
-                    if a.strings != b.strings {
-                        let _ = write!(what, "; strings {:?} cached, {:?} now", a.strings, b.strings);
+                    if a.literals != b.literals {
+                        let _ = write!(what, "; literals {:?} cached, {:?} now", a.literals, b.literals);
                     }
                     if a.lines != b.lines {
                         let _ = write!(what, "; lines {:?} cached, {:?} now", a.lines, b.lines);

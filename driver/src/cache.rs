@@ -234,7 +234,7 @@ fn checksum(key: &FnKey, payload: &[u8]) -> [u8; 32] {
 mod tests {
     use super::*;
     use simple_compiler::diagnostics::RelDiagnostic;
-    use simple_compiler::persist::{CachedFn, CompiledFn};
+    use simple_compiler::persist::{CachedFn, CompiledFn, Literal};
 
     fn entry(symbol: &str) -> CachedFn {
         CachedFn {
@@ -243,7 +243,7 @@ mod tests {
                 content_hash: [3; 16],
                 code: vec![0x55, 0x48, 0x89, 0xe5, 0xc3],
                 relocs: Vec::new(),
-                strings: vec!["hello".into()],
+                literals: vec![Literal::Str("hello".into())],
                 lines: vec![(0, Default::default())],
                 traps: Vec::new(),
             },

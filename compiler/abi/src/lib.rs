@@ -8,7 +8,7 @@
 //! change: bump [`ABI_VERSION`], so old SMF files are refused by the loader.
 
 /// Version of this contract, stored in every SMF's import table.
-pub const ABI_VERSION: u32 = 1;
+pub const ABI_VERSION: u32 = 2;
 
 /// Name of the symbol the loader calls to run a program:
 /// `extern "C" fn() -> i64`, returning the exit status.
@@ -25,6 +25,9 @@ pub enum AbiType {
     Bool,
     /// A pointer (a `str`: see [`str_layout`]).
     Ptr,
+    /// A reference to a heap object other than a `str` (see
+    /// [`heap_layout`]), or 0.
+    Ref,
 }
 
 /// One runtime function: its symbol, parameters and result.
@@ -82,6 +85,16 @@ runtime_fns! {
     FMod = "spl_fmod"(F64, F64) -> F64;
     /// `powf`.
     FPow = "spl_fpow"(F64, F64) -> F64;
+    /// A zeroed record object for the descriptor at the given address.
+    AllocRecord = "spl_alloc_record"(I64) -> Ref;
+    /// Prints a value of any type: the stream, a [`type_info`] description
+    /// (its address) and a record holding the value's slots.
+    PrintValue = "spl_print_value"(I64, I64, Ref);
+    /// The text of a value, as `PrintValue` prints it.
+    StrValue = "spl_str_value"(I64, Ref) -> Ptr;
+    /// Structural equality of two values of the described type, each in a
+    /// record of its slots.
+    ValuesEqual = "spl_values_equal"(I64, Ref, Ref) -> Bool;
 }
 
 impl Rt {
@@ -99,6 +112,69 @@ pub mod str_layout {
     pub const LEN_OFFSET: i32 = 8;
     pub const BYTES_OFFSET: i32 = 16;
     pub const STATIC_TAG: u64 = 0;
+}
+
+/// Heap objects. Every object starts with a header word: the address of
+/// its descriptor (8-aligned; the low 3 bits are the collector's). A
+/// header of 0 marks a literal in a module's read-only data, which the
+/// collector leaves alone.
+///
+/// A descriptor is `kind: u32`, `slots: u32`, then `ref_map: [u64;
+/// ceil(slots / 64)]` whose bit `i` says slot `i` holds a reference (or 0).
+pub mod heap_layout {
+    pub const KIND_STR: u32 = 1;
+    /// Header, then `slots` 8-byte slots: slot `i` at `8 + 8 * i`.
+    pub const KIND_RECORD: u32 = 2;
+    /// Header, element count (u64) at 8, elements of `slots` slots each from 16.
+    pub const KIND_ARRAY: u32 = 3;
+    /// Offset of slot 0 of a record.
+    pub const RECORD_SLOTS_OFFSET: i32 = 8;
+
+    /// The descriptor of a record or array whose slots hold references
+    /// where `refs` says.
+    pub fn encode_desc(kind: u32, refs: &[bool]) -> Vec<u8> {
+        let mut out = Vec::with_capacity(8 + 8 * refs.len().div_ceil(64));
+        out.extend_from_slice(&kind.to_le_bytes());
+        out.extend_from_slice(&(refs.len() as u32).to_le_bytes());
+        for chunk in refs.chunks(64) {
+            let word = chunk.iter().enumerate().fold(0u64, |w, (i, r)| w | (u64::from(*r) << i));
+            out.extend_from_slice(&word.to_le_bytes());
+        }
+        out
+    }
+}
+
+/// Descriptions of Simple types, for the runtime functions that print and
+/// compare values of any type. A value reaches them as a record holding its
+/// slots (8 bytes each: `i64`, `f64`, `bool` in the low byte, or a
+/// reference), laid out as the compiler flattens it.
+///
+/// A description is its length in bytes (`u32`), then the encoding of the
+/// type: a tag byte, then by tag: `TUPLE count:u16 type*`; `LIST
+/// type`; `DICT key value`; `OPTIONAL nullable:u8 type` (a nullable
+/// optional is one reference slot, 0 for nil; otherwise a `bool` slot then
+/// the value's slots); `STRUCT name count:u16 (name type)*` (the fields'
+/// slots inline); `CLASS name count:u16 (name type)*` (one reference slot
+/// to a record of the fields' slots); `ENUM name payload:u8 count:u16
+/// (name fields:u16 (named:u8 [name] type)*)*` (a tag slot, and with
+/// `payload` a reference slot to a record of the variant's fields, 0 for a
+/// variant without fields); `BACK depth:u8` (the `depth`-th enclosing
+/// STRUCT, CLASS or ENUM, 0 the innermost: recursive types). A name is
+/// `length:u16` and UTF-8 bytes.
+pub mod type_info {
+    pub const I64: u8 = 1;
+    pub const F64: u8 = 2;
+    pub const BOOL: u8 = 3;
+    pub const STR: u8 = 4;
+    pub const NIL: u8 = 5;
+    pub const TUPLE: u8 = 6;
+    pub const LIST: u8 = 7;
+    pub const DICT: u8 = 8;
+    pub const OPTIONAL: u8 = 9;
+    pub const STRUCT: u8 = 10;
+    pub const CLASS: u8 = 11;
+    pub const ENUM: u8 = 12;
+    pub const BACK: u8 = 13;
 }
 
 /// Why compiled code trapped. Compiled code executes a trap instruction

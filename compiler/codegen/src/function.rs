@@ -17,8 +17,8 @@
 //! - calls between Simple functions are colocated user names in namespace
 //!   [`NS_FUNCTION`] (PC-relative call relocations), runtime calls are
 //!   non-colocated names in namespace [`NS_RUNTIME`] with index `Rt as u32`
-//!   (absolute 8-byte relocations), string literals are colocated data
-//!   symbols in namespace [`NS_STRING`] indexed into [`CompiledFn::strings`]
+//!   (absolute 8-byte relocations), literals (strings, descriptors) are colocated data
+//!   symbols in namespace [`NS_LITERAL`] indexed into [`CompiledFn::literals`]
 //!   (PC-relative);
 //! - each statement and terminator sets the source location to an index
 //!   into a per-function table of [`Loc`]s, which becomes the line table.
@@ -30,8 +30,8 @@ use cranelift_codegen::control::ControlPlane;
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::immediates::{Ieee64, Imm64};
 use cranelift_codegen::ir::{
-    self, AbiParam, ExtFuncData, ExternalName, FuncRef, GlobalValue, GlobalValueData, InstBuilder, Signature,
-    SourceLoc, UserExternalName, UserFuncName, Value, types,
+    self, AbiParam, ExtFuncData, ExternalName, FuncRef, GlobalValue, GlobalValueData, InstBuilder, MemFlagsData,
+    Signature, SourceLoc, UserExternalName, UserFuncName, Value, types,
 };
 use cranelift_codegen::isa::TargetIsa;
 use cranelift_codegen::{Context, FinalizedRelocTarget};
@@ -50,8 +50,8 @@ use crate::CodegenError;
 pub(crate) const NS_FUNCTION: u32 = 0;
 /// Namespace of runtime functions (index `Rt as u32`).
 pub(crate) const NS_RUNTIME: u32 = 1;
-/// Namespace of string literals (index into [`CompiledFn::strings`]).
-pub(crate) const NS_STRING: u32 = 2;
+/// Namespace of literals (index into [`CompiledFn::literals`]).
+pub(crate) const NS_LITERAL: u32 = 2;
 
 /// The machine code of one function and everything the linker needs to
 /// place it: plain owned data, independent of where the function will live.
@@ -63,8 +63,8 @@ pub struct CompiledFn {
     pub code: Vec<u8>,
     /// Offsets relative to the start of `code`, sorted.
     pub relocs: Vec<FnReloc>,
-    /// The string literals the code refers to, each once, in first-use order.
-    pub strings: Vec<String>,
+    /// The literals the code refers to, each once, in first-use order.
+    pub literals: Vec<Literal>,
     /// Code offset → source position (line relative to the function),
     /// sorted, no two consecutive entries with the same `Loc`. An entry
     /// covers the code up to the next one; the first is at offset 0 (the
@@ -87,8 +87,34 @@ pub enum RelocTarget {
     /// Another Simple function, by symbol.
     Function(String),
     Runtime(Rt),
-    /// A string literal: index into [`CompiledFn::strings`].
-    Str(u32),
+    /// A literal: index into [`CompiledFn::literals`].
+    Literal(u32),
+}
+
+/// Read-only data a function refers to.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub enum Literal {
+    /// A `str`, placed in `simple_abi::str_layout` form.
+    Str(String),
+    /// Bytes placed as they are, 8-aligned (type descriptors).
+    Data(Vec<u8>),
+}
+
+impl Literal {
+    /// The bytes placed in `.rodata`.
+    pub fn bytes(&self) -> Vec<u8> {
+        match self {
+            Literal::Str(s) => {
+                debug_assert_eq!(simple_abi::str_layout::TAG_OFFSET, 0);
+                let mut out = Vec::with_capacity(16 + s.len());
+                out.extend_from_slice(&simple_abi::str_layout::STATIC_TAG.to_le_bytes());
+                out.extend_from_slice(&(s.len() as u64).to_le_bytes());
+                out.extend_from_slice(s.as_bytes());
+                out
+            }
+            Literal::Data(bytes) => bytes.clone(),
+        }
+    }
 }
 
 /// Compiles `body` for `isa`.
@@ -119,13 +145,13 @@ pub fn compile_function(body: &Body, isa: &dyn TargetIsa) -> Result<CompiledFn, 
             NS_RUNTIME => {
                 built.runtimes.iter().find(|rt| **rt as u32 == name.index).map(|rt| RelocTarget::Runtime(*rt))
             }
-            NS_STRING => Some(RelocTarget::Str(name.index)),
+            NS_LITERAL => Some(RelocTarget::Literal(name.index)),
             _ => None,
         }
         .ok_or_else(|| unsupported(format!("to unknown name {name:?}")))?;
         let kind = match (reloc.kind, &target) {
             (Reloc::Abs8, _) => RelocKind::Abs64,
-            (Reloc::X86PCRel4, _) | (Reloc::X86CallPCRel4, RelocTarget::Str(_)) => RelocKind::Pc32,
+            (Reloc::X86PCRel4, _) | (Reloc::X86CallPCRel4, RelocTarget::Literal(_)) => RelocKind::Pc32,
             (Reloc::X86CallPCRel4 | Reloc::X86CallPLTRel4, _) => RelocKind::Plt32,
             (kind, _) => return Err(unsupported(format!("{kind:?} to {target:?}"))),
         };
@@ -159,10 +185,10 @@ pub fn compile_function(body: &Body, isa: &dyn TargetIsa) -> Result<CompiledFn, 
     let code = buffer.data().to_vec();
     Ok(CompiledFn {
         symbol: body.symbol.clone(),
-        content_hash: content_hash(&code, &relocs, &built.strings),
+        content_hash: content_hash(&code, &relocs, &built.literals),
         code,
         relocs,
-        strings: built.strings,
+        literals: built.literals,
         lines,
         traps,
     })
@@ -173,7 +199,7 @@ pub fn compile_function(body: &Body, isa: &dyn TargetIsa) -> Result<CompiledFn, 
 /// functions with equal hashes behave the same wherever they are placed.
 /// Positions (lines, traps) are not included. Computed once, here, so that
 /// linking does not hash every function again.
-fn content_hash(code: &[u8], relocs: &[FnReloc], strings: &[String]) -> [u8; 16] {
+fn content_hash(code: &[u8], relocs: &[FnReloc], literals: &[Literal]) -> [u8; 16] {
     // One buffer, hashed once: blake3 is slow on many tiny updates.
     let mut buf = Vec::with_capacity(code.len() + 32 * relocs.len() + 8);
     let field = |buf: &mut Vec<u8>, bytes: &[u8]| {
@@ -198,9 +224,9 @@ fn content_hash(code: &[u8], relocs: &[FnReloc], strings: &[String]) -> [u8; 16]
                 buf.push(1);
                 field(&mut buf, rt.info().name.as_bytes());
             }
-            RelocTarget::Str(i) => {
+            RelocTarget::Literal(i) => {
                 buf.push(2);
-                field(&mut buf, strings.get(*i as usize).map_or(&[][..], |s| s.as_bytes()));
+                field(&mut buf, &literals.get(*i as usize).map_or_else(Vec::new, Literal::bytes));
             }
         }
     }
@@ -231,8 +257,8 @@ pub(crate) struct Built {
     pub callees: Vec<String>,
     /// The runtime functions called.
     pub runtimes: Vec<Rt>,
-    /// Namespace [`NS_STRING`] index → literal.
-    pub strings: Vec<String>,
+    /// Namespace [`NS_LITERAL`] index → literal.
+    pub literals: Vec<Literal>,
     /// `SourceLoc` bits → MIR location.
     pub locs: Vec<Loc>,
 }
@@ -261,15 +287,15 @@ pub(crate) fn build(body: &Body, isa: &dyn TargetIsa) -> Result<Built, CodegenEr
         callee_refs: HashMap::new(),
         runtimes: Vec::new(),
         runtime_refs: HashMap::new(),
-        strings: Vec::new(),
-        string_gvs: HashMap::new(),
+        literals: Vec::new(),
+        literal_gvs: HashMap::new(),
         locs: Vec::new(),
         loc_index: HashMap::new(),
     };
     lower.function();
-    let Lower { b, callees, runtimes, strings, locs, .. } = lower;
+    let Lower { b, callees, runtimes, literals, locs, .. } = lower;
     b.finalize(isa.frontend_config());
-    Ok(Built { func, callees, runtimes, strings, locs })
+    Ok(Built { func, callees, runtimes, literals, locs })
 }
 
 /// The machine type of a MIR type; `None` for `Nil`.
@@ -291,7 +317,7 @@ fn abi_param(ty: Ty) -> Option<AbiParam> {
 
 fn abi_type_param(t: AbiType) -> AbiParam {
     match t {
-        AbiType::I64 | AbiType::Ptr => AbiParam::new(types::I64),
+        AbiType::I64 | AbiType::Ptr | AbiType::Ref => AbiParam::new(types::I64),
         AbiType::F64 => AbiParam::new(types::F64),
         AbiType::Bool => AbiParam::new(types::I8).uext(),
     }
@@ -355,8 +381,8 @@ struct Lower<'a, 'f> {
     callee_refs: HashMap<String, FuncRef>,
     runtimes: Vec<Rt>,
     runtime_refs: HashMap<Rt, FuncRef>,
-    strings: Vec<String>,
-    string_gvs: HashMap<String, GlobalValue>,
+    literals: Vec<Literal>,
+    literal_gvs: HashMap<Literal, GlobalValue>,
     locs: Vec<Loc>,
     loc_index: HashMap<Loc, u32>,
 }
@@ -415,6 +441,12 @@ impl Lower<'_, '_> {
                     }
                     StmtKind::Eval(rvalue) => {
                         self.rvalue(rvalue);
+                    }
+                    StmtKind::Store(addr, value) => {
+                        let value = self.value(value);
+                        let addr = self.addr(addr);
+                        let flags = self.heap_flags();
+                        self.b.ins().store(flags, value, addr, 0);
                     }
                     StmtKind::Call { dests, symbol, args } => {
                         let results = self.call(symbol, args, dests);
@@ -476,7 +508,9 @@ impl Lower<'_, '_> {
                 Const::I64(v) => Some(self.b.ins().iconst(types::I64, *v)),
                 Const::F64(bits) => Some(self.b.ins().f64const(Ieee64::with_bits(*bits))),
                 Const::Bool(v) => Some(self.b.ins().iconst(types::I8, i64::from(*v))),
-                Const::Str(s) => Some(self.string(s)),
+                Const::Str(s) => Some(self.literal(Literal::Str(s.clone()))),
+                Const::Null(_) => Some(self.b.ins().iconst(types::I64, 0)),
+                Const::Data(bytes) => Some(self.literal(Literal::Data(bytes.to_vec()))),
                 Const::Nil => None,
             },
         }
@@ -489,25 +523,46 @@ impl Lower<'_, '_> {
         self.operand(op).expect("verified MIR: operations never take nil operands")
     }
 
-    /// The address of a string literal (a colocated data symbol).
-    fn string(&mut self, s: &str) -> Value {
-        let gv = match self.string_gvs.get(s) {
+    /// The address of a literal (a colocated data symbol).
+    fn literal(&mut self, literal: Literal) -> Value {
+        let gv = match self.literal_gvs.get(&literal) {
             Some(gv) => *gv,
             None => {
-                let index = self.strings.len() as u32;
-                self.strings.push(s.to_string());
-                let name = self.b.func.declare_imported_user_function(UserExternalName::new(NS_STRING, index));
+                let index = self.literals.len() as u32;
+                self.literals.push(literal.clone());
+                let name = self.b.func.declare_imported_user_function(UserExternalName::new(NS_LITERAL, index));
                 let gv = self.b.create_global_value(GlobalValueData::Symbol {
                     name: ExternalName::user(name),
                     offset: Imm64::new(0),
                     colocated: true,
                     tls: false,
                 });
-                self.string_gvs.insert(s.to_string(), gv);
+                self.literal_gvs.insert(literal, gv);
                 gv
             }
         };
         self.b.ins().symbol_value(types::I64, gv)
+    }
+
+    /// Flags of heap loads and stores: aligned, and never faulting (the
+    /// lowering checks references for nil and indices for bounds first).
+    fn heap_flags(&self) -> MemFlagsData {
+        MemFlagsData::trusted()
+    }
+
+    /// The machine address of a heap place. Computed at its use, so the
+    /// derived pointer never lives across a call.
+    fn addr(&mut self, addr: &simple_mir::Addr) -> Value {
+        let mut a = self.value(&addr.base);
+        if let Some((index, scale)) = &addr.index {
+            let i = self.value(index);
+            let scaled = self.b.ins().imul_imm_s(i, i64::from(*scale));
+            a = self.b.ins().iadd(a, scaled);
+        }
+        if addr.offset != 0 {
+            a = self.b.ins().iadd_imm_s(a, i64::from(addr.offset));
+        }
+        a
     }
 
     fn trap_if(&mut self, cond: Value, code: TrapCode) {
@@ -529,6 +584,13 @@ impl Lower<'_, '_> {
             Rvalue::Runtime(rt, args) => {
                 let args: Vec<Value> = args.iter().map(|a| self.value(a)).collect();
                 self.call_runtime(*rt, &args)
+            }
+            Rvalue::Load(ty, addr) => {
+                let addr = self.addr(addr);
+                // Verified: a load is never of `Nil`.
+                let ty = clif_ty(*ty).expect("verified MIR: no nil loads");
+                let flags = self.heap_flags();
+                Some(self.b.ins().load(ty, flags, addr, 0))
             }
             Rvalue::Intrinsic(i, args) => {
                 // Verified: exactly one F64 argument.
@@ -635,6 +697,7 @@ impl Lower<'_, '_> {
             BinOp::FCmp(c) => self.b.ins().fcmp(float_cc(c), x, y),
             BinOp::BoolEq => self.b.ins().icmp(IntCC::Equal, x, y),
             BinOp::BoolNe => self.b.ins().icmp(IntCC::NotEqual, x, y),
+            BinOp::RefEq => self.b.ins().icmp(IntCC::Equal, x, y),
         }
     }
 
@@ -743,6 +806,7 @@ impl Lower<'_, '_> {
             UnOp::FAbs => self.b.ins().fabs(a),
             // Bool is 0 or 1.
             UnOp::Not => self.b.ins().bxor_imm_u(a, 1),
+            UnOp::IsNull => self.b.ins().icmp_imm_u(IntCC::Equal, a, 0),
         }
     }
 

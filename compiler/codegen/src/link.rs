@@ -15,28 +15,28 @@
 //! Layout:
 //! - `.text`: the functions in the given order, each 16-byte aligned,
 //!   padded with `int3`;
-//! - `.rodata`: every distinct string literal once, in first-use order,
-//!   each 8-byte aligned in `simple_abi::str_layout` form (tag
-//!   `STATIC_TAG`, length, bytes);
+//! - `.rodata`: every distinct literal once, in first-use order, each
+//!   8-byte aligned: a string in `simple_abi::str_layout` form (tag
+//!   `STATIC_TAG`, length, bytes), data as it is;
 //! - symbols: first one `Function`/`Global` symbol per function (index `i`
 //!   is function `i`), then one `Data`/`Local` symbol per literal, named
-//!   `.str.N` (a name no Simple symbol can have), covering its whole
-//!   `str_layout` block; relocations to a literal target its symbol;
+//!   `.lit.N` (a name no Simple symbol can have), covering its whole
+//!   block; relocations to a literal target its symbol;
 //! - imports: the runtime functions used, in `Rt` (ABI) order, by name;
 //! - line table: absolute lines (`first_line + loc.line`), `loc.col` as the
 //!   column; traps rebased to `.text` offsets.
 
 use rustc_hash::FxHashMap as HashMap;
 
-use simple_abi::{ABI_VERSION, Rt, TrapCode, str_layout};
+use simple_abi::{ABI_VERSION, Rt, TrapCode};
 use simple_smf::{
     Arch, Binding, Flags, LineEntry, Module, Platform, Relocation, SectionKind, Symbol, SymbolKind, TrapEntry,
 };
 
-use crate::{CompiledFn, FnReloc, RelocTarget};
+use crate::{CompiledFn, FnReloc, Literal, RelocTarget};
 
 /// The functions of one source file, laid out: all offsets are relative to
-/// the start of `code`, and [`RelocTarget::Str`] indexes `strings`. Made by
+/// the start of `code`, and [`RelocTarget::Literal`] indexes `literals`. Made by
 /// [`object`], or read back from the compiler's cache (checksummed there);
 /// [`link`] still checks the indices it follows.
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -47,7 +47,7 @@ pub struct Object {
     functions: Vec<ObjectFn>,
     relocs: Vec<FnReloc>,
     /// The distinct literals of all functions, in first-use order.
-    strings: Vec<String>,
+    literals: Vec<Literal>,
     lines: Vec<ObjectLine>,
     /// Sorted by offset, at most one per offset.
     traps: Vec<(u32, TrapCode)>,
@@ -109,8 +109,8 @@ pub enum LinkError {
     MissingEntry(String),
     #[error("an object refers to source file {file}, but there are {count} files")]
     FileIndex { file: u32, count: usize },
-    #[error("`{symbol}` refers to string literal {index}, but it has {count}")]
-    StringIndex { symbol: String, index: u32, count: usize },
+    #[error("`{symbol}` refers to literal {index}, but it has {count}")]
+    LiteralIndex { symbol: String, index: u32, count: usize },
     #[error("the module's code is larger than 4 GiB")]
     TooLarge,
     #[error("SMF does not support this machine's architecture")]
@@ -119,8 +119,9 @@ pub enum LinkError {
 
 /// Alignment of every function in `.text`.
 const FUNCTION_ALIGN: usize = 16;
-/// Alignment of every literal in `.rodata` (`str_layout` needs 8).
-const STRING_ALIGN: usize = 8;
+/// Alignment of every literal in `.rodata` (`str_layout` and descriptors
+/// need 8).
+const LITERAL_ALIGN: usize = 8;
 /// `int3`: padding between functions traps if ever executed.
 const CODE_PADDING: u8 = 0xcc;
 
@@ -134,7 +135,7 @@ pub fn object<'a>(functions: impl IntoIterator<Item = ObjectInput<'a>>) -> Resul
     object.relocs.reserve_exact(compiled().map(|c| c.relocs.len()).sum());
     object.lines.reserve_exact(compiled().map(|c| c.lines.len()).sum());
     object.traps.reserve_exact(compiled().map(|c| c.traps.len()).sum());
-    let mut string_index: HashMap<&str, u32> = HashMap::default();
+    let mut literal_index: HashMap<&Literal, u32> = HashMap::default();
     for f in &functions {
         let c = f.compiled;
         pad_to(&mut object.code, FUNCTION_ALIGN, CODE_PADDING);
@@ -148,24 +149,26 @@ pub fn object<'a>(functions: impl IntoIterator<Item = ObjectInput<'a>>) -> Resul
         });
         // Literal indices of this function → of the object.
         let literals: Vec<u32> = c
-            .strings
+            .literals
             .iter()
-            .map(|s| {
-                let next = object.strings.len() as u32;
-                let index = *string_index.entry(s).or_insert(next);
+            .map(|l| {
+                let next = object.literals.len() as u32;
+                let index = *literal_index.entry(l).or_insert(next);
                 if index == next {
-                    object.strings.push(s.clone());
+                    object.literals.push(l.clone());
                 }
                 index
             })
             .collect();
         for r in &c.relocs {
             let target = match &r.target {
-                RelocTarget::Str(i) => RelocTarget::Str(*literals.get(*i as usize).ok_or(LinkError::StringIndex {
-                    symbol: c.symbol.clone(),
-                    index: *i,
-                    count: c.strings.len(),
-                })?),
+                RelocTarget::Literal(i) => {
+                    RelocTarget::Literal(*literals.get(*i as usize).ok_or(LinkError::LiteralIndex {
+                        symbol: c.symbol.clone(),
+                        index: *i,
+                        count: c.literals.len(),
+                    })?)
+                }
                 target => target.clone(),
             };
             object.relocs.push(FnReloc { offset: base + r.offset, target, kind: r.kind, addend: r.addend });
@@ -228,11 +231,11 @@ pub fn link(input: &LinkInput) -> Result<Module, LinkError> {
 
     // String literals: one rodata block and symbol each, in first-use order;
     // `literal_symbols[k][i]` is the symbol of literal `i` of object `k`.
-    let mut literal_symbol: HashMap<&str, u32> = HashMap::default();
-    let mut literals: Vec<&str> = Vec::new();
+    let mut literal_symbol: HashMap<&Literal, u32> = HashMap::default();
+    let mut literals: Vec<&Literal> = Vec::new();
     let literal_symbols: Vec<Vec<u32>> = objects()
         .map(|o| {
-            o.strings
+            o.literals
                 .iter()
                 .map(|s| {
                     *literal_symbol.entry(s).or_insert_with(|| {
@@ -273,9 +276,9 @@ pub fn link(input: &LinkInput) -> Result<Module, LinkError> {
                 }
                 // Collected from these very relocations above.
                 RelocTarget::Runtime(rt) => simple_smf::RelocTarget::Import(import_index[rt]),
-                RelocTarget::Str(i) => {
+                RelocTarget::Literal(i) => {
                     simple_smf::RelocTarget::Symbol(*literal_symbols.get(*i as usize).ok_or_else(|| {
-                        LinkError::StringIndex { symbol: o.symbol_at(r.offset), index: *i, count: o.strings.len() }
+                        LinkError::LiteralIndex { symbol: o.symbol_at(r.offset), index: *i, count: o.literals.len() }
                     })?)
                 }
             };
@@ -300,15 +303,12 @@ pub fn link(input: &LinkInput) -> Result<Module, LinkError> {
     }
     u32::try_from(module.code.len()).map_err(|_| LinkError::TooLarge)?;
 
-    for (i, s) in literals.iter().enumerate() {
-        pad_to(&mut module.rodata, STRING_ALIGN, 0);
+    for (i, literal) in literals.iter().enumerate() {
+        pad_to(&mut module.rodata, LITERAL_ALIGN, 0);
         let offset = module.rodata.len();
-        debug_assert_eq!(str_layout::TAG_OFFSET, 0);
-        module.rodata.extend_from_slice(&str_layout::STATIC_TAG.to_le_bytes());
-        module.rodata.extend_from_slice(&(s.len() as u64).to_le_bytes());
-        module.rodata.extend_from_slice(s.as_bytes());
+        module.rodata.extend_from_slice(&literal.bytes());
         module.symbols.push(Symbol {
-            name: format!(".str.{i}"),
+            name: format!(".lit.{i}"),
             kind: SymbolKind::Data,
             binding: Binding::Local,
             section: SectionKind::Rodata,

@@ -17,8 +17,8 @@ use simple_mir::{Body, Loc, parse};
 use simple_smf::{LoadedModule, Module};
 
 use crate::{
-    CodegenError, CompiledFn, LinkError, LinkInput, Object, ObjectInput, RelocTarget, compile_function, dump_asm,
-    dump_clif, link, native_isa, object,
+    CodegenError, CompiledFn, LinkError, LinkInput, Literal, Object, ObjectInput, RelocTarget, compile_function,
+    dump_asm, dump_clif, link, native_isa, object,
 };
 
 const MIN: i64 = i64::MIN;
@@ -793,7 +793,7 @@ fn string_literals_reach_the_runtime_in_str_layout() {
         return @1:3
     }"#;
     let compiled = compile(greet);
-    assert_eq!(compiled.strings, ["héllo, wörld", ""]);
+    assert_eq!(compiled.literals, [Literal::Str("héllo, wörld".into()), Literal::Str(String::new())]);
     let module = load(&[greet, other]);
     // SAFETY: no parameters, no result.
     let greet: extern "C" fn() = unsafe { function(&module, "greet") };
@@ -938,7 +938,7 @@ fn objects_concatenate_like_one() {
     let split = [object_of(&fns[..1]).unwrap(), object_of(&fns[1..3]).unwrap(), object_of(&fns[3..]).unwrap()];
     assert_eq!(link_objects(&split, "a").unwrap(), whole);
     // One literal symbol per distinct text, across objects.
-    assert_eq!(whole.symbols.iter().filter(|s| s.name.starts_with(".str.")).count(), 2);
+    assert_eq!(whole.symbols.iter().filter(|s| s.name.starts_with(".lit.")).count(), 2);
     let bad_file = link(&LinkInput {
         objects: vec![(&split[0], 1)],
         files: vec!["test.spl".into()],

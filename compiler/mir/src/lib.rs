@@ -96,6 +96,21 @@ pub enum StmtKind {
     /// (as many as the callee has). Arguments are in parameter order with
     /// defaults already filled in.
     Call { dests: Vec<Local>, symbol: String, args: Vec<Operand> },
+    /// `*addr = value`: stores a value of the operand's type into a heap
+    /// object.
+    Store(Addr, Operand),
+}
+
+/// A place inside a heap object: `base + index * scale + offset` bytes,
+/// where `base` is a `Ref` or `Str` that is not 0. The address exists only
+/// inside the load or store, so no pointer into the middle of an object
+/// ever lives across a call (where the collector may run).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Addr {
+    pub base: Operand,
+    /// An `I64` element index and the element size in bytes.
+    pub index: Option<(Operand, u32)>,
+    pub offset: i32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -127,6 +142,11 @@ pub enum Const {
     Bool(bool),
     /// A string literal; codegen places it in read-only data.
     Str(String),
+    /// The address (an `I64`, not a GC reference) of read-only bytes
+    /// codegen places as they are, 8-aligned: a type descriptor.
+    Data(Vec<u8>),
+    /// The null reference of a `Str` or `Ref` type (an optional's nil).
+    Null(Ty),
     Nil,
 }
 
@@ -140,6 +160,8 @@ pub enum Rvalue {
     Runtime(Rt, Vec<Operand>),
     /// `sqrt`, `floor`, `ceil`: a single machine instruction.
     Intrinsic(Intrinsic, Vec<Operand>),
+    /// Loads a value of the given type from a heap object.
+    Load(Ty, Addr),
 }
 
 /// Binary operations on machine values. `I*` take and give `I64` (the
@@ -185,6 +207,8 @@ pub enum BinOp {
     /// On `Bool` operands.
     BoolEq,
     BoolNe,
+    /// Whether two references (`Str` or `Ref`) are the same object.
+    RefEq,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -209,6 +233,8 @@ pub enum UnOp {
     FAbs,
     /// Logical not of a `Bool`.
     Not,
+    /// Whether a reference (`Str` or `Ref`) is null.
+    IsNull,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -259,6 +285,8 @@ impl Const {
             Const::F64(_) => Ty::F64,
             Const::Bool(_) => Ty::Bool,
             Const::Str(_) => Ty::Str,
+            Const::Data(_) => Ty::I64,
+            Const::Null(ty) => *ty,
             Const::Nil => Ty::Nil,
         }
     }

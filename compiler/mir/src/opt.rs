@@ -10,7 +10,7 @@
 use simple_abi::TrapCode;
 
 use crate::{
-    BinOp, BlockData, BlockId, Body, CastKind, Cmp, Const, Intrinsic, Loc, Local, Operand, Rvalue, StmtKind,
+    Addr, BinOp, BlockData, BlockId, Body, CastKind, Cmp, Const, Intrinsic, Loc, Local, Operand, Rvalue, StmtKind,
     Terminator, UnOp, pretty, verify,
 };
 
@@ -95,7 +95,7 @@ fn propagate_within_blocks(body: &mut Body) -> bool {
                         }
                     }
                 }
-                StmtKind::Call { .. } => {}
+                StmtKind::Call { .. } | StmtKind::Store(..) => {}
             }
             match &stmt.kind {
                 StmtKind::Assign(local, rvalue) => {
@@ -105,7 +105,7 @@ fn propagate_within_blocks(body: &mut Body) -> bool {
                     };
                 }
                 StmtKind::Call { dests, .. } => dests.iter().for_each(|l| known[l.0 as usize] = None),
-                StmtKind::Eval(_) => {}
+                StmtKind::Eval(_) | StmtKind::Store(..) => {}
             }
         }
         for op in terminator_operands_mut(&mut block.terminator) {
@@ -131,7 +131,7 @@ fn propagate_single_assignments(body: &mut Body) -> bool {
                     }
                 }
                 StmtKind::Call { dests, .. } => dests.iter().for_each(|l| counts[l.0 as usize] += 1),
-                StmtKind::Eval(_) => {}
+                StmtKind::Eval(_) | StmtKind::Store(..) => {}
             }
         }
     }
@@ -180,24 +180,46 @@ fn substitute(op: &mut Operand, known: impl Fn(Local) -> Option<Const>) -> bool 
 
 /// The operands a statement reads.
 fn stmt_operands_mut(kind: &mut StmtKind) -> Vec<&mut Operand> {
+    fn addr_operands(addr: &mut Addr) -> Vec<&mut Operand> {
+        let mut ops = vec![&mut addr.base];
+        ops.extend(addr.index.as_mut().map(|(i, _)| i));
+        ops
+    }
     match kind {
         StmtKind::Assign(_, rvalue) | StmtKind::Eval(rvalue) => match rvalue {
             Rvalue::Use(a) | Rvalue::Unary(_, a) | Rvalue::Cast(_, a) => vec![a],
             Rvalue::Binary(_, a, b) => vec![a, b],
             Rvalue::Runtime(_, args) | Rvalue::Intrinsic(_, args) => args.iter_mut().collect(),
+            Rvalue::Load(_, addr) => addr_operands(addr),
         },
         StmtKind::Call { args, .. } => args.iter_mut().collect(),
+        StmtKind::Store(addr, value) => {
+            let mut ops = addr_operands(addr);
+            ops.push(value);
+            ops
+        }
     }
 }
 
 fn stmt_operands(kind: &StmtKind) -> Vec<&Operand> {
+    fn addr_operands(addr: &Addr) -> Vec<&Operand> {
+        let mut ops = vec![&addr.base];
+        ops.extend(addr.index.as_ref().map(|(i, _)| i));
+        ops
+    }
     match kind {
         StmtKind::Assign(_, rvalue) | StmtKind::Eval(rvalue) => match rvalue {
             Rvalue::Use(a) | Rvalue::Unary(_, a) | Rvalue::Cast(_, a) => vec![a],
             Rvalue::Binary(_, a, b) => vec![a, b],
             Rvalue::Runtime(_, args) | Rvalue::Intrinsic(_, args) => args.iter().collect(),
+            Rvalue::Load(_, addr) => addr_operands(addr),
         },
         StmtKind::Call { args, .. } => args.iter().collect(),
+        StmtKind::Store(addr, value) => {
+            let mut ops = addr_operands(addr);
+            ops.push(value);
+            ops
+        }
     }
 }
 
@@ -323,7 +345,7 @@ fn fold(rvalue: &Rvalue) -> Option<Const> {
             }
             _ => None,
         },
-        Rvalue::Binary(..) | Rvalue::Unary(..) | Rvalue::Cast(..) | Rvalue::Runtime(..) => None,
+        Rvalue::Binary(..) | Rvalue::Unary(..) | Rvalue::Cast(..) | Rvalue::Runtime(..) | Rvalue::Load(..) => None,
     }
 }
 
@@ -454,6 +476,7 @@ fn fold_unary(op: UnOp, a: &Const) -> Option<Const> {
         (UnOp::FNeg, Const::F64(a)) => Const::F64(a ^ (1 << 63)),
         (UnOp::FAbs, Const::F64(a)) => Const::F64(a & !(1 << 63)),
         (UnOp::Not, Const::Bool(a)) => Const::Bool(!a),
+        (UnOp::IsNull, Const::Null(_)) => Const::Bool(true),
         _ => return None,
     })
 }
@@ -653,7 +676,7 @@ pub fn remove_dead_assignments(body: &mut Body) {
                 let dead = match &stmt.kind {
                     StmtKind::Assign(l, rv) => !read[l.0 as usize] && is_pure(rv),
                     StmtKind::Eval(rv) => is_pure(rv),
-                    StmtKind::Call { .. } => false,
+                    StmtKind::Call { .. } | StmtKind::Store(..) => false,
                 };
                 changed |= dead;
                 !dead
@@ -676,19 +699,22 @@ fn is_pure(rvalue: &Rvalue) -> bool {
         Rvalue::Use(_) | Rvalue::Intrinsic(..) => true,
         Rvalue::Binary(op, _, b) => match op {
             IAnd | IOr | IXor | IMin | IMax | ICmp(_) | FAdd | FSub | FMul | FDiv | FRem | FFloorDiv | FPow | FMin
-            | FMax | FCmp(_) | BoolEq | BoolNe => true,
+            | FMax | FCmp(_) | BoolEq | BoolNe | RefEq => true,
             IShl | IShr => const_i64(b).is_some_and(|b| (0..64).contains(&b)),
             IDiv | IRem | IFloorDiv => const_i64(b).is_some_and(|b| b != 0 && b != -1),
             IAdd | ISub | IMul | IPow => fold(rvalue).is_some(),
         },
         Rvalue::Unary(op, _) => match op {
-            UnOp::INot | UnOp::FNeg | UnOp::FAbs | UnOp::Not => true,
+            UnOp::INot | UnOp::FNeg | UnOp::FAbs | UnOp::Not | UnOp::IsNull => true,
             UnOp::INeg | UnOp::IAbs => fold(rvalue).is_some(),
         },
         Rvalue::Cast(kind, _) => match kind {
             CastKind::IntToFloat | CastKind::BoolToInt => true,
             CastKind::FloatToInt => fold(rvalue).is_some(),
         },
+        // A load reads memory a store or call may change: never moved,
+        // but removable when unused.
+        Rvalue::Load(..) => true,
         Rvalue::Runtime(..) => false,
     }
 }

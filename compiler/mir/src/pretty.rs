@@ -73,6 +73,7 @@ fn write_body(out: &mut String, body: &Body) -> fmt::Result {
                     }
                     write!(out, "call {symbol}({})", List(args))?
                 }
+                StmtKind::Store(addr, value) => write!(out, "store {addr}, {value}")?,
             }
             writeln!(out, " {}", At(stmt.loc))?;
         }
@@ -122,6 +123,12 @@ impl fmt::Display for Const {
             Const::F64(bits) => write!(f, "{:?}", f64::from_bits(*bits)),
             Const::Bool(b) => write!(f, "{b}"),
             Const::Str(s) => write!(f, "{s:?}"),
+            Const::Data(bytes) => {
+                f.write_str("data(")?;
+                bytes.iter().try_for_each(|b| write!(f, "{b:02x}"))?;
+                f.write_str(")")
+            }
+            Const::Null(_) => f.write_str("null"),
             Const::Nil => f.write_str("nil"),
         }
     }
@@ -160,7 +167,19 @@ impl fmt::Display for Rvalue {
             Rvalue::Cast(kind, a) => write!(f, "{}({a})", cast_name(*kind)),
             Rvalue::Runtime(rt, args) => write!(f, "runtime {}({})", rt.info().name, List(args)),
             Rvalue::Intrinsic(i, args) => write!(f, "{}({})", intrinsic_name(*i), List(args)),
+            Rvalue::Load(ty, addr) => write!(f, "load {ty} {addr}"),
         }
+    }
+}
+
+/// `[base + index * scale + offset]`
+impl fmt::Display for crate::Addr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "[{}", self.base)?;
+        if let Some((index, scale)) = &self.index {
+            write!(f, " + {index} * {scale}")?;
+        }
+        write!(f, " + {}]", self.offset)
     }
 }
 

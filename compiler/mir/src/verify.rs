@@ -114,6 +114,18 @@ impl Checker<'_> {
         if got == want { Ok(()) } else { Err(format!("{what} expects {want}, but operand {op} is {got}")) }
     }
 
+    /// A heap address: a reference base and an `I64` index.
+    fn addr(&self, addr: &crate::Addr) -> Result<(), String> {
+        let base = self.operand(&addr.base)?;
+        if !base.is_gc_ref() {
+            return Err(format!("address base {} is {base}, not a reference", addr.base));
+        }
+        if let Some((index, _)) = &addr.index {
+            self.expect(index, Ty::I64, "address index")?;
+        }
+        Ok(())
+    }
+
     fn block(&self, id: BlockId) -> Result<(), String> {
         if (id.0 as usize) < self.body.blocks.len() {
             Ok(())
@@ -133,6 +145,13 @@ impl Checker<'_> {
                 Ok(())
             }
             StmtKind::Eval(rvalue) => self.rvalue(rvalue).map(|_| ()),
+            StmtKind::Store(addr, value) => {
+                self.addr(addr)?;
+                if self.operand(value)? == Ty::Nil {
+                    return Err("store of a nil value".into());
+                }
+                Ok(())
+            }
             StmtKind::Call { dests, symbol, args } => {
                 if symbol.is_empty() {
                     return Err("call to an empty symbol".into());
@@ -154,6 +173,20 @@ impl Checker<'_> {
     fn rvalue(&self, rvalue: &Rvalue) -> Result<Ty, String> {
         match rvalue {
             Rvalue::Use(op) => self.operand(op),
+            Rvalue::Binary(BinOp::RefEq, a, b) => {
+                for x in [a, b] {
+                    if !self.operand(x)?.is_gc_ref() {
+                        return Err(format!("RefEq expects references, but operand {x} is not one"));
+                    }
+                }
+                Ok(Ty::Bool)
+            }
+            Rvalue::Unary(UnOp::IsNull, a) => {
+                if !self.operand(a)?.is_gc_ref() {
+                    return Err(format!("IsNull expects a reference, but operand {a} is not one"));
+                }
+                Ok(Ty::Bool)
+            }
             Rvalue::Binary(op, a, b) => {
                 let (input, output) = binary_types(*op);
                 let what = format!("{op}");
@@ -165,7 +198,7 @@ impl Checker<'_> {
                 let ty = match op {
                     UnOp::INeg | UnOp::IAbs | UnOp::INot => Ty::I64,
                     UnOp::FNeg | UnOp::FAbs => Ty::F64,
-                    UnOp::Not => Ty::Bool,
+                    UnOp::Not | UnOp::IsNull => Ty::Bool,
                 };
                 self.expect(a, ty, &format!("{op}"))?;
                 Ok(ty)
@@ -193,6 +226,13 @@ impl Checker<'_> {
                     self.expect(arg, abi_ty(*param), &format!("runtime {}", info.name))?;
                 }
                 Ok(info.ret.map_or(Ty::Nil, abi_ty))
+            }
+            Rvalue::Load(ty, addr) => {
+                self.addr(addr)?;
+                if *ty == Ty::Nil {
+                    return Err("load of a nil value".into());
+                }
+                Ok(*ty)
             }
             Rvalue::Intrinsic(i, args) => {
                 let [arg] = args.as_slice() else {
@@ -238,6 +278,7 @@ fn binary_types(op: BinOp) -> (Ty, Ty) {
         FAdd | FSub | FMul | FDiv | FRem | FFloorDiv | FPow | FMin | FMax => (Ty::F64, Ty::F64),
         FCmp(_) => (Ty::F64, Ty::Bool),
         BoolEq | BoolNe => (Ty::Bool, Ty::Bool),
+        RefEq => (Ty::Ref, Ty::Bool),
     }
 }
 
@@ -248,6 +289,7 @@ pub fn abi_ty(t: AbiType) -> Ty {
         AbiType::F64 => Ty::F64,
         AbiType::Bool => Ty::Bool,
         AbiType::Ptr => Ty::Str,
+        AbiType::Ref => Ty::Ref,
     }
 }
 

@@ -5,7 +5,7 @@
 
 use std::fmt::Write;
 
-use super::{Block, Builtin, Expr, ExprKind, FnHir, LocalId, ParamValue, Stmt};
+use super::{Block, Builtin, Expr, ExprKind, FnHir, LocalId, ParamValue, Pat, Place, Stmt};
 use crate::consts::ConstValue;
 use simple_syntax::ast::UnaryOp;
 
@@ -59,13 +59,13 @@ impl Printer<'_> {
     fn stmt(&mut self, stmt: &Stmt) {
         match stmt {
             Stmt::Let { local, init } => {
-                let ty = self.hir.locals[local.0 as usize].ty;
+                let ty = &self.hir.locals[local.0 as usize].ty;
                 let mutable = if self.hir.locals[local.0 as usize].mutable { "mut " } else { "" };
                 let text = format!("let {mutable}{}: {ty} = {}", self.local(*local), self.expr(init));
                 self.line(&text);
             }
-            Stmt::Assign { local, value } => {
-                let text = format!("{} = {}", self.local(*local), self.expr(value));
+            Stmt::Assign { place, value } => {
+                let text = format!("{} = {}", self.place(place), self.expr(value));
                 self.line(&text);
             }
             Stmt::Expr(e) => {
@@ -109,14 +109,7 @@ impl Printer<'_> {
             ExprKind::Local(l) => self.local(*l),
             ExprKind::Call { symbol, args, params } => {
                 let args: Vec<String> = args.iter().map(|a| self.expr(a)).collect();
-                let params: Vec<String> = params
-                    .iter()
-                    .map(|p| match p {
-                        ParamValue::Arg(i) => format!("#{i}"),
-                        ParamValue::Default(_) => "default".into(),
-                    })
-                    .collect();
-                format!("{symbol}({}) [{}]: {}", args.join(", "), params.join(", "), e.ty)
+                format!("{symbol}({}) [{}]: {}", args.join(", "), params_text(params), e.ty)
             }
             ExprKind::Builtin { builtin, args } => {
                 let args: Vec<String> = args.iter().map(|a| self.expr(a)).collect();
@@ -161,9 +154,86 @@ impl Printer<'_> {
                 let parts: Vec<String> = parts.iter().map(|p| self.expr(p)).collect();
                 format!("interp({})", parts.join(", "))
             }
+            ExprKind::Record { args, fields } => {
+                format!("{} {{{}}}: {}", e.ty, self.args(args, fields), e.ty)
+            }
+            ExprKind::Variant { index, args, fields } => {
+                format!("variant {index} {{{}}}: {}", self.args(args, fields), e.ty)
+            }
+            ExprKind::Field { base, index } => format!("{}.{index}: {}", self.expr(base), e.ty),
+            ExprKind::Some(x) => format!("some({}): {}", self.expr(x), e.ty),
+            ExprKind::Coalesce { opt, default } => format!("({} ?? {}): {}", self.expr(opt), self.expr(default), e.ty),
+            ExprKind::Unwrap(x) => format!("{}.unwrap(): {}", self.expr(x), e.ty),
+            ExprKind::MutCall { place, symbol, args, params } => {
+                let args: Vec<String> = args.iter().map(|a| self.expr(a)).collect();
+                format!("{symbol}({}) [{}] -> {}: {}", args.join(", "), params_text(params), self.place(place), e.ty)
+            }
+            ExprKind::Match { scrutinee, arms } => {
+                let mut nested = Printer { hir: self.hir, out: String::new(), indent: self.indent };
+                let s = nested.expr(scrutinee);
+                let _ = write!(nested.out, "match {s}");
+                for arm in arms {
+                    let pat = nested.pat(&arm.pattern);
+                    let _ = write!(nested.out, " case {pat}");
+                    if let Some(g) = &arm.guard {
+                        let g = nested.expr(g);
+                        let _ = write!(nested.out, " if {g}");
+                    }
+                    nested.block(&arm.body);
+                }
+                let _ = write!(nested.out, ": {}", e.ty);
+                nested.out
+            }
             ExprKind::Error => "<error>".into(),
         }
     }
+
+    fn args(&mut self, args: &[Expr], fields: &[ParamValue]) -> String {
+        let args: Vec<String> = args.iter().map(|a| self.expr(a)).collect();
+        format!("{}; {}", args.join(", "), params_text(fields))
+    }
+
+    fn place(&mut self, place: &Place) -> String {
+        match place {
+            Place::Local(l) => self.local(*l),
+            Place::Field(inner, index) => format!("{}.{index}", self.place(inner)),
+            Place::ObjectField(object, index) => format!("{}.{index}", self.expr(object)),
+        }
+    }
+
+    fn pat(&mut self, pat: &Pat) -> String {
+        match pat {
+            Pat::Wild => "_".into(),
+            Pat::Bind(l) => self.local(*l),
+            Pat::Const(c) => format!("{c:?}"),
+            Pat::Range { lo, hi, inclusive } => format!("{lo}..{}{hi}", if *inclusive { "=" } else { "" }),
+            Pat::Record(fields) => {
+                let fields: Vec<String> = fields.iter().map(|(i, p)| format!("{i}: {}", self.pat(p))).collect();
+                format!("{{{}}}", fields.join(", "))
+            }
+            Pat::Variant { index, fields } => {
+                let fields: Vec<String> = fields.iter().map(|(i, p)| format!("{i}: {}", self.pat(p))).collect();
+                format!("variant {index} {{{}}}", fields.join(", "))
+            }
+            Pat::Nil => "nil".into(),
+            Pat::Some(inner) => format!("some({})", self.pat(inner)),
+            Pat::Or(alternatives) => {
+                let alts: Vec<String> = alternatives.iter().map(|p| self.pat(p)).collect();
+                alts.join(" | ")
+            }
+        }
+    }
+}
+
+fn params_text(params: &[ParamValue]) -> String {
+    let params: Vec<String> = params
+        .iter()
+        .map(|p| match p {
+            ParamValue::Arg(i) => format!("#{i}"),
+            ParamValue::Default(..) => "default".into(),
+        })
+        .collect();
+    params.join(", ")
 }
 
 fn builtin_name(b: Builtin) -> &'static str {

@@ -30,6 +30,7 @@ mod process;
 mod report;
 mod strings;
 pub mod symbols;
+mod values;
 
 #[cfg(test)]
 mod crash_tests;

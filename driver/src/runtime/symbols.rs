@@ -13,7 +13,7 @@
 #[cfg(test)]
 use simple_abi::AbiType;
 
-use super::{math, print, process, strings};
+use super::{math, print, process, strings, values};
 
 /// One function the runtime provides.
 #[derive(Debug, Clone, Copy)]
@@ -23,6 +23,7 @@ pub struct RuntimeSymbol {
 }
 
 type Str = *const u8;
+type Ref = *mut u8;
 
 /// Lists each runtime function once, with its Rust signature as a function
 /// pointer type (the cast only compiles if the function has exactly that
@@ -63,6 +64,10 @@ runtime_table! {
     "spl_clock" => process::spl_clock as extern "C" fn() -> f64;
     "spl_fmod" => math::spl_fmod as extern "C" fn(f64, f64) -> f64;
     "spl_fpow" => math::spl_fpow as extern "C" fn(f64, f64) -> f64;
+    "spl_alloc_record" => values::spl_alloc_record as extern "C" fn(i64) -> Ref;
+    "spl_print_value" => values::spl_print_value as unsafe extern "C" fn(i64, i64, Ref);
+    "spl_str_value" => values::spl_str_value as unsafe extern "C" fn(i64, Ref) -> Str;
+    "spl_values_equal" => values::spl_values_equal as unsafe extern "C" fn(i64, Ref, Ref) -> u8;
 }
 
 /// The address of the runtime function called `name`, for the loader.
@@ -92,6 +97,9 @@ mod signature {
     impl AbiValue for *const u8 {
         const TYPE: AbiType = AbiType::Ptr;
     }
+    impl AbiValue for *mut u8 {
+        const TYPE: AbiType = AbiType::Ref;
+    }
 
     /// A Rust return type: `()` for none, or an [`AbiValue`].
     pub trait AbiResult {
@@ -109,7 +117,7 @@ mod signature {
             })*
         };
     }
-    abi_results!(i64, f64, u8, *const u8);
+    abi_results!(i64, f64, u8, *const u8, *mut u8);
 
     /// A function pointer type whose machine signature is made of ABI types.
     pub trait AbiFn {
@@ -132,6 +140,7 @@ mod signature {
     abi_fns!();
     abi_fns!(A);
     abi_fns!(A, B);
+    abi_fns!(A, B, C);
 }
 
 #[cfg(test)]

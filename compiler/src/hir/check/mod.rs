@@ -9,10 +9,15 @@
 use simple_syntax::Span;
 use simple_syntax::ast::{self, BinOp, ExprKind as A, StmtKind, UnaryOp};
 
-use super::{Block, Builtin, Expr, ExprKind, FnHir, LocalId, LocalInfo, ParamValue, Stmt, Ty};
+mod data;
+mod patterns;
+
+use super::{
+    Adt, AdtDef, AdtKind, Block, Builtin, Expr, ExprKind, FnHir, LocalId, LocalInfo, ParamValue, Place, Stmt, Ty,
+};
 use crate::consts::{self, ConstValue};
 use crate::diagnostics::{RelDiagnostic, RelSpan};
-use crate::items::{FnSource, FnSourceKind, Signature, resolve_type};
+use crate::items::{FnSource, FnSourceKind, ParamSig, SelfKind, Signature, TypeNames, resolve_type};
 
 /// A module-level definition a name refers to.
 pub enum Def<'a> {
@@ -25,6 +30,8 @@ pub enum Def<'a> {
     Const(Result<ConstValue, Ty>),
     /// A module or package bound by an import, by module path.
     Module(Vec<String>),
+    /// A struct, class or enum.
+    Type(Adt),
 }
 
 /// What a function body can see at module level: the file's own functions
@@ -34,6 +41,16 @@ pub trait Scope {
     /// `module.name`: `None` if there is no such member, `Err(message)` if it
     /// exists but may not be used from here (it is private).
     fn member(&self, module: &[String], name: &str) -> Option<Result<Def<'_>, String>>;
+    /// The fields or variants of a type (`None` if it is gone).
+    fn adt_def(&self, adt: &Adt) -> Option<&AdtDef>;
+    /// The method or static function `name` of a type, or why it may not be
+    /// used from here.
+    fn method(&self, adt: &Adt, name: &str) -> Option<Result<Def<'_>, String>>;
+    /// The types written types may name.
+    fn types(&self) -> &dyn TypeNames;
+    /// Whether `adt` is declared in the file being checked (its private
+    /// fields are visible).
+    fn is_local_type(&self, adt: &Adt) -> bool;
 }
 
 pub fn check_fn(scope: &dyn Scope, source: &FnSource, sig: &Signature) -> FnHir {
@@ -42,15 +59,17 @@ pub fn check_fn(scope: &dyn Scope, source: &FnSource, sig: &Signature) -> FnHir 
         part: 0,
         locals: Vec::new(),
         scopes: vec![Vec::new()],
-        ret: sig.ret,
+        ret: sig.ret.clone(),
         loops: Vec::new(),
         diags: Vec::new(),
         exit_status: None,
+        poisoned: Default::default(),
     };
     let (name, body, param_count) = match &source.kind {
         FnSourceKind::Def(def) => {
             for (param, psig) in def.params.iter().zip(&sig.params) {
-                cx.bind(&param.name.text, psig.ty, false);
+                // `mut self` may assign to fields of `self`.
+                cx.bind(&param.name.text, psig.ty.clone(), param.ty.is_none() && param.is_mut);
             }
             let body = match &def.body {
                 Some(block) => cx.fn_body(def, block),
@@ -67,9 +86,12 @@ pub fn check_fn(scope: &dyn Scope, source: &FnSource, sig: &Signature) -> FnHir 
         name,
         locals: cx.locals,
         param_count,
-        ret: sig.ret,
+        ret: sig.ret.clone(),
         body,
         exit_status: cx.exit_status,
+        returns_self: sig.self_kind == Some(SelfKind::Mut)
+            && matches!(sig.params.first().map(|p| &p.ty), Some(Ty::Adt(adt)) if adt.kind() != AdtKind::Class),
+        poisoned: cx.poisoned.get(),
         diagnostics: cx.diags,
     }
 }
@@ -85,6 +107,8 @@ struct Checker<'a> {
     loops: Vec<bool>,
     diags: Vec<RelDiagnostic>,
     exit_status: Option<LocalId>,
+    /// Whether an error expression was made (see `poison`).
+    poisoned: std::cell::Cell<bool>,
 }
 
 /// Whether control can continue after a statement.
@@ -105,12 +129,32 @@ impl<'a> Checker<'a> {
         self.diags.last_mut().expect("just pushed")
     }
 
-    fn mismatch(&mut self, span: Span, expected: Ty, found: Ty) {
+    fn mismatch(&mut self, span: Span, expected: &Ty, found: &Ty) {
         if found.fits(expected) {
             return;
         }
         self.error(span, format!("mismatched types: expected `{expected}`, found `{found}`")).label =
             Some(format!("expected `{expected}`"));
+    }
+
+    /// `x` as a value of type `expected`: as it is, or wrapped into an
+    /// optional; a mismatch is reported at `span`.
+    fn coerce(&mut self, x: Expr, expected: &Ty, span: Span) -> Expr {
+        if x.ty.fits(expected) {
+            return x;
+        }
+        if let Ty::Optional(inner) = expected {
+            if x.ty == Ty::Nil {
+                return Expr { kind: ExprKind::Const(ConstValue::Nil), ty: expected.clone(), span: x.span };
+            }
+            if x.ty.coerces_to(inner) {
+                let inner = self.coerce(x, inner, span);
+                let span = inner.span;
+                return Expr { kind: ExprKind::Some(Box::new(inner)), ty: expected.clone(), span };
+            }
+        }
+        self.mismatch(span, expected, &x.ty);
+        x
     }
 
     fn unsupported(&mut self, span: Span, what: &str) -> Expr {
@@ -119,7 +163,15 @@ impl<'a> Checker<'a> {
     }
 
     fn error_expr(&self, span: Span) -> Expr {
-        Expr { kind: ExprKind::Error, ty: Ty::Error, span: self.rel(span) }
+        self.poison(Ty::Error, span)
+    }
+
+    /// An expression standing for one with an error, of type `ty`. Its
+    /// function is never lowered, even if the error was reported elsewhere
+    /// (a constant's).
+    fn poison(&self, ty: Ty, span: Span) -> Expr {
+        self.poisoned.set(true);
+        Expr { kind: ExprKind::Error, ty, span: self.rel(span) }
     }
 
     fn bind(&mut self, name: &str, ty: Ty, mutable: bool) -> LocalId {
@@ -129,19 +181,28 @@ impl<'a> Checker<'a> {
         id
     }
 
+    /// A local the program cannot name: a value kept for later parts of a
+    /// statement.
+    fn bind_hidden(&mut self, ty: Ty) -> LocalId {
+        let id = LocalId(self.locals.len() as u32);
+        self.locals.push(LocalInfo { name: format!("${}", id.0), ty, mutable: false });
+        id
+    }
+
     fn lookup_local(&self, name: &str) -> Option<LocalId> {
         self.scopes.iter().rev().flat_map(|s| s.iter().rev()).find(|(n, _)| n == name).map(|(_, id)| *id)
     }
 
     fn fn_body(&mut self, def: &ast::FnDef, block: &ast::Block) -> Block {
         let wants_value = !matches!(self.ret, Ty::Nil | Ty::Error);
-        let (body, flow) = self.block(block, wants_value.then_some(self.ret));
+        let ret = self.ret.clone();
+        let (body, flow) = self.block(block, wants_value.then_some(&ret));
         if wants_value && flow == Flow::Continues {
-            let tail_ty = body.tail.as_ref().map(|t| t.ty);
+            let tail_ty = body.tail.as_ref().map(|t| &t.ty);
             match tail_ty {
-                Some(ty) if ty != Ty::Nil => {
+                Some(ty) if *ty != Ty::Nil => {
                     let span = block.stmts.last().map_or(block.span, |s| s.span);
-                    self.mismatch(span, self.ret, ty);
+                    self.mismatch(span, &ret, ty);
                 }
                 _ => {
                     let name = &def.name;
@@ -172,8 +233,8 @@ impl<'a> Checker<'a> {
                 && &*name.text == "main"
                 && self.lookup_local("main").is_none()
             {
-                let value = self.expr(value, Some(Ty::I64));
-                self.mismatch(stmt.span, Ty::I64, value.ty);
+                let value = self.expr(value, Some(&Ty::I64));
+                self.mismatch(stmt.span, &Ty::I64, &value.ty);
                 if self.exit_status.is_some() {
                     self.error(target.span, "the exit status is set more than once");
                 }
@@ -182,7 +243,7 @@ impl<'a> Checker<'a> {
                     self.locals.push(LocalInfo { name: "main".into(), ty: Ty::I64, mutable: true });
                     id
                 });
-                out.stmts.push(Stmt::Assign { local, value });
+                out.stmts.push(Stmt::Assign { place: Place::Local(local), value });
                 continue;
             }
             let (s, flow) = self.stmt(stmt, false, None);
@@ -195,7 +256,7 @@ impl<'a> Checker<'a> {
 
     /// Checks a block in a new scope. With `value`, the block's last
     /// expression statement becomes its tail value.
-    fn block(&mut self, block: &ast::Block, value: Option<Ty>) -> (Block, Flow) {
+    fn block(&mut self, block: &ast::Block, value: Option<&Ty>) -> (Block, Flow) {
         self.scopes.push(Vec::new());
         let mut out = Block::default();
         let mut flow = Flow::Continues;
@@ -207,54 +268,53 @@ impl<'a> Checker<'a> {
                 self.diags.push(RelDiagnostic::warning(self.rel(stmt.span), "unreachable code"));
             }
             let is_tail = i == last && value.is_some();
-            let (s, f) = self.stmt(stmt, is_tail, value);
+            let (stmts, f) = self.stmt(stmt, is_tail, value);
             if f == Flow::Diverges {
                 flow = Flow::Diverges;
             }
-            match s {
-                Some(Stmt::Expr(e)) if is_tail => out.tail = Some(Box::new(e)),
-                Some(s) => out.stmts.push(s),
-                None => {}
+            for s in stmts {
+                match s {
+                    Stmt::Expr(e) if is_tail => out.tail = Some(Box::new(e)),
+                    s => out.stmts.push(s),
+                }
             }
         }
         self.scopes.pop();
         (out, flow)
     }
 
-    fn stmt(&mut self, stmt: &ast::Stmt, is_tail: bool, value: Option<Ty>) -> (Option<Stmt>, Flow) {
+    fn stmt(&mut self, stmt: &ast::Stmt, is_tail: bool, value: Option<&Ty>) -> (Vec<Stmt>, Flow) {
         let span = stmt.span;
         match &stmt.kind {
             StmtKind::Let(binding) => {
                 let ast::LetStmt { pattern, mutable, ty, value: init } = &**binding;
-                let declared = ty.as_ref().map(|t| {
-                    resolve_type(t, self.part).unwrap_or_else(|d| {
-                        self.diags.push(d);
-                        Ty::Error
-                    })
-                });
+                let declared = ty.as_ref().map(|t| self.resolve(t));
                 let Some(init) = init else {
                     self.error(span, "a binding needs an initial value");
-                    return (None, Flow::Continues);
+                    return (Vec::new(), Flow::Continues);
                 };
-                let init = self.expr(init, declared);
-                if let Some(declared) = declared {
-                    self.mismatch(init.span.span, declared, init.ty);
+                let mut init = self.expr(init, declared.as_ref());
+                if let Some(declared) = &declared {
+                    let at = init.span.span;
+                    init = self.coerce(init, declared, at);
                 }
                 let flow = if init.ty == Ty::Never { Flow::Diverges } else { Flow::Continues };
-                let ty = declared.unwrap_or(match init.ty {
+                let ty = declared.unwrap_or(match &init.ty {
                     Ty::Never => Ty::Error,
-                    t => t,
+                    t => t.clone(),
                 });
-                let (name, pat_mut) = match &pattern.kind {
-                    ast::PatternKind::Binding { name, mutable } => (&*name.text, *mutable),
-                    ast::PatternKind::Wildcard => ("_", false),
-                    _ => {
-                        self.unsupported(pattern.span, "destructuring patterns are");
-                        return (None, flow);
+                let stmts = match &pattern.kind {
+                    ast::PatternKind::Binding { name, mutable: pat_mut } => {
+                        let local = self.bind(&name.text, ty, *mutable || *pat_mut);
+                        vec![Stmt::Let { local, init }]
                     }
+                    ast::PatternKind::Wildcard => {
+                        let local = self.bind("_", ty, false);
+                        vec![Stmt::Let { local, init }]
+                    }
+                    _ => self.destructure(pattern, init, ty, *mutable),
                 };
-                let local = self.bind(name, ty, *mutable || pat_mut);
-                (Some(Stmt::Let { local, init }), flow)
+                (stmts, flow)
             }
             StmtKind::Assign(assign) => {
                 let ast::AssignStmt { target, op, op_span, value } = &**assign;
@@ -263,61 +323,60 @@ impl<'a> Checker<'a> {
             StmtKind::Expr(e) => {
                 let expr = if is_tail { self.tail_expr(e, value) } else { self.stmt_expr(e) };
                 let flow = if expr.ty == Ty::Never { Flow::Diverges } else { Flow::Continues };
-                (Some(Stmt::Expr(expr)), flow)
+                (vec![Stmt::Expr(expr)], flow)
             }
             StmtKind::Return(value) => {
                 let value = match value {
                     Some(v) => {
-                        let expected = if self.ret == Ty::Nil { None } else { Some(self.ret) };
+                        let ret = self.ret.clone();
+                        let expected = if ret == Ty::Nil { None } else { Some(&ret) };
                         let e = self.expr(v, expected);
-                        self.mismatch(v.span, self.ret, e.ty);
-                        Some(e)
+                        Some(self.coerce(e, &ret, v.span))
                     }
                     None => {
-                        self.mismatch(span, self.ret, Ty::Nil);
+                        let ret = self.ret.clone();
+                        self.mismatch(span, &ret, &Ty::Nil);
                         None
                     }
                 };
-                (Some(Stmt::Return { value, span: self.rel(span) }), Flow::Diverges)
+                (vec![Stmt::Return { value, span: self.rel(span) }], Flow::Diverges)
             }
             StmtKind::Break | StmtKind::Continue => {
                 let is_break = matches!(stmt.kind, StmtKind::Break);
                 match self.loops.last_mut() {
                     Some(breaks) => {
                         *breaks |= is_break;
-                        (Some(if is_break { Stmt::Break } else { Stmt::Continue }), Flow::Diverges)
+                        (vec![if is_break { Stmt::Break } else { Stmt::Continue }], Flow::Diverges)
                     }
                     None => {
                         let kw = if is_break { "break" } else { "continue" };
                         self.error(span, format!("`{kw}` outside of a loop"));
-                        (None, Flow::Continues)
+                        (Vec::new(), Flow::Continues)
                     }
                 }
             }
             StmtKind::While { cond, body } => {
                 let cond = self.condition(cond);
                 let (body, _) = self.loop_body(body);
-                (Some(Stmt::While { cond, body: body.0 }), Flow::Continues)
+                (vec![Stmt::While { cond, body: body.0 }], Flow::Continues)
             }
             StmtKind::Loop { body } => {
                 let ((body, breaks), _) = self.loop_body(body);
                 let flow = if breaks { Flow::Continues } else { Flow::Diverges };
-                (Some(Stmt::Loop { body }), flow)
+                (vec![Stmt::Loop { body }], flow)
             }
-            StmtKind::For(for_loop) => {
-                (self.for_loop(&for_loop.pattern, &for_loop.iter, &for_loop.body), Flow::Continues)
-            }
-            StmtKind::WhileLet(_) => {
-                self.unsupported(span, "`while let` loops are");
-                (None, Flow::Continues)
-            }
+            StmtKind::For(for_loop) => (
+                self.for_loop(&for_loop.pattern, &for_loop.iter, &for_loop.body).into_iter().collect(),
+                Flow::Continues,
+            ),
+            StmtKind::WhileLet(w) => (vec![self.while_let(&w.pattern, &w.value, &w.body)], Flow::Continues),
             StmtKind::Send { .. } => {
                 self.unsupported(span, "actors are");
-                (None, Flow::Continues)
+                (Vec::new(), Flow::Continues)
             }
             StmtKind::Item(_) => {
                 self.unsupported(span, "nested items are");
-                (None, Flow::Continues)
+                (Vec::new(), Flow::Continues)
             }
         }
     }
@@ -331,8 +390,8 @@ impl<'a> Checker<'a> {
     }
 
     fn condition(&mut self, cond: &ast::Expr) -> Expr {
-        let e = self.expr(cond, Some(Ty::Bool));
-        self.mismatch(cond.span, Ty::Bool, e.ty);
+        let e = self.expr(cond, Some(&Ty::Bool));
+        self.mismatch(cond.span, &Ty::Bool, &e.ty);
         e
     }
 
@@ -386,8 +445,8 @@ impl<'a> Checker<'a> {
     }
 
     fn int_expr(&mut self, e: &ast::Expr) -> Expr {
-        let x = self.expr(e, Some(Ty::I64));
-        self.mismatch(e.span, Ty::I64, x.ty);
+        let x = self.expr(e, Some(&Ty::I64));
+        self.mismatch(e.span, &Ty::I64, &x.ty);
         x
     }
 
@@ -398,42 +457,27 @@ impl<'a> Checker<'a> {
         op_span: Span,
         value: &ast::Expr,
         span: Span,
-    ) -> Option<Stmt> {
-        let A::Name(name) = &target.kind else {
-            self.unsupported(target.span, "assignment to fields and elements is");
-            return None;
-        };
-        let Some(local) = self.lookup_local(&name.text) else {
-            let what = match self.scope.lookup(&name.text) {
-                Some(Def::Const(_)) => format!("cannot assign to constant `{}`", name.text),
-                Some(Def::Fn { .. }) => format!("cannot assign to function `{}`", name.text),
-                Some(Def::Module(_)) => format!("cannot assign to module `{}`", name.text),
-                None => format!("cannot find `{}` in this scope", name.text),
-            };
-            self.error(name.span, what);
+    ) -> Vec<Stmt> {
+        let mut stmts = Vec::new();
+        let Some((place, ty)) = self.place(target, span, &mut stmts) else {
             self.expr(value, None);
-            return None;
+            return Vec::new();
         };
-        let info = self.locals[local.0 as usize].clone();
-        if !info.mutable {
-            self.error(span, format!("cannot assign twice to immutable variable `{}`", name.text)).help =
-                Some(format!("make the binding mutable: `let mut {}` or `var {}`", name.text, name.text));
-        }
         let value = match op {
             None => {
-                let v = self.expr(value, Some(info.ty));
-                self.mismatch(value.span, info.ty, v.ty);
-                v
+                let v = self.expr(value, Some(&ty));
+                self.coerce(v, &ty, value.span)
             }
             Some(op) => {
-                let lhs = Expr { kind: ExprKind::Local(local), ty: info.ty, span: self.rel(target.span) };
-                let rhs = self.expr(value, Some(info.ty));
+                let lhs = self.place_value(&place, &ty, target.span);
+                let rhs = self.expr(value, Some(&ty));
                 let e = self.binary(op, self.rel(op_span), lhs, rhs, span);
-                self.mismatch(span, info.ty, e.ty);
+                self.mismatch(span, &ty, &e.ty);
                 e
             }
         };
-        Some(Stmt::Assign { local, value })
+        stmts.push(Stmt::Assign { place, value });
+        stmts
     }
 
     /// An expression in statement position: its value is dropped, so an `if`
@@ -441,32 +485,47 @@ impl<'a> Checker<'a> {
     fn stmt_expr(&mut self, e: &ast::Expr) -> Expr {
         match &e.kind {
             A::If { branches, else_block } => self.if_expr(e.span, branches, else_block.as_deref(), None, false),
+            A::Match { scrutinee, arms } => self.match_value(e, scrutinee, arms, None, false),
             _ => self.expr(e, None),
         }
     }
 
     /// The last expression of a block whose value is used.
-    fn tail_expr(&mut self, e: &ast::Expr, expected: Option<Ty>) -> Expr {
+    fn tail_expr(&mut self, e: &ast::Expr, expected: Option<&Ty>) -> Expr {
         match &e.kind {
             // Without `else` the `if` cannot give the value: check it as a
             // statement; the caller reports the missing value.
             A::If { branches, else_block: None } => self.if_expr(e.span, branches, None, None, false),
-            _ => self.expr(e, expected),
+            _ => {
+                let x = self.expr(e, expected);
+                match expected {
+                    Some(ty) if x.ty.coerces_to(ty) => self.coerce(x, ty, e.span),
+                    _ => x,
+                }
+            }
         }
+    }
+
+    /// A type written in the function.
+    fn resolve(&mut self, ty: &ast::TypeExpr) -> Ty {
+        resolve_type(ty, self.part, self.scope.types()).unwrap_or_else(|d| {
+            self.diags.push(d);
+            Ty::Error
+        })
     }
 
     fn is_builtin_name(&self, name: &str) -> bool {
         self.lookup_local(name).is_none() && self.scope.lookup(name).is_none()
     }
 
-    fn expr(&mut self, e: &ast::Expr, expected: Option<Ty>) -> Expr {
+    fn expr(&mut self, e: &ast::Expr, expected: Option<&Ty>) -> Expr {
         let span = self.rel(e.span);
         let (kind, ty) = match &e.kind {
             A::Int(v) => match consts::int_literal(v.get(), false, span) {
                 Ok(v) => (ExprKind::Const(ConstValue::I64(v)), Ty::I64),
                 Err(d) => {
                     self.diags.push(d);
-                    (ExprKind::Error, Ty::Error)
+                    return self.error_expr(e.span);
                 }
             },
             A::Float(bits) => (ExprKind::Const(ConstValue::F64(*bits)), Ty::F64),
@@ -480,15 +539,15 @@ impl<'a> Checker<'a> {
                     Ok(v) => (ExprKind::Const(ConstValue::I64(v)), Ty::I64),
                     Err(d) => {
                         self.diags.push(d);
-                        (ExprKind::Error, Ty::Error)
+                        return self.error_expr(e.span);
                     }
                 }
             }
             A::Unary { op, operand } => {
                 let x = self.expr(operand, expected);
-                let ty = match (op, x.ty) {
+                let ty = match (op, &x.ty) {
                     (_, Ty::Error) => Ty::Error,
-                    (UnaryOp::Neg, t @ (Ty::I64 | Ty::F64)) => t,
+                    (UnaryOp::Neg, t @ (Ty::I64 | Ty::F64)) => t.clone(),
                     (UnaryOp::Not, Ty::Bool) => Ty::Bool,
                     (UnaryOp::BitNot, Ty::I64) => Ty::I64,
                     (op, t) => {
@@ -505,7 +564,7 @@ impl<'a> Checker<'a> {
             }
             A::Binary { op, op_span, lhs, rhs } => {
                 let operand_hint = match op {
-                    BinOp::And | BinOp::Or => Some(Ty::Bool),
+                    BinOp::And | BinOp::Or => Some(&Ty::Bool),
                     BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => None,
                     _ => expected,
                 };
@@ -513,10 +572,11 @@ impl<'a> Checker<'a> {
                     return self.unsupported(*op_span, "membership tests are");
                 }
                 if *op == BinOp::Coalesce {
-                    return self.unsupported(*op_span, "optionals are");
+                    return self.coalesce(e, lhs, rhs, expected);
                 }
                 let l = self.expr(lhs, operand_hint);
-                let r = self.expr(rhs, Some(l.ty).filter(|t| !matches!(t, Ty::Error | Ty::Never)));
+                let hint = Some(l.ty.clone()).filter(|t| !matches!(t, Ty::Error | Ty::Never));
+                let r = self.expr(rhs, hint.as_ref());
                 return self.binary(*op, self.rel(*op_span), l, r, e.span);
             }
             A::Chain(chain) => {
@@ -524,8 +584,8 @@ impl<'a> Checker<'a> {
                 let xs: Vec<Expr> = operands.iter().map(|o| self.expr(o, None)).collect();
                 let mut ok = true;
                 for (i, (op, op_span)) in ops.iter().enumerate() {
-                    let (l, r) = (xs[i].ty, xs[i + 1].ty);
-                    if !self.comparable(*op, l, r, *op_span) {
+                    let (l, r) = (xs[i].ty.clone(), xs[i + 1].ty.clone());
+                    if !self.comparable(*op, &l, &r, *op_span) {
                         ok = false;
                     }
                 }
@@ -534,12 +594,9 @@ impl<'a> Checker<'a> {
             }
             A::Cast { expr: inner, ty, as_span } => {
                 let x = self.expr(inner, None);
-                let target = resolve_type(ty, self.part).unwrap_or_else(|d| {
-                    self.diags.push(d);
-                    Ty::Error
-                });
+                let target = self.resolve(ty);
                 let ok = matches!(
-                    (x.ty, target),
+                    (&x.ty, &target),
                     (Ty::Error, _)
                         | (_, Ty::Error)
                         | (Ty::I64, Ty::I64 | Ty::F64)
@@ -568,51 +625,61 @@ impl<'a> Checker<'a> {
                         None => self.error_expr(e.span),
                     };
                 }
-                return self.unsupported(e.span, "fields are");
+                return self.field(e, &field.base, &field.name);
             }
-            A::Path(_) => return self.unsupported(e.span, "enums are"),
-            A::Is { .. } => return self.unsupported(e.span, "`is` tests are"),
-            A::Index { .. } => return self.unsupported(e.span, "indexing is"),
+            A::Path(path) => return self.path_value(e, path),
+            A::Is { expr, pattern } => return self.is_expr(e, expr, pattern),
+            A::Index { base, index } => return self.index(e, base, index),
             A::Slice { .. } => return self.unsupported(e.span, "slicing is"),
-            A::IfLet { .. } => return self.unsupported(e.span, "`if let` is"),
-            A::Match { .. } => return self.unsupported(e.span, "`match` expressions are"),
+            A::IfLet(if_let) => return self.if_let(e, if_let, expected),
+            A::Match { scrutinee, arms } => return self.match_expr(e, scrutinee, arms, expected),
             A::Range { .. } => return self.unsupported(e.span, "ranges outside `for` loops are"),
-            A::Tuple(_) => return self.unsupported(e.span, "tuples are"),
+            A::Tuple(elems) => return self.tuple(e, elems, expected),
             A::List(_) => return self.unsupported(e.span, "lists are"),
             A::Dict(_) => return self.unsupported(e.span, "dicts are"),
-            A::StructLit { .. } => return self.unsupported(e.span, "structs are"),
+            A::StructLit(lit) => return self.struct_lit(e, lit),
             A::Lambda { .. } => return self.unsupported(e.span, "lambdas are"),
             A::FunctionalUpdate { .. } => return self.unsupported(e.span, "functional updates are"),
             A::Spawn(_) => return self.unsupported(e.span, "actors are"),
             A::New { .. } | A::Borrow { .. } | A::Move(_) => return self.unsupported(e.span, "pointers are"),
-            A::Error => (ExprKind::Error, Ty::Error),
+            A::Error => return self.error_expr(e.span),
         };
         Expr { kind, ty, span }
     }
 
-    fn comparable(&mut self, op: BinOp, l: Ty, r: Ty, op_span: Span) -> bool {
+    fn comparable(&mut self, op: BinOp, l: &Ty, r: &Ty, op_span: Span) -> bool {
         if matches!(l, Ty::Error) || matches!(r, Ty::Error) {
             return true;
         }
-        let ok = l == r
-            && match op {
-                BinOp::Eq | BinOp::Ne => matches!(l, Ty::I64 | Ty::F64 | Ty::Bool | Ty::Str | Ty::Nil),
-                _ => matches!(l, Ty::I64 | Ty::F64 | Ty::Str),
-            };
+        let ok = match op {
+            // Every type has `==`: structural, identity for class objects.
+            BinOp::Eq | BinOp::Ne => {
+                l == r || matches!((l, r), (Ty::Optional(_), Ty::Nil) | (Ty::Nil, Ty::Optional(_)))
+            }
+            _ => l == r && matches!(l, Ty::I64 | Ty::F64 | Ty::Str),
+        };
         if !ok {
             self.error(op_span, format!("cannot apply `{}` to `{l}` and `{r}`", op.symbol()));
         }
         ok
     }
 
-    fn binary(&mut self, op: BinOp, op_span: RelSpan, l: Expr, r: Expr, span: Span) -> Expr {
-        let (lt, rt) = (l.ty, r.ty);
+    fn binary(&mut self, op: BinOp, op_span: RelSpan, mut l: Expr, mut r: Expr, span: Span) -> Expr {
+        if matches!(op, BinOp::Eq | BinOp::Ne) {
+            // `opt == 5` compares with `5` as an optional.
+            match (&l.ty, &r.ty) {
+                (Ty::Optional(inner), t) if t.fits(inner) && *t != Ty::Nil => r = self.coerce(r, &l.ty.clone(), span),
+                (t, Ty::Optional(inner)) if t.fits(inner) && *t != Ty::Nil => l = self.coerce(l, &r.ty.clone(), span),
+                _ => {}
+            }
+        }
+        let (lt, rt) = (l.ty.clone(), r.ty.clone());
         let ty = if matches!(lt, Ty::Error) || matches!(rt, Ty::Error) {
             Ty::Error
         } else {
             match op {
                 BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
-                    if self.comparable(op, lt, rt, op_span.span) { Ty::Bool } else { Ty::Error }
+                    if self.comparable(op, &lt, &rt, op_span.span) { Ty::Bool } else { Ty::Error }
                 }
                 BinOp::And | BinOp::Or if lt == Ty::Bool && rt == Ty::Bool => Ty::Bool,
                 BinOp::Add if lt == Ty::Str && rt == Ty::Str => Ty::Str,
@@ -645,7 +712,7 @@ impl<'a> Checker<'a> {
     fn name(&mut self, name: &ast::Name) -> Expr {
         let span = self.rel(name.span);
         if let Some(local) = self.lookup_local(&name.text) {
-            let ty = self.locals[local.0 as usize].ty;
+            let ty = self.locals[local.0 as usize].ty.clone();
             return Expr { kind: ExprKind::Local(local), ty, span };
         }
         match self.scope.lookup(&name.text) {
@@ -672,6 +739,11 @@ impl<'a> Checker<'a> {
             Def::Fn { .. } => self.unsupported(name.span, "functions as values are"),
             Def::Module(_) => {
                 self.error(name.span, format!("`{}` is a module, not a value", name.text));
+                self.error_expr(name.span)
+            }
+            Def::Type(_) => {
+                self.error(name.span, format!("`{}` is a type, not a value", name.text)).help =
+                    Some(format!("construct a value with `{}(...)`", name.text));
                 self.error_expr(name.span)
             }
         }
@@ -751,29 +823,30 @@ impl<'a> Checker<'a> {
         span: Span,
         branches: &[(ast::Expr, ast::Block)],
         else_block: Option<&ast::Block>,
-        expected: Option<Ty>,
+        expected: Option<&Ty>,
         value_needed: bool,
     ) -> Expr {
         if value_needed && else_block.is_none() {
             self.error(span, "`if` expression without `else` has type `nil`").help =
                 Some("add an `else` branch that gives a value".into());
         }
-        let want = if value_needed { expected.or(Some(Ty::Error)) } else { None };
+        let want = if value_needed { Some(expected.cloned().unwrap_or(Ty::Error)) } else { None };
         let mut out = Vec::new();
-        let mut result_ty: Option<Ty> = expected.filter(|_| value_needed);
+        let mut result_ty: Option<Ty> = expected.cloned().filter(|_| value_needed);
         let mut all_diverge = true;
         let mut check_branch = |cx: &mut Self, block: &ast::Block, out_ty: &mut Option<Ty>| {
-            let (b, flow) = cx.block(block, want);
-            let ty = if flow == Flow::Diverges { Ty::Never } else { b.tail.as_ref().map_or(Ty::Nil, |t| t.ty) };
+            let (b, flow) = cx.block(block, want.as_ref());
+            let ty = if flow == Flow::Diverges { Ty::Never } else { b.tail.as_ref().map_or(Ty::Nil, |t| t.ty.clone()) };
             if ty != Ty::Never {
                 all_diverge = false;
             }
             if value_needed {
-                match *out_ty {
+                match out_ty {
                     None | Some(Ty::Error) if ty != Ty::Never => *out_ty = Some(ty),
                     Some(expected) => {
                         let at = block.stmts.last().map_or(block.span, |s| s.span);
-                        cx.mismatch(at, expected, ty);
+                        let expected = expected.clone();
+                        cx.mismatch(at, &expected, &ty);
                     }
                     None => {}
                 }
@@ -819,34 +892,8 @@ impl<'a> Checker<'a> {
                     }
                 }
             }
-            A::Field(field) => {
-                let ast::FieldExpr { base, name } = &**field;
-                let recv = self.expr(base, None);
-                match (recv.ty, &*name.text) {
-                    (Ty::Str, "len") => {
-                        self.no_named(args);
-                        if !args.is_empty() {
-                            self.error(
-                                e.span,
-                                format!("this method takes 0 arguments but {} were supplied", args.len()),
-                            );
-                        }
-                        let span = self.rel(e.span);
-                        Expr {
-                            kind: ExprKind::Builtin { builtin: Builtin::StrLen, args: vec![recv] },
-                            ty: Ty::I64,
-                            span,
-                        }
-                    }
-                    (Ty::Error, _) => self.error_expr(e.span),
-                    (ty, m) => {
-                        self.error(name.span, format!("no method named `{m}` on type `{ty}`"));
-                        self.check_args_loosely(args);
-                        self.error_expr(e.span)
-                    }
-                }
-            }
-            A::Path(_) => self.unsupported(callee.span, "enums are"),
+            A::Field(field) => self.method_call(e, &field.base, &field.name, args),
+            A::Path(path) => self.variant_call(e, path, args),
             _ => {
                 let c = self.expr(callee, None);
                 if c.ty != Ty::Error {
@@ -866,6 +913,7 @@ impl<'a> Checker<'a> {
                 self.error_expr(e.span)
             }
             Def::Fn { symbol, sig, .. } => self.user_call(e, symbol, sig, args),
+            Def::Type(adt) => self.construct(e, &adt, args),
             Def::Const(_) | Def::Module(_) => {
                 self.error(name.span, format!("`{}` is not a function", name.text));
                 self.check_args_loosely(args);
@@ -889,9 +937,36 @@ impl<'a> Checker<'a> {
     }
 
     fn user_call(&mut self, e: &ast::Expr, symbol: String, sig: &Signature, args: &[ast::Arg]) -> Expr {
-        let mut slots: Vec<Option<usize>> = vec![None; sig.params.len()];
+        let span = self.rel(e.span);
+        match self.match_args(e.span, &sig.params, None, args) {
+            Some((written, params)) if !sig.params.iter().any(|p| p.ty.has_error()) => {
+                Expr { kind: ExprKind::Call { symbol, args: written, params }, ty: sig.ret.clone(), span }
+            }
+            Some(_) => self.poison(sig.ret.clone(), e.span),
+            None => self.error_expr(e.span),
+        }
+    }
+
+    /// Checks the arguments of a call against `params`: positional ones
+    /// first, then named ones, defaults for the rest. A method's receiver
+    /// is its first argument, already checked. Returns the arguments in
+    /// written order and where each parameter's value comes from, or
+    /// `None` after reporting why the call is wrong.
+    fn match_args(
+        &mut self,
+        call_span: Span,
+        params: &[ParamSig],
+        receiver: Option<Expr>,
+        args: &[ast::Arg],
+    ) -> Option<(Vec<Expr>, Vec<ParamValue>)> {
+        let mut slots: Vec<Option<usize>> = vec![None; params.len()];
         let mut written = Vec::new();
-        let mut positional = 0;
+        let skipped = usize::from(receiver.is_some());
+        if let Some(r) = receiver {
+            slots[0] = Some(0);
+            written.push(r);
+        }
+        let mut positional = skipped;
         let mut seen_named = false;
         let mut ok = true;
         for arg in args {
@@ -902,11 +977,11 @@ impl<'a> Checker<'a> {
                         ok = false;
                     }
                     positional += 1;
-                    Some(positional - 1).filter(|&i| i < sig.params.len())
+                    Some(positional - 1).filter(|&i| i < params.len())
                 }
                 Some(n) => {
                     seen_named = true;
-                    let found = sig.params.iter().position(|p| *p.name == *n.text);
+                    let found = params.iter().position(|p| *p.name == *n.text).filter(|&i| i >= skipped);
                     match found {
                         Some(i) if slots[i].is_some() => {
                             self.error(n.span, format!("argument `{}` given more than once", n.text));
@@ -921,36 +996,35 @@ impl<'a> Checker<'a> {
                     found
                 }
             };
-            let expected = param.map(|i| sig.params[i].ty);
-            let x = self.expr(&arg.value, expected);
-            if let Some(i) = param {
-                self.mismatch(arg.value.span, sig.params[i].ty, x.ty);
+            let expected = param.map(|i| params[i].ty.clone());
+            let mut x = self.expr(&arg.value, expected.as_ref());
+            if let (Some(i), Some(ty)) = (param, &expected) {
+                x = self.coerce(x, ty, arg.value.span);
                 slots[i].get_or_insert(written.len());
             }
             written.push(x);
         }
-        if positional > sig.params.len() {
-            let n = sig.params.len();
+        if positional > params.len() {
+            let n = params.len() - skipped;
             let s = if n == 1 { "" } else { "s" };
-            self.error(e.span, format!("this function takes {n} argument{s} but {positional} were supplied"));
-            return self.error_expr(e.span);
+            self.error(
+                call_span,
+                format!("this function takes {n} argument{s} but {} were supplied", positional - skipped),
+            );
+            return None;
         }
-        let mut params = Vec::new();
-        for (slot, p) in slots.into_iter().zip(&sig.params) {
+        let mut values = Vec::new();
+        for (slot, p) in slots.into_iter().zip(params) {
             match (slot, &p.default) {
-                (Some(i), _) => params.push(ParamValue::Arg(i)),
-                (None, Some(d)) => params.push(ParamValue::Default(d.clone())),
+                (Some(i), _) => values.push(ParamValue::Arg(i)),
+                (None, Some(d)) => values.push(ParamValue::Default(d.clone(), p.ty.clone())),
                 (None, None) => {
-                    self.error(e.span, format!("missing argument `{}`", p.name));
+                    self.error(call_span, format!("missing argument `{}`", p.name));
                     ok = false;
                 }
             }
         }
-        if !ok || sig.params.iter().any(|p| p.ty == Ty::Error) {
-            return Expr { kind: ExprKind::Error, ty: if ok { sig.ret } else { Ty::Error }, span: self.rel(e.span) };
-        }
-        let span = self.rel(e.span);
-        Expr { kind: ExprKind::Call { symbol, args: written, params }, ty: sig.ret, span }
+        ok.then_some((written, values))
     }
 
     fn builtin_call(&mut self, e: &ast::Expr, name: &ast::Name, args: &[ast::Arg]) -> Expr {
@@ -1015,9 +1089,9 @@ impl<'a> Checker<'a> {
                 if !arity(self, 1, 2) {
                     return self.error_expr(e.span);
                 }
-                self.mismatch(args[0].value.span, Ty::Bool, xs[0].ty);
+                self.mismatch(args[0].value.span, &Ty::Bool, &xs[0].ty);
                 if let Some(m) = xs.get(1) {
-                    self.mismatch(args[1].value.span, Ty::Str, m.ty);
+                    self.mismatch(args[1].value.span, &Ty::Str, &m.ty);
                 }
                 Ty::Nil
             }
@@ -1025,7 +1099,7 @@ impl<'a> Checker<'a> {
                 if !arity(self, 1, 1) {
                     return self.error_expr(e.span);
                 }
-                self.mismatch(args[0].value.span, Ty::I64, xs[0].ty);
+                self.mismatch(args[0].value.span, &Ty::I64, &xs[0].ty);
                 Ty::Never
             }
             Builtin::Abs => {
@@ -1039,14 +1113,14 @@ impl<'a> Checker<'a> {
                     return self.error_expr(e.span);
                 }
                 let t = self.numeric(&xs[0], args[0].value.span);
-                self.mismatch(args[1].value.span, t, xs[1].ty);
+                self.mismatch(args[1].value.span, &t, &xs[1].ty);
                 t
             }
             Builtin::Sqrt | Builtin::Floor | Builtin::Ceil => {
                 if !arity(self, 1, 1) {
                     return self.error_expr(e.span);
                 }
-                self.mismatch(args[0].value.span, Ty::F64, xs[0].ty);
+                self.mismatch(args[0].value.span, &Ty::F64, &xs[0].ty);
                 Ty::F64
             }
             Builtin::Clock => {
@@ -1064,8 +1138,8 @@ impl<'a> Checker<'a> {
     }
 
     fn numeric(&mut self, x: &Expr, span: Span) -> Ty {
-        match x.ty {
-            t @ (Ty::I64 | Ty::F64 | Ty::Error) => t,
+        match &x.ty {
+            t @ (Ty::I64 | Ty::F64 | Ty::Error) => t.clone(),
             t => {
                 self.error(span, format!("mismatched types: expected `i64` or `f64`, found `{t}`"));
                 Ty::Error
