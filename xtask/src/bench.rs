@@ -322,6 +322,8 @@ pub(crate) struct Cmd {
     remove_first: Option<PathBuf>,
     /// The working directory, if not ours.
     cwd: Option<PathBuf>,
+    /// Whether the peak RSS must be the program's own (see `exact_peak`).
+    exact_peak: bool,
 }
 
 impl Cmd {
@@ -331,12 +333,23 @@ impl Cmd {
             args: args.iter().map(|a| a.as_ref().to_os_string()).collect(),
             remove_first: None,
             cwd: None,
+            exact_peak: false,
         }
     }
 
     /// The same command, run in `dir`.
     pub(crate) fn in_dir(mut self, dir: &Path) -> Cmd {
         self.cwd = Some(dir.to_path_buf());
+        self
+    }
+
+    /// The same command, started by fork and exec rather than posix_spawn,
+    /// so that its peak RSS is its own: exec starts the process's maximum
+    /// at the peak of the address space it replaces, which for a posix_spawn
+    /// child is all of xtask's and for a forked one only its copy of our few
+    /// anonymous pages. Forking costs a little more time.
+    pub(crate) fn exact_peak(mut self) -> Cmd {
+        self.exact_peak = true;
         self
     }
 
@@ -357,7 +370,8 @@ pub(crate) struct Outcome {
     pub(crate) secs: f64,
     pub(crate) status: Option<ExitStatus>,
     /// The peak resident set size in KiB of the process and of the
-    /// descendants it waited for (wait4's ru_maxrss); `None` off Unix.
+    /// descendants it waited for (wait4's ru_maxrss), at least xtask's own
+    /// unless the command asked for `exact_peak`; `None` off Unix.
     pub(crate) peak_kib: Option<u64>,
     pub(crate) stdout: String,
     pub(crate) stderr: String,
@@ -686,9 +700,9 @@ fn run_benchmark(name: &str, bench_dir: &Path, work: &Path, tools: &Tools, opts:
             Err(e) => Err(Cell::Failed(Failure::new(format!("cannot copy {}: {e}", source("spl").display())))),
             Ok(_) => {
                 let smf = work.join(format!("{name}.build.smf"));
-                let mut build = Cmd::new(simple, &[&"build", &spl, &"-o", &smf]);
+                let mut build = Cmd::new(simple, &[&"build", &spl, &"-o", &smf]).exact_peak();
                 build.remove_first = Some(smf);
-                Ok((Cmd::new(simple, &[&"run", &spl]), build))
+                Ok((Cmd::new(simple, &[&"run", &spl]).exact_peak(), build))
             }
         },
     };
@@ -723,7 +737,7 @@ fn run_benchmark(name: &str, bench_dir: &Path, work: &Path, tools: &Tools, opts:
                 Ok(gcc) => {
                     let exe = work.join(format!("{name}.gcc{level}"));
                     compile_c(gcc, level, &c, &exe)
-                        .map(|()| Cmd::new(&exe, &[]))
+                        .map(|()| Cmd::new(&exe, &[]).exact_peak())
                         .map_err(|e| Cell::Failed(Failure::new(e)))
                 }
             }
@@ -741,7 +755,7 @@ fn run_benchmark(name: &str, bench_dir: &Path, work: &Path, tools: &Tools, opts:
         } else {
             match tool {
                 Err(e) => Err(Cell::Absent(e.clone())),
-                Ok(interp) => Ok(Cmd::new(interp, &[&file])),
+                Ok(interp) => Ok(Cmd::new(interp, &[&file]).exact_peak()),
             }
         };
         set(&mut result, imp, cmd);
@@ -871,13 +885,9 @@ pub(crate) fn run_once(cmd: &Cmd, timeout: Duration) -> Outcome {
         command.current_dir(dir);
     }
     #[cfg(unix)]
-    {
+    if cmd.exact_peak {
         use std::os::unix::process::CommandExt;
-        // A pre_exec hook makes std fork instead of posix_spawn, so that the
-        // peak RSS is the program's own: exec records the replaced address
-        // space's peak as the process's starting maximum, and a posix_spawn
-        // child replaces ours (all of xtask), a forked one only its copy of
-        // our few anonymous pages.
+        // A pre_exec hook makes std fork instead of posix_spawn.
         // SAFETY: the hook does nothing, which is async-signal-safe.
         unsafe {
             command.pre_exec(|| Ok(()));
@@ -1436,11 +1446,11 @@ mod tests {
         let Ok(sh) = which("sh") else { return };
         // A shell that holds a 16 MiB string, run in a child of the shell.
         let grow = "x=$(head -c 16777216 /dev/zero | tr '\\0' a); echo ${#x}";
-        let out = run_once(&Cmd::new(&sh, &[&"-c", &grow]), Duration::from_secs(60));
+        let out = run_once(&Cmd::new(&sh, &[&"-c", &grow]).exact_peak(), Duration::from_secs(60));
         assert!(out.success(), "{}", out.stderr);
         assert_eq!(out.stdout.trim(), "16777216");
         assert!(out.peak_kib.is_some_and(|k| k >= 16 * 1024), "{:?}", out.peak_kib);
-        let small = run_once(&Cmd::new(&sh, &[&"-c", &"true"]), Duration::from_secs(60));
+        let small = run_once(&Cmd::new(&sh, &[&"-c", &"true"]).exact_peak(), Duration::from_secs(60));
         assert!(small.peak_kib.is_some_and(|k| k > 0 && k < 16 * 1024), "{:?}", small.peak_kib);
     }
 
