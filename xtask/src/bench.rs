@@ -1,7 +1,11 @@
 //! `cargo xtask bench`: runs every program of testdata/bench in Simple and in
 //! its peers (gcc -O2, python3, lua5.4, luajit), N times each, alternating the
 //! implementations round-robin (A B C D A B C D ...), and prints median wall
-//! times and ratios. Every run's stdout must equal the C peer's.
+//! times, median peak memory (each run's maximum RSS, from wait4), their
+//! ratios, and the project's performance targets read off them. Every run's
+//! stdout must equal the C peer's. A benchmark whose Simple version does not
+//! compile or run is reported as failed, with its first error line, and the
+//! run goes on.
 //!
 //! Measuring notes (see BENCHMARKING.md): the machine is shared and noisy, so
 //! only medians and ratios measured side by side mean anything; gcc -O2 inlines
@@ -14,7 +18,7 @@ use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::io::{IsTerminal, Read, Write as _};
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
@@ -27,8 +31,10 @@ usage: cargo xtask bench [options]
 Runs testdata/bench/*.spl with `simple run` (after one warm-up run that
 compiles and caches the SMF module) beside the peers NAME.c (gcc -O2),
 NAME.py (python3) and NAME.lua (lua5.4, luajit), alternating implementations
-round-robin, and prints median wall times and ratios. `simple build` (a cold
-compile) is timed too.
+round-robin, and prints median wall times, median peak memory (max RSS),
+their ratios and the targets (geomean simple/gcc, geomean python3/simple,
+binary_trees simple/gcc, the largest simple/gcc peak memory). `simple build`
+(a cold compile) is timed too. C peers are built with `gcc -O2 ... -lm`.
 
 options:
   --runs N          timed runs per (program, implementation) [default: 5]
@@ -235,18 +241,56 @@ struct Tools {
 enum Cell {
     /// Not run: no peer source, tool missing, or skipped (the reason).
     Absent(String),
-    Failed(String),
+    Failed(Failure),
     Mismatch {
         expected: String,
         got: String,
     },
-    Ok(Vec<f64>),
+    Ok(Samples),
+}
+
+/// Why a run failed: one line for the report, and the longer story.
+#[derive(Clone)]
+struct Failure {
+    /// How it ended and the first error line of its stderr.
+    line: String,
+    /// How it ended and the start of its stderr.
+    detail: String,
+}
+
+impl Failure {
+    /// A failure told in one line, such as a peer that did not compile.
+    fn new(line: String) -> Failure {
+        Failure { detail: line.clone(), line }
+    }
+}
+
+/// The measurements of the timed runs of one (benchmark, implementation).
+#[derive(Clone, Default)]
+struct Samples {
+    secs: Vec<f64>,
+    /// Peak resident set size per run in KiB, where the platform reports it.
+    peak_kib: Vec<u64>,
+}
+
+impl Samples {
+    fn median_peak_kib(&self) -> Option<f64> {
+        median(&self.peak_kib.iter().map(|&k| k as f64).collect::<Vec<_>>())
+    }
 }
 
 impl Cell {
     fn median(&self) -> Option<f64> {
         match self {
-            Cell::Ok(samples) => median(samples),
+            Cell::Ok(samples) => median(&samples.secs),
+            _ => None,
+        }
+    }
+
+    /// The median peak RSS in KiB.
+    fn median_peak_kib(&self) -> Option<f64> {
+        match self {
+            Cell::Ok(samples) => samples.median_peak_kib(),
             _ => None,
         }
     }
@@ -256,7 +300,15 @@ impl Cell {
             Cell::Absent(_) => "-".into(),
             Cell::Failed(_) => "FAILED".into(),
             Cell::Mismatch { .. } => "MISMATCH".into(),
-            Cell::Ok(samples) => median(samples).map_or("-".into(), |m| format!("{m:.3}")),
+            Cell::Ok(samples) => median(&samples.secs).map_or("-".into(), |m| format!("{m:.3}")),
+        }
+    }
+
+    /// The median peak RSS in MiB, for the memory table.
+    fn peak_text(&self) -> String {
+        match self {
+            Cell::Ok(_) => self.median_peak_kib().map_or("-".into(), |k| format!("{:.1}", k / 1024.0)),
+            _ => self.text(),
         }
     }
 }
@@ -270,6 +322,8 @@ pub(crate) struct Cmd {
     remove_first: Option<PathBuf>,
     /// The working directory, if not ours.
     cwd: Option<PathBuf>,
+    /// Whether the peak RSS must be the program's own (see `exact_peak`).
+    exact_peak: bool,
 }
 
 impl Cmd {
@@ -279,12 +333,23 @@ impl Cmd {
             args: args.iter().map(|a| a.as_ref().to_os_string()).collect(),
             remove_first: None,
             cwd: None,
+            exact_peak: false,
         }
     }
 
     /// The same command, run in `dir`.
     pub(crate) fn in_dir(mut self, dir: &Path) -> Cmd {
         self.cwd = Some(dir.to_path_buf());
+        self
+    }
+
+    /// The same command, started by fork and exec rather than posix_spawn,
+    /// so that its peak RSS is its own: exec starts the process's maximum
+    /// at the peak of the address space it replaces, which for a posix_spawn
+    /// child is all of xtask's and for a forked one only its copy of our few
+    /// anonymous pages. Forking costs a little more time.
+    pub(crate) fn exact_peak(mut self) -> Cmd {
+        self.exact_peak = true;
         self
     }
 
@@ -304,6 +369,10 @@ impl Cmd {
 pub(crate) struct Outcome {
     pub(crate) secs: f64,
     pub(crate) status: Option<ExitStatus>,
+    /// The peak resident set size in KiB of the process and of the
+    /// descendants it waited for (wait4's ru_maxrss), at least xtask's own
+    /// unless the command asked for `exact_peak`; `None` off Unix.
+    pub(crate) peak_kib: Option<u64>,
     pub(crate) stdout: String,
     pub(crate) stderr: String,
     pub(crate) timed_out: bool,
@@ -316,7 +385,28 @@ impl Outcome {
 
     /// Why a run did not succeed, in one line plus the start of its stderr.
     pub(crate) fn failure(&self, timeout: Duration) -> String {
-        let mut why = if self.timed_out {
+        let mut why = self.ending(timeout);
+        let err = first_lines(&self.stderr, 6);
+        if !err.is_empty() {
+            why.push_str(": ");
+            why.push_str(&err);
+        }
+        why
+    }
+
+    /// Why a run did not succeed, with only the first error line of stderr.
+    fn failure_line(&self, timeout: Duration) -> String {
+        let mut why = self.ending(timeout);
+        if let Some(line) = error_line(&self.stderr) {
+            why.push_str(": ");
+            why.push_str(line);
+        }
+        why
+    }
+
+    /// How the process ended, such as "exit status 1".
+    fn ending(&self, timeout: Duration) -> String {
+        if self.timed_out {
             format!("timed out after {} s", timeout.as_secs_f64())
         } else {
             match self.status {
@@ -326,13 +416,7 @@ impl Outcome {
                 },
                 None => "could not wait for the process".into(),
             }
-        };
-        let err = first_lines(&self.stderr, 6);
-        if !err.is_empty() {
-            why.push_str(": ");
-            why.push_str(&err);
         }
-        why
     }
 }
 
@@ -611,14 +695,14 @@ fn run_benchmark(name: &str, bench_dir: &Path, work: &Path, tools: &Tools, opts:
     // Simple: a private copy of the source, so the SMF cache lands in `work`.
     let spl = work.join(format!("{name}.spl"));
     let simple_cmds = match &tools.simple {
-        Err(e) => Err(Cell::Failed(format!("simple unavailable: {e}"))),
+        Err(e) => Err(Cell::Failed(Failure::new(format!("simple unavailable: {e}")))),
         Ok(simple) => match std::fs::copy(source("spl"), &spl) {
-            Err(e) => Err(Cell::Failed(format!("cannot copy {}: {e}", source("spl").display()))),
+            Err(e) => Err(Cell::Failed(Failure::new(format!("cannot copy {}: {e}", source("spl").display())))),
             Ok(_) => {
                 let smf = work.join(format!("{name}.build.smf"));
-                let mut build = Cmd::new(simple, &[&"build", &spl, &"-o", &smf]);
+                let mut build = Cmd::new(simple, &[&"build", &spl, &"-o", &smf]).exact_peak();
                 build.remove_first = Some(smf);
-                Ok((Cmd::new(simple, &[&"run", &spl]), build))
+                Ok((Cmd::new(simple, &[&"run", &spl]).exact_peak(), build))
             }
         },
     };
@@ -652,7 +736,9 @@ fn run_benchmark(name: &str, bench_dir: &Path, work: &Path, tools: &Tools, opts:
                 Err(e) => Err(Cell::Absent(format!("gcc unavailable: {e}"))),
                 Ok(gcc) => {
                     let exe = work.join(format!("{name}.gcc{level}"));
-                    compile_c(gcc, level, &c, &exe).map(|()| Cmd::new(&exe, &[])).map_err(Cell::Failed)
+                    compile_c(gcc, level, &c, &exe)
+                        .map(|()| Cmd::new(&exe, &[]).exact_peak())
+                        .map_err(|e| Cell::Failed(Failure::new(e)))
                 }
             }
         };
@@ -669,7 +755,7 @@ fn run_benchmark(name: &str, bench_dir: &Path, work: &Path, tools: &Tools, opts:
         } else {
             match tool {
                 Err(e) => Err(Cell::Absent(e.clone())),
-                Ok(interp) => Ok(Cmd::new(interp, &[&file])),
+                Ok(interp) => Ok(Cmd::new(interp, &[&file]).exact_peak()),
             }
         };
         set(&mut result, imp, cmd);
@@ -716,8 +802,9 @@ fn run_benchmark(name: &str, bench_dir: &Path, work: &Path, tools: &Tools, opts:
             match judge(&mut result, imp, &out, opts.timeout) {
                 None => {
                     // A failed implementation is never run again, so the cell is Ok.
-                    if let Cell::Ok(samples) = result.cells.entry(imp).or_insert_with(|| Cell::Ok(Vec::new())) {
-                        samples.push(out.secs);
+                    if let Cell::Ok(samples) = result.cells.entry(imp).or_insert_with(|| Cell::Ok(Samples::default())) {
+                        samples.secs.push(out.secs);
+                        samples.peak_kib.extend(out.peak_kib);
                     }
                 }
                 Some(bad) => {
@@ -741,7 +828,7 @@ fn run_benchmark(name: &str, bench_dir: &Path, work: &Path, tools: &Tools, opts:
 /// when no C peer did.
 fn judge(result: &mut BenchResult, imp: Impl, out: &Outcome, timeout: Duration) -> Option<Cell> {
     if !out.success() {
-        return Some(Cell::Failed(out.failure(timeout)));
+        return Some(Cell::Failed(Failure { line: out.failure_line(timeout), detail: out.failure(timeout) }));
     }
     if !imp.checks_output() {
         return None;
@@ -756,12 +843,15 @@ fn judge(result: &mut BenchResult, imp: Impl, out: &Outcome, timeout: Duration) 
     }
 }
 
+/// `gcc LEVEL -o EXE SRC -lm`: the math library is linked for `sqrt`, whose
+/// inlined instruction keeps a library call for the errno case.
 fn compile_c(gcc: &Path, level: &str, src: &Path, exe: &Path) -> Result<(), String> {
     let out = Command::new(gcc)
         .arg(level)
         .arg("-o")
         .arg(exe)
         .arg(src)
+        .arg("-lm")
         .stdin(Stdio::null())
         .output()
         .map_err(|e| format!("cannot run {}: {e}", gcc.display()))?;
@@ -775,8 +865,14 @@ fn compile_c(gcc: &Path, level: &str, src: &Path, exe: &Path) -> Result<(), Stri
 /// Runs a command once, timing it from spawn to exit, with a watchdog that
 /// kills it (by its pid) after `timeout`.
 pub(crate) fn run_once(cmd: &Cmd, timeout: Duration) -> Outcome {
-    let failed =
-        |why: String| Outcome { secs: 0.0, status: None, stdout: String::new(), stderr: why, timed_out: false };
+    let failed = |why: String| Outcome {
+        secs: 0.0,
+        status: None,
+        peak_kib: None,
+        stdout: String::new(),
+        stderr: why,
+        timed_out: false,
+    };
     if let Some(path) = &cmd.remove_first
         && let Err(e) = std::fs::remove_file(path)
         && e.kind() != std::io::ErrorKind::NotFound
@@ -787,6 +883,15 @@ pub(crate) fn run_once(cmd: &Cmd, timeout: Duration) -> Outcome {
     let mut command = Command::new(&cmd.program);
     if let Some(dir) = &cmd.cwd {
         command.current_dir(dir);
+    }
+    #[cfg(unix)]
+    if cmd.exact_peak {
+        use std::os::unix::process::CommandExt;
+        // A pre_exec hook makes std fork instead of posix_spawn.
+        // SAFETY: the hook does nothing, which is async-signal-safe.
+        unsafe {
+            command.pre_exec(|| Ok(()));
+        }
     }
     let child = command.args(&cmd.args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn();
     let mut child = match child {
@@ -823,17 +928,63 @@ pub(crate) fn run_once(cmd: &Cmd, timeout: Duration) -> Outcome {
             }
         })
     };
-    let status = child.wait().ok();
+    let (status, peak_kib) = wait_with_peak(&mut child);
     let secs = start.elapsed().as_secs_f64();
     let _ = done_tx.send(());
     let _ = watchdog.join();
     Outcome {
         secs,
         status,
+        peak_kib,
         stdout: stdout.join().unwrap_or_default(),
         stderr: stderr.join().unwrap_or_default(),
         timed_out: timed_out.load(Ordering::SeqCst),
     }
+}
+
+/// Waits for the child; returns its exit status and its peak RSS in KiB.
+/// wait4 reports the largest resident set of the child and of the
+/// descendants it waited for, so a `simple run` that ran the program in a
+/// process of its own is measured whole.
+#[cfg(unix)]
+fn wait_with_peak(child: &mut Child) -> (Option<ExitStatus>, Option<u64>) {
+    use std::os::unix::process::ExitStatusExt;
+    let Ok(pid) = libc::pid_t::try_from(child.id()) else { return (child.wait().ok(), None) };
+    let mut status: libc::c_int = 0;
+    // SAFETY: rusage is a struct of integers, for which all-zero bytes are valid.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    loop {
+        // SAFETY: both pointers are to live locals; `pid` is our child, which
+        // nothing else reaps (std's Child waits only when asked to).
+        let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+        if reaped == pid {
+            break;
+        }
+        if std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
+            return (None, None);
+        }
+    }
+    // Linux reports KiB, macOS bytes.
+    let max_rss = if cfg!(target_os = "macos") { usage.ru_maxrss / 1024 } else { usage.ru_maxrss };
+    (Some(ExitStatus::from_raw(status)), u64::try_from(max_rss).ok())
+}
+
+#[cfg(not(unix))]
+fn wait_with_peak(child: &mut Child) -> (Option<ExitStatus>, Option<u64>) {
+    (child.wait().ok(), None)
+}
+
+/// The line of a failed run's stderr that says what went wrong: the first
+/// that reads like an error ("error: ...", "error[E1]: ...", Python's
+/// "ValueError: ..."), or else the first non-blank one.
+fn error_line(stderr: &str) -> Option<&str> {
+    let mut lines = stderr.lines().map(str::trim).filter(|l| !l.is_empty());
+    let first = lines.clone().next()?;
+    let looks_like_error = |l: &&str| {
+        let lower = l.to_ascii_lowercase();
+        lower.starts_with("error") || lower.contains("error:")
+    };
+    Some(lines.find(looks_like_error).unwrap_or(first))
 }
 
 pub(crate) fn first_lines(text: &str, n: usize) -> String {
@@ -872,6 +1023,93 @@ const RATIOS: &[(&str, Impl, Impl)] = &[
 
 fn ratio(r: &BenchResult, num: Impl, den: Impl) -> Option<f64> {
     Some(r.median(num)? / r.median(den)?)
+}
+
+/// The memory ratio column, beside the time ratios: Simple's median peak RSS
+/// over the C peer's.
+const MEM_RATIO_LABEL: &str = "mem simple/gcc";
+
+fn mem_ratio(r: &BenchResult) -> Option<f64> {
+    Some(r.cell(Impl::Simple).median_peak_kib()? / r.cell(Impl::Gcc).median_peak_kib()?)
+}
+
+/// A bound a ratio should keep.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Goal {
+    AtMost(f64),
+    AtLeast(f64),
+}
+
+impl Goal {
+    fn met(self, x: f64) -> bool {
+        match self {
+            Goal::AtMost(g) => x <= g,
+            Goal::AtLeast(g) => x >= g,
+        }
+    }
+
+    fn text(self) -> String {
+        match self {
+            Goal::AtMost(g) => format!("<= {g}x"),
+            Goal::AtLeast(g) => format!(">= {g}x"),
+        }
+    }
+}
+
+/// One of the project's performance targets, measured.
+struct Target {
+    /// A stable name, for the JSON.
+    key: &'static str,
+    what: String,
+    value: Option<f64>,
+    goal: Goal,
+    /// The benchmarks the value was computed over.
+    over: Vec<String>,
+}
+
+/// The targets: the time geomeans against gcc -O2 and python3 (without
+/// GEOMEAN_EXCLUDED), binary-trees against C with malloc/free, and the
+/// largest peak memory relative to the C peer over every benchmark.
+fn targets(results: &[BenchResult]) -> Vec<Target> {
+    let (gcc, gcc_over) = ratio_geomean(results, Impl::Simple, Impl::Gcc);
+    let (python, python_over) = ratio_geomean(results, Impl::Python, Impl::Simple);
+    let trees = results.iter().find(|r| r.name == "binary_trees");
+    let trees_ratio = trees.and_then(|r| ratio(r, Impl::Simple, Impl::Gcc));
+    let worst_mem =
+        results.iter().filter_map(|r| Some((mem_ratio(r)?, r.name.clone()))).max_by(|a, b| a.0.total_cmp(&b.0));
+    vec![
+        Target {
+            key: "geomean_simple_over_gcc",
+            what: format!("geomean simple/gcc -O2 time ({} benchmark(s))", gcc_over.len()),
+            value: gcc,
+            goal: Goal::AtMost(2.0),
+            over: gcc_over,
+        },
+        Target {
+            key: "geomean_python3_over_simple",
+            what: format!("geomean python3/simple time ({} benchmark(s))", python_over.len()),
+            value: python,
+            goal: Goal::AtLeast(30.0),
+            over: python_over,
+        },
+        Target {
+            key: "binary_trees_simple_over_gcc",
+            what: "binary_trees simple/gcc -O2 time".into(),
+            value: trees_ratio,
+            goal: Goal::AtMost(3.0),
+            over: trees.filter(|_| trees_ratio.is_some()).map(|r| r.name.clone()).into_iter().collect(),
+        },
+        Target {
+            key: "max_peak_memory_simple_over_gcc",
+            what: match &worst_mem {
+                Some((_, name)) => format!("largest simple/gcc peak memory ({name})"),
+                None => "largest simple/gcc peak memory".into(),
+            },
+            value: worst_mem.as_ref().map(|(x, _)| *x),
+            goal: Goal::AtMost(3.0),
+            over: results.iter().filter(|r| mem_ratio(r).is_some()).map(|r| r.name.clone()).collect(),
+        },
+    ]
 }
 
 /// The geometric mean of one ratio column over the benchmarks that count.
@@ -916,11 +1154,26 @@ fn render_report(results: &[BenchResult], opts: &Options, session: &Session) -> 
     }
     out.push_str(&table(&rows));
 
+    // Peak memory.
+    let _ = writeln!(out, "\npeak memory in MiB (median of the runs' maximum resident set size)\n");
+    let mut rows = vec![{
+        let mut h = vec!["benchmark".to_string()];
+        h.extend(TABLE.iter().map(|i| i.label().to_string()));
+        h
+    }];
+    for r in results {
+        let mut row = vec![r.name.clone()];
+        row.extend(TABLE.iter().map(|&i| r.cell(i).peak_text()));
+        rows.push(row);
+    }
+    out.push_str(&table(&rows));
+
     // Ratios.
-    let _ = writeln!(out, "\nratios of the medians (above 1: the first is slower)\n");
+    let _ = writeln!(out, "\nratios of the medians (above 1: the first is slower, or needs more memory)\n");
     let mut rows = vec![{
         let mut h = vec!["benchmark".to_string()];
         h.extend(RATIOS.iter().map(|(l, _, _)| l.to_string()));
+        h.push(MEM_RATIO_LABEL.to_string());
         h
     }];
     let fmt = |x: Option<f64>| x.map_or("-".to_string(), |x| format!("{x:.2}x"));
@@ -928,25 +1181,35 @@ fn render_report(results: &[BenchResult], opts: &Options, session: &Session) -> 
         let excluded = GEOMEAN_EXCLUDED.contains(&r.name.as_str());
         let mut row = vec![if excluded { format!("{} *", r.name) } else { r.name.clone() }];
         row.extend(RATIOS.iter().map(|&(_, n, d)| fmt(ratio(r, n, d))));
+        row.push(fmt(mem_ratio(r)));
         rows.push(row);
     }
     let counted = results.iter().filter(|r| !GEOMEAN_EXCLUDED.contains(&r.name.as_str())).count();
     if counted > 0 {
         let mut row = vec![format!("geomean (without {})", GEOMEAN_EXCLUDED.join(", "))];
         row.extend(RATIOS.iter().map(|&(_, n, d)| fmt(ratio_geomean(results, n, d).0)));
+        row.push(String::new());
         rows.push(row);
     }
     out.push_str(&table(&rows));
 
-    let (gm, names) = ratio_geomean(results, Impl::Simple, Impl::Gcc);
-    match gm {
-        Some(g) => {
-            let _ = writeln!(out, "\ngeomean simple/gcc -O2 over {}: {g:.2}x", names.join(", "));
-        }
-        None => {
-            let _ = writeln!(out, "\ngeomean simple/gcc -O2: not available (no benchmark with both results)");
-        }
+    // Targets.
+    let _ = writeln!(out, "\ntargets\n");
+    let mut rows = vec![["target", "value", "goal", ""].map(String::from).to_vec()];
+    for t in targets(results) {
+        let verdict = match t.value {
+            Some(x) if t.goal.met(x) => "ok",
+            Some(_) => "MISSED",
+            None => "-",
+        };
+        rows.push(vec![t.what, fmt(t.value), t.goal.text(), verdict.to_string()]);
     }
+    out.push_str(&table(&rows));
+    let _ = writeln!(
+        out,
+        "(the geomeans leave out {}; the peak memory bound holds for every benchmark)",
+        GEOMEAN_EXCLUDED.join(", ")
+    );
 
     // fib apart: gcc -O2 inlines the recursion into itself.
     for r in results.iter().filter(|r| GCC_O1_BENCHES.contains(&r.name.as_str())) {
@@ -973,7 +1236,7 @@ fn render_report(results: &[BenchResult], opts: &Options, session: &Session) -> 
             match cell {
                 Cell::Absent(why) if why.starts_with("skipped") => {}
                 Cell::Absent(why) => note(format!("not run: {why}"), place),
-                Cell::Failed(why) => note(format!("FAILED: {why}"), place),
+                Cell::Failed(why) => note(format!("FAILED: {}", why.line), place),
                 Cell::Mismatch { expected, got } => {
                     let by = r.expected.as_ref().map_or("reference", |(_, i)| i.label());
                     let _ = writeln!(
@@ -1072,10 +1335,12 @@ fn to_json(results: &[BenchResult], tools: &Tools, opts: &Options, session: &Ses
             match cell {
                 Cell::Ok(samples) => {
                     c.set("status", "ok");
-                    c.set("median", median(samples));
-                    c.set("min", samples.iter().copied().reduce(f64::min));
-                    c.set("max", samples.iter().copied().reduce(f64::max));
-                    c.set("samples", samples.clone());
+                    c.set("median", median(&samples.secs));
+                    c.set("min", samples.secs.iter().copied().reduce(f64::min));
+                    c.set("max", samples.secs.iter().copied().reduce(f64::max));
+                    c.set("samples", samples.secs.clone());
+                    c.set("peak_kib_median", samples.median_peak_kib());
+                    c.set("peak_kib_samples", samples.peak_kib.iter().map(|&k| k as f64).collect::<Vec<_>>());
                 }
                 Cell::Absent(why) => {
                     c.set("status", "absent");
@@ -1083,7 +1348,8 @@ fn to_json(results: &[BenchResult], tools: &Tools, opts: &Options, session: &Ses
                 }
                 Cell::Failed(why) => {
                     c.set("status", "failed");
-                    c.set("reason", why.as_str());
+                    c.set("error_line", why.line.as_str());
+                    c.set("reason", why.detail.as_str());
                 }
                 Cell::Mismatch { expected, got } => {
                     c.set("status", "mismatch");
@@ -1101,6 +1367,7 @@ fn to_json(results: &[BenchResult], tools: &Tools, opts: &Options, session: &Ses
         if GCC_O1_BENCHES.contains(&r.name.as_str()) {
             ratios.set("simple/gcc-O1", ratio(r, Impl::Simple, Impl::GccO1));
         }
+        ratios.set(MEM_RATIO_LABEL, mem_ratio(r));
         b.set("ratios", ratios);
         benches.push(b);
     }
@@ -1116,6 +1383,22 @@ fn to_json(results: &[BenchResult], tools: &Tools, opts: &Options, session: &Ses
         gm.set(label, g);
     }
     root.set("geomean", gm);
+
+    let mut tj = Json::obj();
+    for t in targets(results) {
+        let mut j = Json::obj();
+        j.set("what", t.what);
+        j.set("value", t.value);
+        let (bound, at_most) = match t.goal {
+            Goal::AtMost(g) => (g, true),
+            Goal::AtLeast(g) => (g, false),
+        };
+        j.set(if at_most { "at_most" } else { "at_least" }, bound);
+        j.set("met", t.value.map(|x| t.goal.met(x)));
+        j.set("over", t.over);
+        tj.set(t.key, j);
+    }
+    root.set("targets", tj);
     root
 }
 
@@ -1156,6 +1439,100 @@ mod tests {
         assert!(Options::parse(&args("--bogus")).is_err());
         assert!(Options::parse(&args("--help")).unwrap().is_none());
         assert!(Options::parse(&args("--skip perl")).is_err());
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn run_once_measures_peak_memory() {
+        let Ok(sh) = which("sh") else { return };
+        // A shell that holds a 16 MiB string, run in a child of the shell.
+        let grow = "x=$(head -c 16777216 /dev/zero | tr '\\0' a); echo ${#x}";
+        let out = run_once(&Cmd::new(&sh, &[&"-c", &grow]).exact_peak(), Duration::from_secs(60));
+        assert!(out.success(), "{}", out.stderr);
+        assert_eq!(out.stdout.trim(), "16777216");
+        assert!(out.peak_kib.is_some_and(|k| k >= 16 * 1024), "{:?}", out.peak_kib);
+        let small = run_once(&Cmd::new(&sh, &[&"-c", &"true"]).exact_peak(), Duration::from_secs(60));
+        assert!(small.peak_kib.is_some_and(|k| k > 0 && k < 16 * 1024), "{:?}", small.peak_kib);
+    }
+
+    #[test]
+    fn error_line_picks_the_error() {
+        let rustc_style = "error: classes are not supported yet\n --> a.spl:3:1\n  |\n3 | class Node:\n";
+        assert_eq!(error_line(rustc_style), Some("error: classes are not supported yet"));
+        let python =
+            "Traceback (most recent call last):\n  File \"x.py\", line 1\nZeroDivisionError: division by zero\n";
+        assert_eq!(error_line(python), Some("ZeroDivisionError: division by zero"));
+        assert_eq!(
+            error_line("\n  lua5.4: x.lua:1: attempt to call a nil value\n"),
+            Some("lua5.4: x.lua:1: attempt to call a nil value")
+        );
+        assert_eq!(error_line(" \n"), None);
+    }
+
+    fn ok(secs: f64, peak_kib: u64) -> Cell {
+        Cell::Ok(Samples { secs: vec![secs], peak_kib: vec![peak_kib] })
+    }
+
+    fn bench(name: &str, cells: &[(Impl, Cell)]) -> BenchResult {
+        BenchResult { name: name.into(), expected: None, cells: cells.iter().cloned().collect() }
+    }
+
+    #[test]
+    fn targets_read_off_the_ratios() {
+        let results = vec![
+            bench("fib", &[(Impl::Simple, ok(10.0, 4000)), (Impl::Gcc, ok(1.0, 1000))]),
+            bench(
+                "binary_trees",
+                &[(Impl::Simple, ok(2.0, 3000)), (Impl::Gcc, ok(1.0, 1000)), (Impl::Python, ok(80.0, 9000))],
+            ),
+            bench(
+                "nbody",
+                &[(Impl::Simple, ok(0.5, 1500)), (Impl::Gcc, ok(1.0, 1000)), (Impl::Python, ok(10.0, 9000))],
+            ),
+            bench("word_count", &[(Impl::Simple, Cell::Failed(Failure::new("exit status 1".into())))]),
+        ];
+        let t = targets(&results);
+        let value = |key: &str| t.iter().find(|t| t.key == key).unwrap().value;
+        // fib stays out of the geomeans: sqrt(2.0 * 0.5) and sqrt(40 * 20).
+        assert!((value("geomean_simple_over_gcc").unwrap() - 1.0).abs() < 1e-12);
+        assert!((value("geomean_python3_over_simple").unwrap() - 800f64.sqrt()).abs() < 1e-9);
+        assert_eq!(value("binary_trees_simple_over_gcc"), Some(2.0));
+        // ...but not out of the memory bound.
+        let mem = t.iter().find(|t| t.key == "max_peak_memory_simple_over_gcc").unwrap();
+        assert_eq!(mem.value, Some(4.0));
+        assert!(mem.what.contains("(fib)"));
+        assert!(!mem.goal.met(4.0) && Goal::AtLeast(30.0).met(30.0));
+        assert_eq!(mem.over, vec!["fib", "binary_trees", "nbody"]);
+    }
+
+    #[test]
+    fn report_shows_memory_targets_and_failures() {
+        let results = vec![
+            bench("binary_trees", &[(Impl::Simple, ok(2.0, 3072)), (Impl::Gcc, ok(1.0, 1024))]),
+            bench(
+                "word_count",
+                &[
+                    (
+                        Impl::Simple,
+                        Cell::Failed(Failure {
+                            line: "exit status 1: error: dicts are not supported yet".into(),
+                            detail: "exit status 1: error: dicts are not supported yet | --> word_count.spl:9:5".into(),
+                        }),
+                    ),
+                    (Impl::Gcc, ok(0.5, 2048)),
+                ],
+            ),
+        ];
+        let opts = Options::parse(&[]).unwrap().unwrap();
+        let session = Session { secs: 1.0, load_before: None, load_after: None };
+        let report = render_report(&results, &opts, &session);
+        assert!(report.contains("binary_trees     3.0      1.0"), "{report}");
+        assert!(report.contains("mem simple/gcc"), "{report}");
+        assert!(report.contains("binary_trees simple/gcc -O2 time"), "{report}");
+        assert!(
+            report.contains("word_count simple: FAILED: exit status 1: error: dicts are not supported yet\n"),
+            "{report}"
+        );
     }
 
     #[test]

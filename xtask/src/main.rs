@@ -13,7 +13,8 @@
 //!   edit-to-output latency of `simple watch` and its peak memory, beside
 //!   `make` of the C peer; see `cargo xtask bench-incremental --help`.
 //!
-//! Only std is used, so the task builds quickly and never waits on the network.
+//! Only std and libc (for wait4, which reports a run's peak memory) are used,
+//! so the task builds quickly and never waits on the network.
 
 mod bench;
 mod bench_incremental;

@@ -1,0 +1,104 @@
+-- The Benchmarks Game n-body: a simple symplectic integrator of the Jovian
+-- planets, 1,000,000 steps; prints the energy before and after. Floats are
+-- combined in the same order in every peer. A body is a table with named
+-- fields; the bodies are an array of them.
+
+local sqrt = math.sqrt
+
+local PI = 3.141592653589793
+local SOLAR_MASS = 4.0 * PI * PI
+local DAYS_PER_YEAR = 365.24
+
+local function body(x, y, z, vx, vy, vz, mass)
+    return { x = x, y = y, z = z, vx = vx, vy = vy, vz = vz, mass = mass }
+end
+
+local function advance(bodies, dt)
+    local n = #bodies
+    for i = 1, n do
+        local bi = bodies[i]
+        for j = i + 1, n do
+            local bj = bodies[j]
+            local dx = bi.x - bj.x
+            local dy = bi.y - bj.y
+            local dz = bi.z - bj.z
+            local dsq = dx * dx + dy * dy + dz * dz
+            local dist = sqrt(dsq)
+            local mag = dt / (dsq * dist)
+            local mi = bi.mass * mag
+            local mj = bj.mass * mag
+            bi.vx = bi.vx - dx * mj
+            bi.vy = bi.vy - dy * mj
+            bi.vz = bi.vz - dz * mj
+            bj.vx = bj.vx + dx * mi
+            bj.vy = bj.vy + dy * mi
+            bj.vz = bj.vz + dz * mi
+        end
+    end
+    for i = 1, n do
+        local b = bodies[i]
+        b.x = b.x + dt * b.vx
+        b.y = b.y + dt * b.vy
+        b.z = b.z + dt * b.vz
+    end
+end
+
+local function energy(bodies)
+    local n = #bodies
+    local e = 0.0
+    for i = 1, n do
+        local bi = bodies[i]
+        e = e + 0.5 * bi.mass * (bi.vx * bi.vx + bi.vy * bi.vy + bi.vz * bi.vz)
+        for j = i + 1, n do
+            local bj = bodies[j]
+            local dx = bi.x - bj.x
+            local dy = bi.y - bj.y
+            local dz = bi.z - bj.z
+            e = e - bi.mass * bj.mass / sqrt(dx * dx + dy * dy + dz * dz)
+        end
+    end
+    return e
+end
+
+local function offset_momentum(bodies)
+    local px, py, pz = 0.0, 0.0, 0.0
+    for i = 1, #bodies do
+        local b = bodies[i]
+        px = px + b.vx * b.mass
+        py = py + b.vy * b.mass
+        pz = pz + b.vz * b.mass
+    end
+    local sun = bodies[1]
+    sun.vx = -px / SOLAR_MASS
+    sun.vy = -py / SOLAR_MASS
+    sun.vz = -pz / SOLAR_MASS
+end
+
+local bodies = {
+    -- sun
+    body(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, SOLAR_MASS),
+    -- jupiter
+    body(4.84143144246472090e+00, -1.16032004402742839e+00, -1.03622044471123109e-01,
+        1.66007664274403694e-03 * DAYS_PER_YEAR, 7.69901118419740425e-03 * DAYS_PER_YEAR,
+        -6.90460016972063023e-05 * DAYS_PER_YEAR, 9.54791938424326609e-04 * SOLAR_MASS),
+    -- saturn
+    body(8.34336671824457987e+00, 4.12479856412430479e+00, -4.03523417114321381e-01,
+        -2.76742510726862411e-03 * DAYS_PER_YEAR, 4.99852801234917238e-03 * DAYS_PER_YEAR,
+        2.30417297573763929e-05 * DAYS_PER_YEAR, 2.85885980666130812e-04 * SOLAR_MASS),
+    -- uranus
+    body(1.28943695621391310e+01, -1.51111514016986312e+01, -2.23307578892655734e-01,
+        2.96460137564761618e-03 * DAYS_PER_YEAR, 2.37847173959480950e-03 * DAYS_PER_YEAR,
+        -2.96589568540237556e-05 * DAYS_PER_YEAR, 4.36624404335156298e-05 * SOLAR_MASS),
+    -- neptune
+    body(1.53796971148509165e+01, -2.59193146099879641e+01, 1.79258772950371181e-01,
+        2.68067772490389322e-03 * DAYS_PER_YEAR, 1.62824170038242295e-03 * DAYS_PER_YEAR,
+        -9.51592254519715870e-05 * DAYS_PER_YEAR, 5.15138902046611451e-05 * SOLAR_MASS),
+}
+
+local steps = 1000000
+offset_momentum(bodies)
+print(string.format("%.9f", energy(bodies)))
+for _ = 1, steps do
+    advance(bodies, 0.01)
+end
+print(string.format("%.9f", energy(bodies)))
