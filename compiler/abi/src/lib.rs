@@ -87,6 +87,24 @@ runtime_fns! {
     FPow = "spl_fpow"(F64, F64) -> F64;
     /// A zeroed record object for the descriptor at the given address.
     AllocRecord = "spl_alloc_record"(I64) -> Ref;
+    /// A list of the given length (zeroed elements) whose items array has
+    /// the descriptor at the given address.
+    ListNew = "spl_list_new"(I64, I64) -> Ref;
+    /// Appends a zeroed element to a list; returns its index.
+    ListGrow = "spl_list_grow"(Ref) -> I64;
+    /// Makes room for an element at an index (clamped to the list, negative
+    /// from the end, as Python's `insert`); returns the index.
+    ListInsert = "spl_list_insert"(Ref, I64) -> I64;
+    /// Removes the element at a valid index, shifting the rest down.
+    ListRemove = "spl_list_remove"(Ref, I64);
+    /// `xs[a:b]`: start, end, and which of them were written (bit 0 start,
+    /// bit 1 end); bounds are clamped as in Python.
+    ListSlice = "spl_list_slice"(Ref, I64, I64, I64) -> Ref;
+    /// `a + b`: a new list.
+    ListConcat = "spl_list_concat"(Ref, Ref) -> Ref;
+    /// Whether a list holds a value equal to the one in a record, for the
+    /// element type described at the given address.
+    ListContains = "spl_list_contains"(I64, Ref, Ref) -> Bool;
     /// Prints a value of any type: the stream, a [`type_info`] description
     /// (its address) and a record holding the value's slots.
     PrintValue = "spl_print_value"(I64, I64, Ref);
@@ -129,6 +147,10 @@ pub mod heap_layout {
     pub const KIND_ARRAY: u32 = 3;
     /// Offset of slot 0 of a record.
     pub const RECORD_SLOTS_OFFSET: i32 = 8;
+    /// Offset of an array's element count.
+    pub const ARRAY_LEN_OFFSET: i32 = 8;
+    /// Offset of an array's first element.
+    pub const ARRAY_ELEMS_OFFSET: i32 = 16;
 
     /// The descriptor of a record or array whose slots hold references
     /// where `refs` says.
@@ -142,6 +164,18 @@ pub mod heap_layout {
         }
         out
     }
+}
+
+/// Lists: a record of two slots, the length (`i64`) and the items, an
+/// array whose element count is the capacity. Elements past the length are
+/// zero, so the collector may scan the whole array. The runtime allocates
+/// lists (it owns their record descriptor); compiled code reads and writes
+/// lengths and elements in place.
+pub mod list_layout {
+    /// Offset of the length in a list record.
+    pub const LEN_OFFSET: i32 = 8;
+    /// Offset of the reference to the items array.
+    pub const ITEMS_OFFSET: i32 = 16;
 }
 
 /// Descriptions of Simple types, for the runtime functions that print and

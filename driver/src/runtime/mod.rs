@@ -18,10 +18,12 @@
 //! Runtime functions never panic: a panic cannot unwind through compiled
 //! code. Errors a program can cause end it with `error: ...` and status 101.
 
+mod alloc;
 mod backtrace;
 pub mod code_map;
 pub mod exec;
 mod fault;
+mod list;
 mod math;
 mod number_text;
 mod output;

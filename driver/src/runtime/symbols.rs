@@ -13,7 +13,7 @@
 #[cfg(test)]
 use simple_abi::AbiType;
 
-use super::{math, print, process, strings, values};
+use super::{alloc, list, math, print, process, strings, values};
 
 /// One function the runtime provides.
 #[derive(Debug, Clone, Copy)]
@@ -64,10 +64,17 @@ runtime_table! {
     "spl_clock" => process::spl_clock as extern "C" fn() -> f64;
     "spl_fmod" => math::spl_fmod as extern "C" fn(f64, f64) -> f64;
     "spl_fpow" => math::spl_fpow as extern "C" fn(f64, f64) -> f64;
-    "spl_alloc_record" => values::spl_alloc_record as extern "C" fn(i64) -> Ref;
+    "spl_alloc_record" => alloc::spl_alloc_record as extern "C" fn(i64) -> Ref;
     "spl_print_value" => values::spl_print_value as unsafe extern "C" fn(i64, i64, Ref);
     "spl_str_value" => values::spl_str_value as unsafe extern "C" fn(i64, Ref) -> Str;
     "spl_values_equal" => values::spl_values_equal as unsafe extern "C" fn(i64, Ref, Ref) -> u8;
+    "spl_list_new" => list::spl_list_new as unsafe extern "C" fn(i64, i64) -> Ref;
+    "spl_list_grow" => list::spl_list_grow as unsafe extern "C" fn(Ref) -> i64;
+    "spl_list_insert" => list::spl_list_insert as unsafe extern "C" fn(Ref, i64) -> i64;
+    "spl_list_remove" => list::spl_list_remove as unsafe extern "C" fn(Ref, i64);
+    "spl_list_slice" => list::spl_list_slice as unsafe extern "C" fn(Ref, i64, i64, i64) -> Ref;
+    "spl_list_concat" => list::spl_list_concat as unsafe extern "C" fn(Ref, Ref) -> Ref;
+    "spl_list_contains" => list::spl_list_contains as unsafe extern "C" fn(i64, Ref, Ref) -> u8;
 }
 
 /// The address of the runtime function called `name`, for the loader.

@@ -10,9 +10,9 @@
 use simple_abi::heap_layout::RECORD_SLOTS_OFFSET;
 use simple_abi::type_info as tag;
 
+use super::list;
 use super::number_text::{f64_text, i64_text};
 use super::output::write_stream;
-use super::process::runtime_error;
 use super::strings::{alloc_str, str_bytes};
 
 /// A decoded type description.
@@ -24,8 +24,8 @@ enum Type {
     Str,
     Nil,
     Tuple(Vec<Type>),
-    // Lists and dicts print once the heap holds them (issue 4 continues).
-    List(#[expect(dead_code)] Box<Type>),
+    List(Box<Type>),
+    // Dicts print once the heap holds them (issue 4 continues).
     Dict(#[expect(dead_code)] Box<Type>, #[expect(dead_code)] Box<Type>),
     Optional {
         nullable: bool,
@@ -290,7 +290,23 @@ impl<'t> Printer<'t> {
                 }
                 None => self.out.push('?'),
             },
-            Type::List(_) | Type::Dict(..) => self.out.push('?'),
+            Type::List(elem) => {
+                // SAFETY: a list slot holds a live list.
+                let (len, words) = unsafe { list::elements(first as *mut u8) };
+                let n = slot_count(elem, &mut self.enclosing);
+                self.depth += 1;
+                self.out.push('[');
+                for i in 0..len {
+                    if i > 0 {
+                        self.out.push_str(", ");
+                    }
+                    // SAFETY: element `i` holds a value of the element type.
+                    unsafe { self.value(elem, words.get(i * n..i * n + n).unwrap_or(&[]), true) };
+                }
+                self.out.push(']');
+                self.depth -= 1;
+            }
+            Type::Dict(..) => self.out.push('?'),
         }
     }
 
@@ -451,8 +467,33 @@ unsafe fn equal<'t>(ty: &'t Type, x: &[u64], y: &[u64], enclosing: &mut Enclosin
             }
             None => false,
         },
-        Type::List(_) | Type::Dict(..) => a == b,
+        Type::List(elem) => {
+            if a == b {
+                return true;
+            }
+            // SAFETY: list slots hold live lists.
+            let ((n, xs), (m, ys)) = unsafe { (list::elements(a as *mut u8), list::elements(b as *mut u8)) };
+            let k = slot_count(elem, enclosing);
+            // SAFETY: both hold elements of the element type.
+            n == m && (k == 0 || xs.chunks(k).zip(ys.chunks(k)).all(|(p, q)| unsafe { equal(elem, p, q, enclosing) }))
+        }
+        Type::Dict(..) => a == b,
     }
+}
+
+/// Whether any of `values` (each the slots of one value) equals the value
+/// in `record`, all of the type at `info`.
+///
+/// # Safety
+/// See [`spl_values_equal`].
+pub unsafe fn any_equal<'v>(info: i64, mut values: impl Iterator<Item = &'v [u64]>, record: *mut u8) -> bool {
+    // SAFETY: per the contract.
+    let Some(ty) = (unsafe { decode(info) }) else { return false };
+    let n = slot_count(&ty, &mut Vec::new());
+    // SAFETY: the record holds the value's slots.
+    let value = unsafe { record_slots(record as u64, n) };
+    // SAFETY: every item holds a value of the type.
+    values.any(|v| unsafe { equal(&ty, v, value, &mut Vec::new()) })
 }
 
 /// # Safety
@@ -469,21 +510,4 @@ unsafe fn all_equal<'t>(tys: &[&'t Type], x: &[u64], y: &[u64], enclosing: &mut 
         at += n;
     }
     true
-}
-
-/// A zeroed record for the descriptor at `desc`.
-///
-/// Until the collector owns the heap, records are never freed.
-pub extern "C" fn spl_alloc_record(desc: i64) -> *mut u8 {
-    // SAFETY: `desc` is a descriptor the compiler wrote: `slots` at 4.
-    let slots = unsafe { (desc as *const u8).add(4).cast::<u32>().read_unaligned() } as usize;
-    let Ok(layout) = std::alloc::Layout::from_size_align(8 + 8 * slots, 8) else { runtime_error("out of memory") };
-    // SAFETY: the layout is not zero-sized (the header).
-    let block = unsafe { std::alloc::alloc_zeroed(layout) };
-    if block.is_null() {
-        runtime_error("out of memory");
-    }
-    // SAFETY: the block is at least 8 bytes and 8-aligned.
-    unsafe { block.cast::<i64>().write(desc) };
-    block
 }
