@@ -236,6 +236,19 @@ pub fn adt_def<'db>(db: &'db dyn Db, t: TypeId<'db>) -> hir::AdtDef {
     hir::adt_def(decl, const_table(db, file), &FileScope { db, file })
 }
 
+/// The leaves of a struct (see `layout`): what a value of it is made of in
+/// MIR locals and heap slots. Changing a struct changes the layout of the
+/// structs holding it, and the code of the functions that use them; no
+/// other function depends on it.
+#[salsa::tracked(returns(ref))]
+pub fn type_layout<'db>(db: &'db dyn Db, t: TypeId<'db>) -> Vec<simple_mir::Ty> {
+    let file = t.file(db);
+    let Some(decl) = file_items(db, file).find_type(t.name(db)) else { return Vec::new() };
+    let scope = FileScope { db, file };
+    let adt = scope.adt_in(file, decl);
+    crate::layout::Layouts::new(&crate::layout::Definitions(&scope)).leaves(&hir::Ty::Adt(adt))
+}
+
 /// The type named `adt`, as a query key.
 pub fn type_id<'db>(db: &'db dyn Db, adt: &hir::Adt) -> Option<TypeId<'db>> {
     let file = module_file_of(db, adt.module())?;
@@ -399,6 +412,16 @@ pub fn module_path_of(db: &dyn Db, file: SourceFile) -> Option<&Vec<String>> {
     module_files(db).iter().find(|(_, f)| **f == file).map(|(path, _)| path)
 }
 
+impl crate::layout::LayoutSource for FileScope<'_> {
+    fn adt_def(&self, adt: &hir::Adt) -> Option<&hir::AdtDef> {
+        Scope::adt_def(self, adt)
+    }
+
+    fn struct_leaves(&self, adt: &hir::Adt) -> Option<&[simple_mir::Ty]> {
+        type_id(self.db, adt).map(|t| type_layout(self.db, t).as_slice())
+    }
+}
+
 impl items::TypeNames for FileScope<'_> {
     fn named_type(&self, path: &[String]) -> Result<hir::Adt, String> {
         let def = match path {
@@ -547,10 +570,19 @@ pub fn file_diagnostics(db: &dyn Db, file: SourceFile) -> Vec<Diagnostic> {
         let base = parsed.file.items.get(*item as usize).map_or(0, |i| i.base);
         out.push(absolute(diag, path, &[base]));
     }
+    let scope = FileScope { db, file };
     for decl in &items.types {
         let base = parsed.file.items.get(decl.item as usize).map_or(0, |i| i.base);
         for diag in &adt_def(db, TypeId::new(db, file, decl.name.clone())).diagnostics {
             out.push(absolute(diag, path, &[base]));
+        }
+        let adt = scope.adt_in(file, decl);
+        if adt.kind() == hir::AdtKind::Struct && crate::layout::is_infinite_struct(&scope, &adt) {
+            let span = RelSpan { part: 0, span: decl.name_span };
+            let d = RelDiagnostic::error(span, format!("recursive struct `{}` has infinite size", decl.name))
+                .with_label("contains itself by value".to_string())
+                .with_help("a struct is a value: hold the recursive part in a class, a list or an enum".to_string());
+            out.push(absolute(&d, path, &[base]));
         }
     }
     let fns = file_fns(db, file).iter().zip(persist::file_cached(db, file)).zip(file_bases(db, file));

@@ -21,19 +21,41 @@ use simple_mir as mir;
 
 use crate::hir::{Adt, AdtDef, AdtKind, Scope, Ty};
 
+/// What layouts are computed from.
+pub trait LayoutSource {
+    /// The fields or variants of a type (`None` if it is gone).
+    fn adt_def(&self, adt: &Adt) -> Option<&AdtDef>;
+    /// The leaves of a struct, memoized per struct (the `type_layout`
+    /// query), or `None` to compute them here.
+    fn struct_leaves(&self, adt: &Adt) -> Option<&[mir::Ty]>;
+}
+
+/// Type definitions alone: layouts computed from scratch.
+pub struct Definitions<'a>(pub &'a dyn Scope);
+
+impl LayoutSource for Definitions<'_> {
+    fn adt_def(&self, adt: &Adt) -> Option<&AdtDef> {
+        self.0.adt_def(adt)
+    }
+
+    fn struct_leaves(&self, _: &Adt) -> Option<&[mir::Ty]> {
+        None
+    }
+}
+
 /// Layout questions about the types of one function.
 pub struct Layouts<'a> {
-    scope: &'a dyn Scope,
+    source: &'a dyn LayoutSource,
 }
 
 impl<'a> Layouts<'a> {
-    pub fn new(scope: &'a dyn Scope) -> Layouts<'a> {
-        Layouts { scope }
+    pub fn new(source: &'a dyn LayoutSource) -> Layouts<'a> {
+        Layouts { source }
     }
 
     pub fn adt_def(&self, adt: &Adt) -> &'a AdtDef {
         static EMPTY: AdtDef = AdtDef { fields: Vec::new(), variants: Vec::new(), diagnostics: Vec::new() };
-        self.scope.adt_def(adt).unwrap_or(&EMPTY)
+        self.source.adt_def(adt).unwrap_or(&EMPTY)
     }
 
     /// The leaves of a value of `ty`.
@@ -70,6 +92,10 @@ impl<'a> Layouts<'a> {
                     }
                 }
                 AdtKind::Struct => {
+                    if let Some(leaves) = self.source.struct_leaves(adt) {
+                        out.extend_from_slice(leaves);
+                        return;
+                    }
                     if visiting.contains(adt) {
                         return;
                     }

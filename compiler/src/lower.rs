@@ -7,21 +7,23 @@
 //! evaluated once, chained comparisons evaluating middle operands once) are
 //! explicit in the control flow.
 
-use simple_abi::heap_layout::RECORD_SLOTS_OFFSET;
-use simple_abi::{Rt, TrapCode};
+use simple_abi::heap_layout::{self, RECORD_SLOTS_OFFSET};
+use simple_abi::{Rt, TrapCode, dict_layout, list_layout};
 use simple_mir::{self as mir, BlockData, BlockId, Cmp, Const, Loc, Local, Operand, Rvalue, StmtKind, Terminator};
 use simple_syntax::ast::{BinOp, UnaryOp};
 
 use crate::consts::ConstValue;
 use crate::diagnostics::RelSpan;
-use crate::hir::{AdtKind, Arm, Block, Builtin, Expr, ExprKind, FnHir, ParamValue, Pat, Place, Scope, Stmt, Ty};
+use crate::hir::{
+    AdtKind, Arm, Block, Builtin, Expr, ExprKind, FnHir, LocalId, Method, ParamValue, Pat, Place, Stmt, Ty,
+};
 use crate::items::FnSource;
-use crate::layout::Layouts;
+use crate::layout::{LayoutSource, Layouts};
 use crate::line_index::LineIndex;
 
-pub fn lower_fn(hir: &FnHir, source: &FnSource, scope: &dyn Scope) -> mir::Body {
+pub fn lower_fn(hir: &FnHir, source: &FnSource, layouts: &dyn LayoutSource) -> mir::Body {
     let parts = source.parts.iter().map(|p| (LineIndex::new(&p.text), p.text.as_str(), p.line_delta)).collect();
-    let layouts = Layouts::new(scope);
+    let layouts = Layouts::new(layouts);
     let mut body = mir::Body {
         symbol: hir.name.clone(),
         param_count: 0,
@@ -132,11 +134,13 @@ fn zero(ty: mir::Ty) -> Operand {
 /// Where the leaves of a place live.
 enum Storage {
     Locals(Vec<Local>),
-    /// Slots of the record `object`, from `start`.
-    Object {
-        object: Operand,
-        start: usize,
-    },
+    /// In a heap object: leaf `k` at `addr` plus `8 * k` bytes.
+    Memory(mir::Addr),
+}
+
+/// `addr` moved on by `slots` 8-byte slots.
+fn advance(addr: &mir::Addr, slots: usize) -> mir::Addr {
+    mir::Addr { offset: addr.offset + 8 * slots as i32, ..addr.clone() }
 }
 
 /// A block under construction: statements so far, and the terminator once
@@ -325,7 +329,171 @@ impl Lower<'_> {
                 let var = self.locals[var.0 as usize][0];
                 self.for_range(var, start, end, step.as_ref(), *inclusive, body)
             }
+            Stmt::ForEach { list, index, elem, unpack, body } => self.for_each(list, *index, *elem, unpack, body),
         }
+    }
+
+    /// `for x in xs`: the length is read at every step, so a loop that
+    /// changes the list sees the change (and never reads past the end).
+    fn for_each(&mut self, list: &Expr, index: Option<LocalId>, elem: LocalId, unpack: &[Stmt], body: &Block) {
+        let loc = self.loc(list.span);
+        let xs = self.scalar(list);
+        let xs = self.stable_ref(xs, loc);
+        let i = self.temp(mir::Ty::I64);
+        self.push(StmtKind::Assign(i, Rvalue::Use(Operand::Const(Const::I64(0)))), loc);
+        let (header, body_block, incr, exit) = (self.new_block(), self.new_block(), self.new_block(), self.new_block());
+        self.terminate_into(Terminator::Goto(header), loc, header);
+        let len = self.list_len(xs.clone(), loc);
+        let more = self.binop(mir::BinOp::ICmp(Cmp::Lt), Operand::Local(i), len, loc);
+        self.terminate_into(
+            Terminator::Branch { cond: more, then_block: body_block, else_block: exit },
+            loc,
+            body_block,
+        );
+        let elem_ty = element_ty(&list.ty);
+        let leaves = self.layouts.leaves(&elem_ty);
+        let items = self.assign_temp(mir::Ty::Ref, Rvalue::Load(mir::Ty::Ref, items_addr(xs)), loc);
+        let addr = element_slot(items, Operand::Local(i), leaves.len());
+        let value = self.load(&addr, &leaves, loc);
+        let dests = self.locals[elem.0 as usize].clone();
+        self.assign_all(&dests, value, loc);
+        if let Some(index) = index {
+            let dest = self.locals[index.0 as usize][0];
+            self.push(StmtKind::Assign(dest, Rvalue::Use(Operand::Local(i))), loc);
+        }
+        for stmt in unpack {
+            self.stmt(stmt);
+        }
+        self.loops.push((incr, exit));
+        self.block(body);
+        self.loops.pop();
+        self.terminate_into(Terminator::Goto(incr), loc, incr);
+        self.push(
+            StmtKind::Assign(i, Rvalue::Binary(mir::BinOp::IAdd, Operand::Local(i), Operand::Const(Const::I64(1)))),
+            loc,
+        );
+        self.terminate_into(Terminator::Goto(header), loc, exit);
+    }
+
+    fn list_len(&mut self, list: Operand, loc: Loc) -> Operand {
+        let addr = mir::Addr { base: list, index: None, offset: list_layout::LEN_OFFSET };
+        self.assign_temp(mir::Ty::I64, Rvalue::Load(mir::Ty::I64, addr), loc)
+    }
+
+    /// The address of element `index` of a list (negative from the end),
+    /// trapping if it is out of bounds.
+    fn element_addr(&mut self, list_ty: &Ty, list: Operand, index: Operand, loc: Loc) -> mir::Addr {
+        let i = self.checked_index(list.clone(), index, loc);
+        let items = self.assign_temp(mir::Ty::Ref, Rvalue::Load(mir::Ty::Ref, items_addr(list)), loc);
+        element_slot(items, i, self.layouts.leaves(&element_ty(list_ty)).len())
+    }
+
+    /// `index` as an index into the list (negative from the end); traps
+    /// `IndexOutOfBounds` unless `0 <= index < len`.
+    fn checked_index(&mut self, list: Operand, index: Operand, loc: Loc) -> Operand {
+        let len = self.list_len(list, loc);
+        let i = self.temp(mir::Ty::I64);
+        self.push(StmtKind::Assign(i, Rvalue::Use(index.clone())), loc);
+        let negative = self.binop(mir::BinOp::ICmp(Cmp::Lt), index.clone(), Operand::Const(Const::I64(0)), loc);
+        let (fix, check) = (self.new_block(), self.new_block());
+        self.terminate_into(Terminator::Branch { cond: negative, then_block: fix, else_block: check }, loc, fix);
+        // A negative index plus a length cannot overflow.
+        self.push(StmtKind::Assign(i, Rvalue::Binary(mir::BinOp::IAdd, index, len.clone())), loc);
+        self.terminate_into(Terminator::Goto(check), loc, check);
+        let low = self.binop(mir::BinOp::ICmp(Cmp::Ge), Operand::Local(i), Operand::Const(Const::I64(0)), loc);
+        self.trap_unless(low, TrapCode::IndexOutOfBounds, loc);
+        let high = self.binop(mir::BinOp::ICmp(Cmp::Lt), Operand::Local(i), len, loc);
+        self.trap_unless(high, TrapCode::IndexOutOfBounds, loc);
+        Operand::Local(i)
+    }
+
+    /// Continues if `cond` holds; traps with `code` if not.
+    fn trap_unless(&mut self, cond: Operand, code: TrapCode, loc: Loc) {
+        let (ok, fail) = (self.new_block(), self.new_block());
+        self.terminate_into(Terminator::Branch { cond, then_block: ok, else_block: fail }, loc, fail);
+        self.terminate_into(Terminator::Trap(code), loc, ok);
+    }
+
+    /// The index of the entry of `key` in a dict: added if `insert`, else
+    /// found or a `KeyNotFound` trap.
+    fn dict_entry(&mut self, dict_ty: &Ty, dict: Operand, key: Value, insert: bool, loc: Loc) -> Operand {
+        let (rt, key) = self.dict_key(dict_ty, key, insert, loc);
+        let entry = self.runtime(rt, vec![dict, key], loc);
+        if !insert {
+            let found = self.binop(mir::BinOp::ICmp(Cmp::Ge), entry.clone(), Operand::Const(Const::I64(0)), loc);
+            self.trap_unless(found, TrapCode::KeyNotFound, loc);
+        }
+        entry
+    }
+
+    /// The runtime function that finds (or inserts) a key of the dict's
+    /// key type, and the key as its argument.
+    fn dict_key(&mut self, dict_ty: &Ty, key: Value, insert: bool, loc: Loc) -> (Rt, Operand) {
+        let key_ty = match dict_ty {
+            Ty::Dict(kv) => kv.0.clone(),
+            _ => Ty::Error,
+        };
+        let k = key.into_iter().next().unwrap_or(Operand::Const(Const::I64(0)));
+        match (key_ty, insert) {
+            (Ty::Str, false) => (Rt::DictFindStr, k),
+            (Ty::Str, true) => (Rt::DictInsertStr, k),
+            (Ty::Bool, insert) => {
+                let k = self.assign_temp(mir::Ty::I64, Rvalue::Cast(mir::CastKind::BoolToInt, k), loc);
+                (if insert { Rt::DictInsertInt } else { Rt::DictFindInt }, k)
+            }
+            (_, false) => (Rt::DictFindInt, k),
+            (_, true) => (Rt::DictInsertInt, k),
+        }
+    }
+
+    /// The address of the value of entry `entry` of a dict.
+    fn dict_value_addr(&mut self, dict_ty: &Ty, dict: Operand, entry: Operand, loc: Loc) -> mir::Addr {
+        let value_ty = match dict_ty {
+            Ty::Dict(kv) => kv.1.clone(),
+            _ => Ty::Error,
+        };
+        let slots = dict_layout::VALUE_SLOT + self.layouts.leaves(&value_ty).len();
+        let entries_addr = mir::Addr { base: dict, index: None, offset: dict_layout::ENTRIES_OFFSET };
+        let entries = self.assign_temp(mir::Ty::Ref, Rvalue::Load(mir::Ty::Ref, entries_addr), loc);
+        advance(&element_slot(entries, entry, slots), dict_layout::VALUE_SLOT)
+    }
+
+    /// The items descriptor of a list of `elem`.
+    fn items_desc(&self, elem: &Ty) -> Operand {
+        let refs: Vec<bool> = self.layouts.leaves(elem).iter().map(|t| t.is_gc_ref()).collect();
+        Operand::Const(Const::Data(heap_layout::encode_desc(heap_layout::KIND_ARRAY, &refs)))
+    }
+
+    /// A new list of `elem` holding `values`.
+    fn new_list(&mut self, elem: &Ty, values: Vec<Value>, loc: Loc) -> Operand {
+        let desc = self.items_desc(elem);
+        let n = Operand::Const(Const::I64(values.len() as i64));
+        let list = self.runtime(Rt::ListNew, vec![desc, n], loc);
+        if !values.is_empty() {
+            let slots = self.layouts.leaves(elem).len();
+            let items = self.assign_temp(mir::Ty::Ref, Rvalue::Load(mir::Ty::Ref, items_addr(list.clone())), loc);
+            for (i, v) in values.into_iter().enumerate() {
+                let addr = element_slot(items.clone(), Operand::Const(Const::I64(i as i64)), slots);
+                self.store(&addr, v, loc);
+            }
+        }
+        list
+    }
+
+    /// A new dict of `dict_ty` holding `entries`.
+    fn new_dict(&mut self, dict_ty: &Ty, entries: Vec<(Value, Value)>, loc: Loc) -> Operand {
+        let Ty::Dict(kv) = dict_ty else { return Operand::Const(Const::Nil) };
+        let mut refs = vec![false, kv.0 == Ty::Str];
+        refs.extend(self.layouts.leaves(&kv.1).iter().map(|t| t.is_gc_ref()));
+        let desc = Operand::Const(Const::Data(heap_layout::encode_desc(heap_layout::KIND_ARRAY, &refs)));
+        let kind = if kv.0 == Ty::Str { dict_layout::KEY_STR } else { dict_layout::KEY_INT };
+        let dict = self.runtime(Rt::DictNew, vec![desc, Operand::Const(Const::I64(kind))], loc);
+        for (k, v) in entries {
+            let entry = self.dict_entry(dict_ty, dict.clone(), k, true, loc);
+            let addr = self.dict_value_addr(dict_ty, dict.clone(), entry, loc);
+            self.store(&addr, v, loc);
+        }
+        dict
     }
 
     /// Where the leaves of `place` live; evaluates the objects in it.
@@ -337,18 +505,36 @@ impl Lower<'_> {
                 let range = self.layouts.field_range(&ty, *index);
                 match self.storage(inner, loc) {
                     Storage::Locals(locals) => Storage::Locals(locals[range].to_vec()),
-                    Storage::Object { object, start } => Storage::Object { object, start: start + range.start },
+                    Storage::Memory(addr) => Storage::Memory(advance(&addr, range.start)),
                 }
             }
             Place::ObjectField(object, index) => {
                 let range = self.layouts.field_range(&object.ty, *index);
                 // Evaluated once, before the value is.
                 let object = self.scalar(object);
-                let t = self.temp(mir::Ty::Ref);
-                self.push(StmtKind::Assign(t, Rvalue::Use(object)), loc);
-                Storage::Object { object: Operand::Local(t), start: range.start }
+                let object = self.stable_ref(object, loc);
+                Storage::Memory(slot_addr(object, range.start))
+            }
+            Place::Index(base, index) => {
+                let container = self.scalar(base);
+                let container = self.stable_ref(container, loc);
+                let key = self.expr(index);
+                match &base.ty {
+                    Ty::List(_) => Storage::Memory(self.element_addr(&base.ty, container, key[0].clone(), loc)),
+                    _ => {
+                        let entry = self.dict_entry(&base.ty, container.clone(), key, true, loc);
+                        Storage::Memory(self.dict_value_addr(&base.ty, container, entry, loc))
+                    }
+                }
             }
         }
+    }
+
+    /// A `Ref` local holding `op`, so later code sees it unchanged.
+    fn stable_ref(&mut self, op: Operand, loc: Loc) -> Operand {
+        let t = self.temp(mir::Ty::Ref);
+        self.push(StmtKind::Assign(t, Rvalue::Use(op)), loc);
+        Operand::Local(t)
     }
 
     fn place_ty(&self, place: &Place) -> Ty {
@@ -360,27 +546,36 @@ impl Lower<'_> {
             Place::ObjectField(object, index) => {
                 self.layouts.field_types(&object.ty).get(*index as usize).cloned().unwrap_or(Ty::Error)
             }
+            Place::Index(base, _) => element_ty(&base.ty),
         }
     }
 
     fn write(&mut self, storage: Storage, value: Value, loc: Loc) {
         match storage {
             Storage::Locals(locals) => self.assign_all(&locals, value, loc),
-            Storage::Object { object, start } => {
-                for (k, v) in value.into_iter().enumerate() {
-                    self.push(StmtKind::Store(slot_addr(object.clone(), start + k), v), loc);
-                }
-            }
+            Storage::Memory(addr) => self.store(&addr, value, loc),
         }
+    }
+
+    /// Stores the leaves of a value from `addr` on.
+    fn store(&mut self, addr: &mir::Addr, value: Value, loc: Loc) {
+        for (k, v) in value.into_iter().enumerate() {
+            self.push(StmtKind::Store(advance(addr, k), v), loc);
+        }
+    }
+
+    /// Loads a value with these leaves from `addr` on.
+    fn load(&mut self, addr: &mir::Addr, leaves: &[mir::Ty], loc: Loc) -> Value {
+        leaves
+            .iter()
+            .enumerate()
+            .map(|(k, ty)| self.assign_temp(*ty, Rvalue::Load(*ty, advance(addr, k)), loc))
+            .collect()
     }
 
     /// Loads slots `start..start + leaves.len()` of a record.
     fn load_slots(&mut self, object: &Operand, start: usize, leaves: &[mir::Ty], loc: Loc) -> Value {
-        leaves
-            .iter()
-            .enumerate()
-            .map(|(k, ty)| self.assign_temp(*ty, Rvalue::Load(*ty, slot_addr(object.clone(), start + k)), loc))
-            .collect()
+        self.load(&slot_addr(object.clone(), start), leaves, loc)
     }
 
     /// A new record holding `value` (whose leaves are `leaves`).
@@ -702,6 +897,46 @@ impl Lower<'_> {
                 inner
             }
             ExprKind::Match { scrutinee, arms } => self.match_expr(e, scrutinee, arms),
+            ExprKind::Method { method, args } => self.method(*method, args, &e.ty, loc),
+            ExprKind::List(xs) => {
+                let values = xs.iter().map(|x| self.expr(x)).collect();
+                vec![self.new_list(&element_ty(&e.ty), values, loc)]
+            }
+            ExprKind::Dict(entries) => {
+                let values = entries.iter().map(|(k, v)| (self.expr(k), self.expr(v))).collect();
+                vec![self.new_dict(&e.ty, values, loc)]
+            }
+            ExprKind::Index { base, index } => {
+                let container = self.scalar(base);
+                let key = self.expr(index);
+                let leaves = self.layouts.leaves(&e.ty);
+                match &base.ty {
+                    Ty::List(_) => {
+                        let addr = self.element_addr(&base.ty, container, key[0].clone(), loc);
+                        self.load(&addr, &leaves, loc)
+                    }
+                    Ty::Dict(_) => {
+                        let entry = self.dict_entry(&base.ty, container.clone(), key, false, loc);
+                        let addr = self.dict_value_addr(&base.ty, container, entry, loc);
+                        self.load(&addr, &leaves, loc)
+                    }
+                    _ => vec![self.str_char_at(container, key[0].clone(), loc)],
+                }
+            }
+            ExprKind::Slice { base, start, end } => {
+                let container = self.scalar(base);
+                let mut written = 0;
+                let mut bound = |cx: &mut Self, b: &Option<Box<Expr>>, bit: i64| match b {
+                    Some(b) => {
+                        written |= bit;
+                        cx.scalar(b)
+                    }
+                    None => Operand::Const(Const::I64(0)),
+                };
+                let (a, b) = (bound(self, start, 1), bound(self, end, 2));
+                let rt = if base.ty == Ty::Str { Rt::StrSlice } else { Rt::ListSlice };
+                vec![self.runtime(rt, vec![container, a, b, Operand::Const(Const::I64(written))], loc)]
+            }
             // Never lowered: see `FnHir::poisoned`.
             ExprKind::Error => Vec::new(),
         }
@@ -733,7 +968,9 @@ impl Lower<'_> {
                 self.binop(M::ICmp(c), ord, Operand::Const(Const::I64(0)), loc)
             }
             (_, Some(_)) => Operand::Const(Const::Nil),
+            (Ty::Str, None) if op == BinOp::Mul => self.runtime(Rt::StrRepeat, vec![a, b], loc),
             (Ty::Str, None) => self.runtime(Rt::StrConcat, vec![a, b], loc),
+            (Ty::List(_), None) => self.runtime(Rt::ListConcat, vec![a, b], loc),
             (Ty::F64, None) => {
                 let m = match op {
                     BinOp::Add => M::FAdd,
@@ -1042,9 +1279,186 @@ impl Lower<'_> {
                 self.assign_temp(mir::Ty::F64, Rvalue::Intrinsic(i, vec![first(&vals)]), loc)
             }
             Builtin::Clock => self.runtime(Rt::Clock, Vec::new(), loc),
-            Builtin::StrLen => self.runtime(Rt::StrLen, vec![first(&vals)], loc),
+            Builtin::Args => self.runtime(Rt::Args, Vec::new(), loc),
+            Builtin::ReadLine => self.runtime(Rt::ReadLine, Vec::new(), loc),
+            Builtin::ReadFile => {
+                let text = self.runtime(Rt::ReadFile, vec![first(&vals)], loc);
+                let null = self.assign_temp(mir::Ty::Bool, Rvalue::Unary(mir::UnOp::IsNull, text.clone()), loc);
+                let ok = self.not(null, loc);
+                self.trap_unless(ok, TrapCode::IoError, loc);
+                text
+            }
+            Builtin::WriteFile => {
+                let text = vals.get(1).and_then(|v| v.first()).cloned().unwrap_or(Operand::Const(Const::Nil));
+                let ok = self.runtime(Rt::WriteFile, vec![first(&vals), text], loc);
+                self.trap_unless(ok, TrapCode::IoError, loc);
+                return Vec::new();
+            }
         };
         vec![v]
+    }
+
+    /// A method of a built-in type.
+    fn method(&mut self, method: Method, args: &[Expr], ty: &Ty, loc: Loc) -> Value {
+        use Method as M;
+        let recv_ty = args[0].ty.clone();
+        let mut vals: Vec<Value> = args.iter().map(|a| self.expr(a)).collect();
+        let recv = vals[0][0].clone();
+        let arg = |vals: &mut Vec<Value>, i: usize| std::mem::take(&mut vals[i]);
+        let one = |v: Operand| vec![v];
+        match method {
+            M::ListLen => one(self.list_len(recv, loc)),
+            M::ListPush => {
+                let v = arg(&mut vals, 1);
+                let recv = self.stable_ref(recv, loc);
+                let at = self.runtime(Rt::ListGrow, vec![recv.clone()], loc);
+                let addr = self.element_at(&recv_ty, recv, at, loc);
+                self.store(&addr, v, loc);
+                Vec::new()
+            }
+            M::ListPop => {
+                let recv = self.stable_ref(recv, loc);
+                let len = self.list_len(recv.clone(), loc);
+                let nonempty = self.binop(mir::BinOp::ICmp(Cmp::Gt), len.clone(), Operand::Const(Const::I64(0)), loc);
+                self.trap_unless(nonempty, TrapCode::IndexOutOfBounds, loc);
+                let last = self.binop(mir::BinOp::ISub, len, Operand::Const(Const::I64(1)), loc);
+                let addr = self.element_at(&recv_ty, recv.clone(), last.clone(), loc);
+                let leaves = self.layouts.leaves(ty);
+                let value = self.load(&addr, &leaves, loc);
+                // Elements past the length stay zero.
+                self.store(&addr, leaves.into_iter().map(zero).collect(), loc);
+                let len_addr = mir::Addr { base: recv, index: None, offset: list_layout::LEN_OFFSET };
+                self.push(StmtKind::Store(len_addr, last), loc);
+                value
+            }
+            M::ListInsert => {
+                let (i, v) = (arg(&mut vals, 1), arg(&mut vals, 2));
+                let recv = self.stable_ref(recv, loc);
+                let at = self.runtime(Rt::ListInsert, vec![recv.clone(), i[0].clone()], loc);
+                let addr = self.element_at(&recv_ty, recv, at, loc);
+                self.store(&addr, v, loc);
+                Vec::new()
+            }
+            M::ListRemove => {
+                let recv = self.stable_ref(recv, loc);
+                let i = self.checked_index(recv.clone(), vals[1][0].clone(), loc);
+                let addr = self.element_at(&recv_ty, recv.clone(), i.clone(), loc);
+                let value = self.load(&addr, &self.layouts.leaves(ty), loc);
+                self.runtime(Rt::ListRemove, vec![recv, i], loc);
+                value
+            }
+            M::ListContains => {
+                let elem = element_ty(&recv_ty);
+                let info = Operand::Const(Const::Data(self.layouts.type_info(&elem)));
+                let boxed = self.boxed(&self.layouts.leaves(&elem), arg(&mut vals, 1), loc);
+                one(self.runtime(Rt::ListContains, vec![info, recv, boxed], loc))
+            }
+            M::DictLen => {
+                let addr = mir::Addr { base: recv, index: None, offset: dict_layout::LEN_OFFSET };
+                one(self.assign_temp(mir::Ty::I64, Rvalue::Load(mir::Ty::I64, addr), loc))
+            }
+            M::DictContains => {
+                let (rt, key) = self.dict_key(&recv_ty, arg(&mut vals, 1), false, loc);
+                let entry = self.runtime(rt, vec![recv, key], loc);
+                one(self.binop(mir::BinOp::ICmp(Cmp::Ge), entry, Operand::Const(Const::I64(0)), loc))
+            }
+            M::DictGet => {
+                let Ty::Optional(inner) = ty else { return Vec::new() };
+                let recv = self.stable_ref(recv, loc);
+                let (rt, key) = self.dict_key(&recv_ty, arg(&mut vals, 1), false, loc);
+                let entry = self.runtime(rt, vec![recv.clone(), key], loc);
+                let found = self.binop(mir::BinOp::ICmp(Cmp::Ge), entry.clone(), Operand::Const(Const::I64(0)), loc);
+                let result = self.temps(ty);
+                let (yes, no, join) = (self.new_block(), self.new_block(), self.new_block());
+                self.terminate_into(Terminator::Branch { cond: found, then_block: yes, else_block: no }, loc, yes);
+                let addr = self.dict_value_addr(&recv_ty, recv, entry, loc);
+                let value = self.load(&addr, &self.layouts.leaves(inner), loc);
+                let some = self.some_value(inner, value);
+                self.assign_all(&result, some, loc);
+                self.terminate_into(Terminator::Goto(join), loc, no);
+                let nil = self.nil_value(inner);
+                self.assign_all(&result, nil, loc);
+                self.terminate_into(Terminator::Goto(join), loc, join);
+                result.into_iter().map(Operand::Local).collect()
+            }
+            M::DictRemove => {
+                let recv = self.stable_ref(recv, loc);
+                let entry = self.dict_entry(&recv_ty, recv.clone(), arg(&mut vals, 1), false, loc);
+                let addr = self.dict_value_addr(&recv_ty, recv.clone(), entry.clone(), loc);
+                let value = self.load(&addr, &self.layouts.leaves(ty), loc);
+                self.runtime(Rt::DictRemoveAt, vec![recv, entry], loc);
+                value
+            }
+            M::DictKeys | M::DictValues | M::DictItems => {
+                let Ty::Dict(kv) = &recv_ty else { return Vec::new() };
+                let value_slots = self.layouts.leaves(&kv.1).len();
+                let (first, count) = match method {
+                    M::DictKeys => (dict_layout::KEY_SLOT, 1),
+                    M::DictValues => (dict_layout::VALUE_SLOT, value_slots),
+                    _ => (dict_layout::KEY_SLOT, 1 + value_slots),
+                };
+                let desc = self.items_desc(&element_ty(ty));
+                let (first, count) =
+                    (Operand::Const(Const::I64(first as i64)), Operand::Const(Const::I64(count as i64)));
+                one(self.runtime(Rt::DictProject, vec![recv, first, count, desc], loc))
+            }
+            M::StrLen => one(self.runtime(Rt::StrLen, vec![recv], loc)),
+            _ => self.str_method(method, vals, ty, loc),
+        }
+    }
+
+    /// A method of `str` other than `len`.
+    fn str_method(&mut self, method: Method, vals: Vec<Value>, ty: &Ty, loc: Loc) -> Value {
+        use Method as M;
+        let args: Vec<Operand> = vals.into_iter().map(|v| v[0].clone()).collect();
+        let rt = match method {
+            M::StrContains => Rt::StrContains,
+            M::StrStartsWith => Rt::StrStartsWith,
+            M::StrEndsWith => Rt::StrEndsWith,
+            M::StrJoin => Rt::StrJoin,
+            M::StrTrim => Rt::StrTrim,
+            M::StrToUpper => Rt::StrToUpper,
+            M::StrToLower => Rt::StrToLower,
+            M::StrReplace => Rt::StrReplace,
+            M::StrChars => Rt::StrChars,
+            M::StrRepeat => Rt::StrRepeat,
+            M::StrFind => {
+                let at = self.runtime(Rt::StrFind, args, loc);
+                let found = self.binop(mir::BinOp::ICmp(Cmp::Ge), at.clone(), Operand::Const(Const::I64(0)), loc);
+                return vec![found, at];
+            }
+            M::StrSplit => {
+                let parts = self.runtime(Rt::StrSplit, args, loc);
+                let null = self.assign_temp(mir::Ty::Bool, Rvalue::Unary(mir::UnOp::IsNull, parts.clone()), loc);
+                let ok = self.not(null, loc);
+                self.trap_unless(ok, TrapCode::EmptySeparator, loc);
+                return vec![parts];
+            }
+            M::StrToInt | M::StrToFloat => {
+                let (is, to) =
+                    if method == M::StrToInt { (Rt::StrIsInt, Rt::StrToInt) } else { (Rt::StrIsFloat, Rt::StrToFloat) };
+                let ok = self.runtime(is, args.clone(), loc);
+                let value = self.runtime(to, args, loc);
+                return vec![ok, value];
+            }
+            _ => return self.layouts.leaves(ty).into_iter().map(zero).collect(),
+        };
+        vec![self.runtime(rt, args, loc)]
+    }
+
+    /// `s[i]`: the character at a character index (negative from the end).
+    fn str_char_at(&mut self, s: Operand, index: Operand, loc: Loc) -> Operand {
+        let c = self.runtime(Rt::StrCharAt, vec![s, index], loc);
+        let null = self.assign_temp(mir::Ty::Bool, Rvalue::Unary(mir::UnOp::IsNull, c.clone()), loc);
+        let ok = self.not(null, loc);
+        self.trap_unless(ok, TrapCode::IndexOutOfBounds, loc);
+        c
+    }
+
+    /// The address of element `index` (already checked) of a list.
+    fn element_at(&mut self, list_ty: &Ty, list: Operand, index: Operand, loc: Loc) -> mir::Addr {
+        let items = self.assign_temp(mir::Ty::Ref, Rvalue::Load(mir::Ty::Ref, items_addr(list)), loc);
+        element_slot(items, index, self.layouts.leaves(&element_ty(list_ty)).len())
     }
 
     /// Prints one value of any type to `stream`.
@@ -1093,6 +1507,25 @@ impl Lower<'_> {
         }
         self.terminate_into(Terminator::Trap(TrapCode::AssertionFailed), loc, ok);
     }
+}
+
+/// The element type of a list type.
+fn element_ty(ty: &Ty) -> Ty {
+    match ty {
+        Ty::List(t) => (**t).clone(),
+        Ty::Dict(kv) => kv.1.clone(),
+        _ => Ty::Error,
+    }
+}
+
+/// Where a list keeps the reference to its items array.
+fn items_addr(list: Operand) -> mir::Addr {
+    mir::Addr { base: list, index: None, offset: list_layout::ITEMS_OFFSET }
+}
+
+/// The first slot of element `index` of an array of `slots`-slot elements.
+fn element_slot(array: Operand, index: Operand, slots: usize) -> mir::Addr {
+    mir::Addr { base: array, index: Some((index, 8 * slots as u32)), offset: heap_layout::ARRAY_ELEMS_OFFSET }
 }
 
 /// The address of slot `slot` of a record.

@@ -52,9 +52,13 @@ impl Fixture {
         self.file.text(&self.db).clone()
     }
 
-    /// Names of the functions a query executed for since the last call.
+    /// Names of the functions of [`PROGRAM`] a query executed for.
     fn executed(&self, query: &str, log: &[(String, salsa::Id)]) -> Vec<String> {
-        let names = ["a", "b", "c", "main"];
+        self.executed_of(&["a", "b", "c", "main"], query, log)
+    }
+
+    /// Which of the functions `names` a query executed for.
+    fn executed_of(&self, names: &[&str], query: &str, log: &[(String, salsa::Id)]) -> Vec<String> {
         let mut out: Vec<String> = log
             .iter()
             .filter(|(q, _)| q == query)
@@ -181,4 +185,44 @@ mod across_files {
         let log = db.take_executions();
         assert_eq!(names(&db, &[main, lib], &log, "fn_hir"), ["lib.spl:double", "main.spl:main"], "{log:?}");
     }
+}
+
+const TYPES: &str = "\
+struct A:
+    x: i64
+    y: i64
+
+struct B:
+    n: i64
+
+struct Outer:
+    a: A
+    tag: str
+
+fn uses_a(a: A) -> i64:
+    return a.x + a.y
+
+fn uses_outer(o: Outer) -> i64:
+    return o.a.x
+
+fn uses_b(b: B) -> i64:
+    return b.n * 2
+
+fn main() -> i64:
+    return uses_b(B(3))
+";
+
+#[test]
+fn changing_a_struct_recompiles_only_the_functions_that_use_it() {
+    let names = ["uses_a", "uses_outer", "uses_b", "main"];
+    let mut fx = Fixture::new(TYPES);
+    fx.edit(fx.text().replace("    y: i64", "    y: f64\n    z: bool"));
+    fx.edit(fx.text().replace("return a.x + a.y", "return a.x"));
+    let bytes = fx.build();
+    let log = fx.db.take_executions();
+    // `uses_a`'s body changed too; `uses_outer` only through `Outer`'s
+    // layout, which holds an `A`.
+    assert_eq!(fx.executed_of(&names, "fn_mir", &log), ["uses_a", "uses_outer"], "{log:?}");
+    assert_eq!(fx.executed_of(&names, "codegen_fn", &log), ["uses_a", "uses_outer"], "{log:?}");
+    assert_eq!(bytes, clean_build(&fx.text()));
 }

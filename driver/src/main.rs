@@ -136,7 +136,10 @@ fn main() -> ExitCode {
     watch::follow_watcher();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run { file, args: _, flags } => run(&file, flags),
+        Command::Run { file, args, flags } => {
+            runtime::set_args(&args);
+            run(&file, flags)
+        }
         Command::Build { file, output, emit, stats, flags } => build(&file, output, emit, stats, flags),
         Command::Check { file, flags } => check(&file, flags),
         Command::Watch { file, args, stats, flags } => watch::watch(&file, &args, stats, flags),

@@ -224,3 +224,34 @@ fn diagnostics_look_like_rustc() {
     let json = run_in(&dir, &["check", "--error-format=json", "p.spl"]);
     insta::assert_snapshot!(stderr(&json));
 }
+
+#[test]
+fn programs_get_their_arguments_and_read_stdin() {
+    use std::io::Write;
+    let dir = temp_dir("io");
+    let program = "\
+println(args())
+var total = 0
+var lines = 0
+while let line = read_line():
+    lines += 1
+    total += line.len()
+println(lines, total)
+";
+    std::fs::write(dir.join("io.spl"), program).expect("write program");
+    for run in 0..2 {
+        // The second run loads the SMF the first one wrote.
+        let mut child = simple()
+            .args(["run", "io.spl", "one", "--two", "three four"])
+            .current_dir(&dir)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run simple");
+        child.stdin.take().expect("stdin").write_all(b"ab\r\ncde\n\nlast").expect("write stdin");
+        let out = child.wait_with_output().expect("wait");
+        assert_eq!(stderr(&out), "", "run {run}");
+        assert_eq!(stdout(&out), "[\"one\", \"--two\", \"three four\"]\n4 9\n", "run {run}");
+    }
+}

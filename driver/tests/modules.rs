@@ -153,3 +153,79 @@ fn editing_an_imported_file_rebuilds_the_cached_module() {
     std::fs::write(dir.join("m.spl"), "pub fn v() -> i64: 2\n").expect("edit");
     assert_eq!(text(&simple(&dir, &["run", "main.spl"]).stdout), "2\n");
 }
+
+const SHAPES: &str = "\
+pub struct Point:
+    pub x: f64
+    pub y: f64
+    secret: i64 = 7
+
+    pub fn norm2(self) -> f64: self.x * self.x + self.y * self.y
+    fn hidden(self) -> i64: self.secret
+
+pub enum Shape:
+    Dot(at: Point)
+    Circle(center: Point, r: f64)
+
+pub class Canvas:
+    pub shapes: [Shape]
+
+    pub fn new() -> Canvas: Canvas(shapes: [])
+    pub fn add(self, s: Shape): self.shapes.push(s)
+
+struct Private:
+    n: i64
+";
+
+#[test]
+fn types_of_other_modules_are_used_qualified_and_imported() {
+    let dir = project(
+        "types",
+        &[
+            ("shapes.spl", SHAPES),
+            (
+                "main.spl",
+                "import shapes\nfrom shapes import Point, Shape, Canvas\n\n\
+                 fn describe(s: shapes.Shape) -> str:\n    match s:\n        case Shape::Dot(p): \"dot {p.x}\"\n        \
+                 case Shape::Circle(c, r): \"circle {r} at {c.norm2()}\"\n\n\
+                 let c = Canvas.new()\nc.add(Shape::Dot(Point(x: 1.0, y: 2.0)))\n\
+                 c.add(shapes.Shape.Circle(shapes.Point(3.0, 4.0), 2.0))\n\
+                 for s in c.shapes:\n    println(describe(s))\nprintln(c.shapes[0])\n",
+            ),
+        ],
+    );
+    let out = simple(&dir, &["run", "main.spl"]);
+    assert_eq!(text(&out.stderr), "");
+    assert_eq!(text(&out.stdout), "dot 1.0\ncircle 2.0 at 25.0\nShape::Dot(at: Point(x: 1.0, y: 2.0, secret: 7))\n");
+}
+
+#[test]
+fn private_fields_methods_and_types_are_errors_across_modules() {
+    let dir = project(
+        "private-types",
+        &[
+            ("shapes.spl", SHAPES),
+            (
+                "main.spl",
+                "import shapes\nfrom shapes import Private\nlet p = shapes.Point(1.0, 2.0)\n\
+                 println(p.secret)\nprintln(p.hidden())\nlet q: shapes.Private = shapes.Private(1)\n",
+            ),
+        ],
+    );
+    let out = simple(&dir, &["check", "--error-format=json", "main.spl"]);
+    assert_eq!(out.status.code(), Some(1));
+    let found: Vec<(u64, String)> = text(&out.stderr)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("one JSON object per line"))
+        .map(|d| (d["line"].as_u64().unwrap_or(0), d["message"].as_str().unwrap_or_default().to_string()))
+        .collect();
+    let expected = [
+        (2, "`Private` is private to module `shapes`"),
+        (4, "field `secret` of `Point` is private"),
+        (5, "method `hidden` of `Point` is private"),
+        (6, "`Private` is private to module `shapes`"),
+    ];
+    for (line, message) in expected {
+        assert!(found.iter().any(|(l, m)| *l == line && m == message), "missing {line}: {message} in {found:?}");
+    }
+}

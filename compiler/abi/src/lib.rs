@@ -105,6 +105,59 @@ runtime_fns! {
     /// Whether a list holds a value equal to the one in a record, for the
     /// element type described at the given address.
     ListContains = "spl_list_contains"(I64, Ref, Ref) -> Bool;
+    /// An empty dict: the descriptor of its entries array (see
+    /// [`dict_layout`]) and its key kind (`dict_layout::KEY_*`).
+    DictNew = "spl_dict_new"(I64, I64) -> Ref;
+    /// The index of the entry of an `i64` (or `bool`, as 0 or 1) key, or -1.
+    DictFindInt = "spl_dict_find_int"(Ref, I64) -> I64;
+    /// The index of the entry of a `str` key, or -1.
+    DictFindStr = "spl_dict_find_str"(Ref, Ptr) -> I64;
+    /// The index of the entry of a key, added (with a zeroed value) if
+    /// missing.
+    DictInsertInt = "spl_dict_insert_int"(Ref, I64) -> I64;
+    DictInsertStr = "spl_dict_insert_str"(Ref, Ptr) -> I64;
+    /// Removes the entry at an index `DictFind*` gave.
+    DictRemoveAt = "spl_dict_remove_at"(Ref, I64);
+    /// A list of slots `first..first + count` of every entry, in insertion
+    /// order, with the items descriptor given: `keys`, `values`, `items`.
+    DictProject = "spl_dict_project"(Ref, I64, I64, I64) -> Ref;
+    StrContains = "spl_str_contains"(Ptr, Ptr) -> Bool;
+    StrStartsWith = "spl_str_starts_with"(Ptr, Ptr) -> Bool;
+    StrEndsWith = "spl_str_ends_with"(Ptr, Ptr) -> Bool;
+    /// The character index of the first occurrence, or -1.
+    StrFind = "spl_str_find"(Ptr, Ptr) -> I64;
+    /// `s.split(sep)`: a `[str]`, or 0 for an empty separator.
+    StrSplit = "spl_str_split"(Ptr, Ptr) -> Ref;
+    /// `sep.join(xs)` for a `[str]`.
+    StrJoin = "spl_str_join"(Ptr, Ref) -> Ptr;
+    StrTrim = "spl_str_trim"(Ptr) -> Ptr;
+    StrToUpper = "spl_str_to_upper"(Ptr) -> Ptr;
+    StrToLower = "spl_str_to_lower"(Ptr) -> Ptr;
+    StrReplace = "spl_str_replace"(Ptr, Ptr, Ptr) -> Ptr;
+    /// A `[str]` of the characters.
+    StrChars = "spl_str_chars"(Ptr) -> Ref;
+    /// `s[a:b]` by characters, as `ListSlice`.
+    StrSlice = "spl_str_slice"(Ptr, I64, I64, I64) -> Ptr;
+    /// The character at an index (negative from the end), or 0 if there is
+    /// none.
+    StrCharAt = "spl_str_char_at"(Ptr, I64) -> Ptr;
+    StrToInt = "spl_str_to_int"(Ptr) -> I64;
+    /// Whether `StrToInt` gives a number.
+    StrIsInt = "spl_str_is_int"(Ptr) -> Bool;
+    StrToFloat = "spl_str_to_float"(Ptr) -> F64;
+    StrIsFloat = "spl_str_is_float"(Ptr) -> Bool;
+    /// `s * n`; "" for `n <= 0`.
+    StrRepeat = "spl_str_repeat"(Ptr, I64) -> Ptr;
+    /// The program's arguments after the source file, as a `[str]`.
+    Args = "spl_args"() -> Ref;
+    /// A line of stdin without its line ending, or 0 at the end of input.
+    ReadLine = "spl_read_line"() -> Ptr;
+    /// A file's text, or 0 after recording why not (see
+    /// [`TrapCode::IoError`]).
+    ReadFile = "spl_read_file"(Ptr) -> Ptr;
+    /// Creates or truncates a file and writes the text: 1, or 0 after
+    /// recording why not.
+    WriteFile = "spl_write_file"(Ptr, Ptr) -> Bool;
     /// Prints a value of any type: the stream, a [`type_info`] description
     /// (its address) and a record holding the value's slots.
     PrintValue = "spl_print_value"(I64, I64, Ref);
@@ -178,6 +231,26 @@ pub mod list_layout {
     pub const ITEMS_OFFSET: i32 = 16;
 }
 
+/// Dicts: a record of the number of entries (`i64`), the entries array,
+/// the hash index (an array of `i64`, no references) and the number of
+/// entry slots used (deleted ones included). An entry is the key's hash
+/// with the low bit set (0 for a deleted entry), the key (one slot: an
+/// `i64`, a `bool` as 0 or 1, or a `str`) and the value's slots. Entries
+/// are kept in insertion order; the runtime allocates and rehashes,
+/// compiled code reads and writes values in place.
+pub mod dict_layout {
+    /// Offset of the number of entries in a dict record.
+    pub const LEN_OFFSET: i32 = 8;
+    /// Offset of the reference to the entries array.
+    pub const ENTRIES_OFFSET: i32 = 16;
+    /// Slot of an entry's key, and of the first slot of its value.
+    pub const KEY_SLOT: usize = 1;
+    pub const VALUE_SLOT: usize = 2;
+    /// Key kinds.
+    pub const KEY_INT: i64 = 0;
+    pub const KEY_STR: i64 = 1;
+}
+
 /// Descriptions of Simple types, for the runtime functions that print and
 /// compare values of any type. A value reaches them as a record holding its
 /// slots (8 bytes each: `i64`, `f64`, `bool` in the low byte, or a
@@ -230,10 +303,13 @@ pub enum TrapCode {
     StackOverflow = 11,
     /// Reached code the compiler proved unreachable: a compiler bug.
     Unreachable = 12,
+    EmptySeparator = 13,
+    /// An I/O builtin failed; the runtime recorded the OS's reason.
+    IoError = 14,
 }
 
 impl TrapCode {
-    pub const ALL: [TrapCode; 12] = [
+    pub const ALL: [TrapCode; 14] = [
         TrapCode::IntegerOverflow,
         TrapCode::DivisionByZero,
         TrapCode::RemainderByZero,
@@ -246,6 +322,8 @@ impl TrapCode {
         TrapCode::UnwrapOfNil,
         TrapCode::StackOverflow,
         TrapCode::Unreachable,
+        TrapCode::EmptySeparator,
+        TrapCode::IoError,
     ];
 
     pub fn from_u8(code: u8) -> Option<TrapCode> {
@@ -267,6 +345,8 @@ impl TrapCode {
             TrapCode::UnwrapOfNil => "unwrap of nil",
             TrapCode::StackOverflow => "stack overflow",
             TrapCode::Unreachable => "internal error: reached unreachable code",
+            TrapCode::EmptySeparator => "empty separator",
+            TrapCode::IoError => "input/output error",
         }
     }
 }

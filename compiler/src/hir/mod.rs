@@ -258,6 +258,16 @@ pub enum Stmt {
     Loop {
         body: Block,
     },
+    /// `for elem in list` (also over `xs.enumerate()`, `d`, `d.items()`):
+    /// each element goes to `elem`, its index to `index`, then `unpack`
+    /// runs (destructuring `elem`), then `body`.
+    ForEach {
+        list: Expr,
+        index: Option<LocalId>,
+        elem: LocalId,
+        unpack: Vec<Stmt>,
+        body: Block,
+    },
     /// `for var in start..end` (or `..=`, or `range(start, end, step)`).
     ForRange {
         var: LocalId,
@@ -344,6 +354,26 @@ pub enum ExprKind {
     },
     /// `opt.unwrap()`: a runtime error on nil.
     Unwrap(Box<Expr>),
+    /// A method of a built-in type; `args[0]` is the receiver.
+    Method {
+        method: Method,
+        args: Vec<Expr>,
+    },
+    /// `[a, b, c]`
+    List(Vec<Expr>),
+    /// `{k: v, ...}`
+    Dict(Vec<(Expr, Expr)>),
+    /// `xs[i]` (negative from the end, checked), `d[k]` (checked), `s[i]`.
+    Index {
+        base: Box<Expr>,
+        index: Box<Expr>,
+    },
+    /// `xs[a:b]`, `s[a:b]`: either bound may be missing.
+    Slice {
+        base: Box<Expr>,
+        start: Option<Box<Expr>>,
+        end: Option<Box<Expr>>,
+    },
     /// `match` (also `if let` and `is`): the first arm whose pattern
     /// matches and whose guard holds runs.
     Match {
@@ -370,6 +400,9 @@ pub enum Place {
     Field(Box<Place>, u32),
     /// Field `index` of the class object an expression gives.
     ObjectField(Box<Expr>, u32),
+    /// An element of a list (`xs[i]`) or the value of a dict's key (`d[k]`,
+    /// added if missing).
+    Index(Box<Expr>, Box<Expr>),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -435,6 +468,45 @@ pub enum Builtin {
     Floor,
     Ceil,
     Clock,
-    /// `s.len()`
+    /// `args() -> [str]`
+    Args,
+    /// `read_line() -> str?`
+    ReadLine,
+    /// `read_file(path) -> str`
+    ReadFile,
+    /// `write_file(path, text)`
+    WriteFile,
+}
+
+/// A method of a built-in type. The receiver is the first argument.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Method {
     StrLen,
+    StrContains,
+    StrStartsWith,
+    StrEndsWith,
+    StrFind,
+    StrSplit,
+    StrJoin,
+    StrTrim,
+    StrToUpper,
+    StrToLower,
+    StrReplace,
+    StrChars,
+    StrToInt,
+    StrToFloat,
+    StrRepeat,
+    ListLen,
+    ListPush,
+    ListPop,
+    ListInsert,
+    ListRemove,
+    ListContains,
+    DictLen,
+    DictGet,
+    DictContains,
+    DictRemove,
+    DictKeys,
+    DictValues,
+    DictItems,
 }

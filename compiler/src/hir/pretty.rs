@@ -94,6 +94,15 @@ impl Printer<'_> {
                 self.line(&text);
                 self.block(body);
             }
+            Stmt::ForEach { list, index, elem, unpack, body } => {
+                let index = index.map_or_else(String::new, |i| format!("{}, ", self.local(i)));
+                let text = format!("for {index}{} in {}", self.local(*elem), self.expr(list));
+                self.line(&text);
+                for s in unpack {
+                    self.stmt(s);
+                }
+                self.block(body);
+            }
         }
     }
 
@@ -184,6 +193,25 @@ impl Printer<'_> {
                 let _ = write!(nested.out, ": {}", e.ty);
                 nested.out
             }
+            ExprKind::Method { method, args } => {
+                let args: Vec<String> = args.iter().map(|a| self.expr(a)).collect();
+                format!("{method:?}({}): {}", args.join(", "), e.ty)
+            }
+            ExprKind::List(xs) => {
+                let xs: Vec<String> = xs.iter().map(|x| self.expr(x)).collect();
+                format!("[{}]: {}", xs.join(", "), e.ty)
+            }
+            ExprKind::Dict(entries) => {
+                let entries: Vec<String> =
+                    entries.iter().map(|(k, v)| format!("{}: {}", self.expr(k), self.expr(v))).collect();
+                format!("{{{}}}: {}", entries.join(", "), e.ty)
+            }
+            ExprKind::Index { base, index } => format!("{}[{}]: {}", self.expr(base), self.expr(index), e.ty),
+            ExprKind::Slice { base, start, end } => {
+                let start = start.as_ref().map_or_else(String::new, |x| self.expr(x));
+                let end = end.as_ref().map_or_else(String::new, |x| self.expr(x));
+                format!("{}[{start}:{end}]: {}", self.expr(base), e.ty)
+            }
             ExprKind::Error => "<error>".into(),
         }
     }
@@ -198,6 +226,7 @@ impl Printer<'_> {
             Place::Local(l) => self.local(*l),
             Place::Field(inner, index) => format!("{}.{index}", self.place(inner)),
             Place::ObjectField(object, index) => format!("{}.{index}", self.expr(object)),
+            Place::Index(base, index) => format!("{}[{}]", self.expr(base), self.expr(index)),
         }
     }
 
@@ -252,6 +281,9 @@ fn builtin_name(b: Builtin) -> &'static str {
         Builtin::Floor => "floor",
         Builtin::Ceil => "ceil",
         Builtin::Clock => "clock",
-        Builtin::StrLen => "len",
+        Builtin::Args => "args",
+        Builtin::ReadLine => "read_line",
+        Builtin::ReadFile => "read_file",
+        Builtin::WriteFile => "write_file",
     }
 }

@@ -1823,14 +1823,19 @@ impl<'a> Parser<'a> {
         let start = self.cur_span();
         let saved_depth = self.depth;
         let mut ty = self.prefix_type();
-        while self.at(&T::Question) {
+        while self.at(&T::Question) || self.at(&T::QuestionQuestion) {
             if self.too_deep() {
                 self.skip_line();
                 break;
             }
             self.depth += 1;
+            // `T??` lexes as one `??` token: two optionals.
+            let twice = self.at(&T::QuestionQuestion);
             self.bump();
             ty = TypeExpr { kind: TypeExprKind::Optional(Box::new(ty)), span: self.span_from(start) };
+            if twice {
+                ty = TypeExpr { kind: TypeExprKind::Optional(Box::new(ty)), span: self.span_from(start) };
+            }
         }
         self.depth = saved_depth;
         ty

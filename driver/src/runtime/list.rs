@@ -21,6 +21,10 @@ pub struct StaticDesc {
 }
 
 impl StaticDesc {
+    pub const fn new(kind: u32, slots: u32, ref_map: u64) -> StaticDesc {
+        StaticDesc { kind, slots, ref_map }
+    }
+
     pub fn as_ptr(&self) -> *const u8 {
         (self as *const Self).cast()
     }
@@ -122,6 +126,14 @@ pub unsafe fn str_items<'a>(list: *mut u8) -> &'a [*const u8] {
     let list = List(list);
     // SAFETY: per the contract, each element is one `str` slot.
     unsafe { std::slice::from_raw_parts(list.elem(0).cast::<*const u8>(), list.len()) }
+}
+
+/// The first element slot of a list, to fill it.
+///
+/// # Safety
+/// `list` must be a live list.
+pub unsafe fn elements_mut(list: *mut u8) -> *mut u64 {
+    List(list).elem(0).cast()
 }
 
 /// The length and the element words of a list, for printing and comparing.

@@ -21,8 +21,10 @@
 mod alloc;
 mod backtrace;
 pub mod code_map;
+mod dict;
 pub mod exec;
 mod fault;
+mod io;
 mod list;
 mod math;
 mod number_text;
@@ -40,4 +42,5 @@ mod crash_tests;
 mod test_support;
 
 pub use exec::run;
+pub use io::set_args;
 pub use symbols::resolve;

@@ -159,7 +159,11 @@ pub fn write_message(sink: &mut dyn Sink, failure: Failure<'_>) {
     sink.put(b"error: ");
     match failure {
         Failure::Trap { code, assert_message } => {
-            sink.put(code.message().as_bytes());
+            match (code, super::io::io_error()) {
+                // The OS's reason says it all.
+                (TrapCode::IoError, Some(reason)) => sink.put(reason.as_bytes()),
+                _ => sink.put(code.message().as_bytes()),
+            }
             if let (TrapCode::AssertionFailed, Some(message)) = (code, assert_message) {
                 sink.put(b": ");
                 sink.put(message);

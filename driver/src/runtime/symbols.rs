@@ -13,7 +13,7 @@
 #[cfg(test)]
 use simple_abi::AbiType;
 
-use super::{alloc, list, math, print, process, strings, values};
+use super::{alloc, dict, io, list, math, print, process, strings, values};
 
 /// One function the runtime provides.
 #[derive(Debug, Clone, Copy)]
@@ -75,6 +75,17 @@ runtime_table! {
     "spl_list_slice" => list::spl_list_slice as unsafe extern "C" fn(Ref, i64, i64, i64) -> Ref;
     "spl_list_concat" => list::spl_list_concat as unsafe extern "C" fn(Ref, Ref) -> Ref;
     "spl_list_contains" => list::spl_list_contains as unsafe extern "C" fn(i64, Ref, Ref) -> u8;
+    "spl_dict_new" => dict::spl_dict_new as unsafe extern "C" fn(i64, i64) -> Ref;
+    "spl_dict_find_int" => dict::spl_dict_find_int as unsafe extern "C" fn(Ref, i64) -> i64;
+    "spl_dict_find_str" => dict::spl_dict_find_str as unsafe extern "C" fn(Ref, Str) -> i64;
+    "spl_dict_insert_int" => dict::spl_dict_insert_int as unsafe extern "C" fn(Ref, i64) -> i64;
+    "spl_dict_insert_str" => dict::spl_dict_insert_str as unsafe extern "C" fn(Ref, Str) -> i64;
+    "spl_dict_remove_at" => dict::spl_dict_remove_at as unsafe extern "C" fn(Ref, i64);
+    "spl_dict_project" => dict::spl_dict_project as unsafe extern "C" fn(Ref, i64, i64, i64) -> Ref;
+    "spl_args" => io::spl_args as extern "C" fn() -> Ref;
+    "spl_read_line" => io::spl_read_line as extern "C" fn() -> Str;
+    "spl_read_file" => io::spl_read_file as unsafe extern "C" fn(Str) -> Str;
+    "spl_write_file" => io::spl_write_file as unsafe extern "C" fn(Str, Str) -> u8;
 }
 
 /// The address of the runtime function called `name`, for the loader.

@@ -7,13 +7,14 @@
 //! trusted here as it is for the machine code itself; a description that
 //! does not parse prints as `?` rather than failing.
 
+use simple_abi::dict_layout::{KEY_SLOT, VALUE_SLOT};
 use simple_abi::heap_layout::RECORD_SLOTS_OFFSET;
 use simple_abi::type_info as tag;
 
-use super::list;
 use super::number_text::{f64_text, i64_text};
 use super::output::write_stream;
 use super::strings::{alloc_str, str_bytes};
+use super::{dict, list};
 
 /// A decoded type description.
 #[derive(Debug)]
@@ -25,8 +26,7 @@ enum Type {
     Nil,
     Tuple(Vec<Type>),
     List(Box<Type>),
-    // Dicts print once the heap holds them (issue 4 continues).
-    Dict(#[expect(dead_code)] Box<Type>, #[expect(dead_code)] Box<Type>),
+    Dict(Box<Type>, Box<Type>),
     Optional {
         nullable: bool,
         inner: Box<Type>,
@@ -306,7 +306,24 @@ impl<'t> Printer<'t> {
                 self.out.push(']');
                 self.depth -= 1;
             }
-            Type::Dict(..) => self.out.push('?'),
+            Type::Dict(key, value) => {
+                self.depth += 1;
+                self.out.push('{');
+                // SAFETY: a dict slot holds a live dict.
+                for (i, entry) in unsafe { dict::entries(first as *mut u8) }.enumerate() {
+                    if i > 0 {
+                        self.out.push_str(", ");
+                    }
+                    // SAFETY: an entry holds its hash, its key and its value.
+                    unsafe {
+                        self.value(key, &entry[KEY_SLOT..=KEY_SLOT], true);
+                        self.out.push_str(": ");
+                        self.value(value, &entry[VALUE_SLOT..], true);
+                    }
+                }
+                self.out.push('}');
+                self.depth -= 1;
+            }
         }
     }
 
@@ -477,7 +494,21 @@ unsafe fn equal<'t>(ty: &'t Type, x: &[u64], y: &[u64], enclosing: &mut Enclosin
             // SAFETY: both hold elements of the element type.
             n == m && (k == 0 || xs.chunks(k).zip(ys.chunks(k)).all(|(p, q)| unsafe { equal(elem, p, q, enclosing) }))
         }
-        Type::Dict(..) => a == b,
+        Type::Dict(_, value) => {
+            if a == b {
+                return true;
+            }
+            let (x, y) = (a as *mut u8, b as *mut u8);
+            // SAFETY: dict slots hold live dicts of one type; every key of
+            // one is a key of the other's kind.
+            unsafe {
+                dict::len(x) == dict::len(y)
+                    && dict::entries(x).all(|entry| match dict::lookup(y, entry[KEY_SLOT]) {
+                        Some(other) => equal(value, &entry[VALUE_SLOT..], other, enclosing),
+                        None => false,
+                    })
+            }
+        }
     }
 }
 

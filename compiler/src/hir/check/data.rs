@@ -7,7 +7,7 @@ use simple_syntax::ast::{self, ExprKind as A};
 
 use super::{Checker, Def};
 use crate::consts::ConstValue;
-use crate::hir::{Adt, AdtDef, AdtKind, Builtin, Expr, ExprKind, FieldDef, ParamValue, Place, Stmt, Ty};
+use crate::hir::{Adt, AdtDef, AdtKind, Expr, ExprKind, FieldDef, ParamValue, Place, Stmt, Ty};
 use crate::items::{ParamSig, SelfKind};
 
 /// Why an expression cannot be assigned to.
@@ -52,7 +52,7 @@ impl<'a> Checker<'a> {
         let def = self.adt_def(adt);
         let params = field_params(&def.fields);
         let ty = Ty::Adt(adt.clone());
-        match self.match_args(e.span, &params, None, args) {
+        match self.match_args_of(e.span, &params, None, args, Some(adt.name())) {
             Some((args, fields)) => Expr { kind: ExprKind::Record { args, fields }, ty, span: self.rel(e.span) },
             None => self.error_expr(e.span),
         }
@@ -158,22 +158,14 @@ impl<'a> Checker<'a> {
     }
 
     /// `t[0]`: a tuple element by constant index.
-    pub(super) fn index(&mut self, e: &ast::Expr, base: &ast::Expr, index: &ast::Expr) -> Expr {
-        let x = self.expr(base, None);
-        match (&x.ty, &index.kind) {
-            (Ty::Error, _) => self.error_expr(e.span),
-            (Ty::Tuple(_), A::Int(i)) => {
+    pub(super) fn tuple_index(&mut self, e: &ast::Expr, x: Expr, index: &ast::Expr) -> Expr {
+        match &index.kind {
+            A::Int(i) => {
                 let name = ast::Name { text: i.get().to_string().into(), span: index.span };
                 self.field_of(e.span, x, &name)
             }
-            (Ty::Tuple(_), _) => {
+            _ => {
                 self.error(index.span, "a tuple index must be an integer literal");
-                self.error_expr(e.span)
-            }
-            (ty, _) => {
-                let ty = ty.clone();
-                self.expr(index, None);
-                self.error(e.span, format!("cannot index into a value of type `{ty}`"));
                 self.error_expr(e.span)
             }
         }
@@ -278,7 +270,6 @@ impl<'a> Checker<'a> {
         let recv = self.expr(base, None);
         match recv.ty.clone() {
             Ty::Adt(adt) => self.user_method(e, base, recv, &adt, name, args),
-            Ty::Str if &*name.text == "len" => self.builtin_method(e, recv, Builtin::StrLen, Ty::I64, args),
             Ty::Optional(inner) if &*name.text == "unwrap" => {
                 if !args.is_empty() {
                     self.error(e.span, format!("this method takes 0 arguments but {} were supplied", args.len()));
@@ -290,21 +281,8 @@ impl<'a> Checker<'a> {
                 self.check_args_loosely(args);
                 self.error_expr(e.span)
             }
-            ty => {
-                self.error(name.span, format!("no method named `{}` on type `{ty}`", name.text));
-                self.check_args_loosely(args);
-                self.error_expr(e.span)
-            }
+            _ => self.builtin_method(e, recv, name, args),
         }
-    }
-
-    fn builtin_method(&mut self, e: &ast::Expr, recv: Expr, builtin: Builtin, ty: Ty, args: &[ast::Arg]) -> Expr {
-        self.no_named(args);
-        if !args.is_empty() {
-            self.error(e.span, format!("this method takes 0 arguments but {} were supplied", args.len()));
-        }
-        let span = self.rel(e.span);
-        Expr { kind: ExprKind::Builtin { builtin, args: vec![recv] }, ty, span }
     }
 
     /// `recv.name(args)` for a method of a struct, class or enum.
@@ -422,6 +400,10 @@ impl<'a> Checker<'a> {
         let ty = x.ty.clone();
         match self.hir_place(x) {
             Ok(place) => Some((self.evaluate_once(place, stmts), ty)),
+            Err(NotPlace::Immutable(var)) if var == "a string" => {
+                self.error(target.span, "cannot assign to a character of a string: strings are immutable");
+                None
+            }
             Err(NotPlace::Immutable(var)) => {
                 self.error(target.span, format!("cannot assign to a field of immutable variable `{var}`")).help =
                     Some(format!("make the binding mutable: `var {var}`"));
@@ -446,6 +428,10 @@ impl<'a> Checker<'a> {
                 Ty::Adt(_) | Ty::Tuple(_) => Ok(Place::Field(Box::new(self.hir_place(*base)?), index)),
                 _ => Err(NotPlace::Other),
             },
+            ExprKind::Index { base, index } if matches!(base.ty, Ty::List(_) | Ty::Dict(_)) => {
+                Ok(Place::Index(base, index))
+            }
+            ExprKind::Index { .. } => Err(NotPlace::Immutable("a string".into())),
             _ => Err(NotPlace::Other),
         }
     }
@@ -456,20 +442,24 @@ impl<'a> Checker<'a> {
         match place {
             Place::Local(_) => place,
             Place::Field(inner, index) => Place::Field(Box::new(self.evaluate_once(*inner, stmts)), index),
-            Place::ObjectField(object, index) => {
-                let object = match object.kind {
-                    ExprKind::Local(_) => object,
-                    _ => {
-                        let span = object.span;
-                        let ty = object.ty.clone();
-                        let local = self.bind_hidden(ty.clone());
-                        stmts.push(Stmt::Let { local, init: *object });
-                        Box::new(Expr { kind: ExprKind::Local(local), ty, span })
-                    }
-                };
-                Place::ObjectField(object, index)
+            Place::ObjectField(object, index) => Place::ObjectField(self.once(object, stmts), index),
+            Place::Index(base, index) => {
+                let base = self.once(base, stmts);
+                Place::Index(base, self.once(index, stmts))
             }
         }
+    }
+
+    /// `x` bound to a hidden local first, unless it is a local already.
+    fn once(&mut self, x: Box<Expr>, stmts: &mut Vec<Stmt>) -> Box<Expr> {
+        if matches!(x.kind, ExprKind::Local(_) | ExprKind::Const(_)) {
+            return x;
+        }
+        let span = x.span;
+        let ty = x.ty.clone();
+        let local = self.bind_hidden(ty.clone());
+        stmts.push(Stmt::Let { local, init: *x });
+        Box::new(Expr { kind: ExprKind::Local(local), ty, span })
     }
 
     /// The current value of a place.
@@ -482,6 +472,7 @@ impl<'a> Checker<'a> {
                 ExprKind::Field { base: Box::new(base), index: *index }
             }
             Place::ObjectField(object, index) => ExprKind::Field { base: object.clone(), index: *index },
+            Place::Index(base, index) => ExprKind::Index { base: base.clone(), index: index.clone() },
         };
         Expr { kind, ty: ty.clone(), span: rel }
     }
@@ -496,6 +487,11 @@ impl<'a> Checker<'a> {
             Place::Local(local) => self.locals[local.0 as usize].ty.clone(),
             Place::Field(inner, index) => field_ty(&self.place_ty(inner), *index),
             Place::ObjectField(object, index) => field_ty(&object.ty, *index),
+            Place::Index(base, _) => match &base.ty {
+                Ty::List(t) => (**t).clone(),
+                Ty::Dict(kv) => kv.1.clone(),
+                _ => Ty::Error,
+            },
         }
     }
 
@@ -510,7 +506,7 @@ impl<'a> Checker<'a> {
         stmts
     }
 
-    fn bind_parts(&mut self, pattern: &ast::Pattern, value: Expr, mutable: bool, stmts: &mut Vec<Stmt>) {
+    pub(super) fn bind_parts(&mut self, pattern: &ast::Pattern, value: Expr, mutable: bool, stmts: &mut Vec<Stmt>) {
         use ast::PatternKind as P;
         let parts: Vec<(u32, &ast::Pattern)> = match (&pattern.kind, &value.ty) {
             (P::Binding { name, mutable: m }, _) => {

@@ -9,6 +9,7 @@
 use simple_syntax::Span;
 use simple_syntax::ast::{self, BinOp, ExprKind as A, StmtKind, UnaryOp};
 
+mod collections;
 mod data;
 mod patterns;
 
@@ -422,13 +423,7 @@ impl<'a> Checker<'a> {
                     }
                 }
             }
-            _ => {
-                let e = self.expr(iter, None);
-                if e.ty != Ty::Error {
-                    self.error(iter.span, format!("iterating over `{}` is not supported yet", e.ty));
-                }
-                return None;
-            }
+            _ => return self.for_each(pattern, iter, body),
         };
         self.scopes.push(Vec::new());
         let var = match &pattern.kind {
@@ -569,7 +564,7 @@ impl<'a> Checker<'a> {
                     _ => expected,
                 };
                 if matches!(op, BinOp::In | BinOp::NotIn) {
-                    return self.unsupported(*op_span, "membership tests are");
+                    return self.membership(e, *op == BinOp::NotIn, lhs, rhs);
                 }
                 if *op == BinOp::Coalesce {
                     return self.coalesce(e, lhs, rhs, expected);
@@ -629,14 +624,14 @@ impl<'a> Checker<'a> {
             }
             A::Path(path) => return self.path_value(e, path),
             A::Is { expr, pattern } => return self.is_expr(e, expr, pattern),
-            A::Index { base, index } => return self.index(e, base, index),
-            A::Slice { .. } => return self.unsupported(e.span, "slicing is"),
+            A::Index { base, index } => return self.index_expr(e, base, index),
+            A::Slice { base, start, end } => return self.slice(e, base, start.as_deref(), end.as_deref()),
             A::IfLet(if_let) => return self.if_let(e, if_let, expected),
             A::Match { scrutinee, arms } => return self.match_expr(e, scrutinee, arms, expected),
             A::Range { .. } => return self.unsupported(e.span, "ranges outside `for` loops are"),
             A::Tuple(elems) => return self.tuple(e, elems, expected),
-            A::List(_) => return self.unsupported(e.span, "lists are"),
-            A::Dict(_) => return self.unsupported(e.span, "dicts are"),
+            A::List(elems) => return self.list_literal(e, elems, expected),
+            A::Dict(pairs) => return self.dict_literal(e, pairs, expected),
             A::StructLit(lit) => return self.struct_lit(e, lit),
             A::Lambda { .. } => return self.unsupported(e.span, "lambdas are"),
             A::FunctionalUpdate { .. } => return self.unsupported(e.span, "functional updates are"),
@@ -683,6 +678,8 @@ impl<'a> Checker<'a> {
                 }
                 BinOp::And | BinOp::Or if lt == Ty::Bool && rt == Ty::Bool => Ty::Bool,
                 BinOp::Add if lt == Ty::Str && rt == Ty::Str => Ty::Str,
+                BinOp::Add if lt == rt && matches!(lt, Ty::List(_)) => lt.clone(),
+                BinOp::Mul if lt == Ty::Str && rt == Ty::I64 => Ty::Str,
                 BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::FloorDiv | BinOp::Rem | BinOp::Pow
                     if lt == rt && matches!(lt, Ty::I64 | Ty::F64) =>
                 {
@@ -959,6 +956,19 @@ impl<'a> Checker<'a> {
         receiver: Option<Expr>,
         args: &[ast::Arg],
     ) -> Option<(Vec<Expr>, Vec<ParamValue>)> {
+        self.match_args_of(call_span, params, receiver, args, None)
+    }
+
+    /// [`Self::match_args`] for a constructor of `fields_of` (the type's
+    /// name): the parameters are its fields.
+    fn match_args_of(
+        &mut self,
+        call_span: Span,
+        params: &[ParamSig],
+        receiver: Option<Expr>,
+        args: &[ast::Arg],
+        fields_of: Option<&str>,
+    ) -> Option<(Vec<Expr>, Vec<ParamValue>)> {
         let mut slots: Vec<Option<usize>> = vec![None; params.len()];
         let mut written = Vec::new();
         let skipped = usize::from(receiver.is_some());
@@ -989,7 +999,11 @@ impl<'a> Checker<'a> {
                         }
                         Some(_) => {}
                         None => {
-                            self.error(n.span, format!("no parameter named `{}`", n.text));
+                            let message = match fields_of {
+                                Some(ty) => format!("`{ty}` has no field named `{}`", n.text),
+                                None => format!("no parameter named `{}`", n.text),
+                            };
+                            self.error(n.span, message);
                             ok = false;
                         }
                     }
@@ -1019,7 +1033,11 @@ impl<'a> Checker<'a> {
                 (Some(i), _) => values.push(ParamValue::Arg(i)),
                 (None, Some(d)) => values.push(ParamValue::Default(d.clone(), p.ty.clone())),
                 (None, None) => {
-                    self.error(call_span, format!("missing argument `{}`", p.name));
+                    let message = match fields_of {
+                        Some(ty) => format!("missing field `{}` in `{ty}`", p.name),
+                        None => format!("missing argument `{}`", p.name),
+                    };
+                    self.error(call_span, message);
                     ok = false;
                 }
             }
@@ -1044,6 +1062,10 @@ impl<'a> Checker<'a> {
             "floor" => Builtin::Floor,
             "ceil" => Builtin::Ceil,
             "clock" => Builtin::Clock,
+            "args" => Builtin::Args,
+            "read_line" => Builtin::ReadLine,
+            "read_file" => Builtin::ReadFile,
+            "write_file" => Builtin::WriteFile,
             "range" => {
                 self.error(name.span, "`range` can only be used in a `for` loop");
                 self.check_args_loosely(args);
@@ -1129,7 +1151,27 @@ impl<'a> Checker<'a> {
                 }
                 Ty::F64
             }
-            Builtin::StrLen => unreachable!("a method, not a function name"),
+            Builtin::Args | Builtin::ReadLine => {
+                if !arity(self, 0, 0) {
+                    return self.error_expr(e.span);
+                }
+                if builtin == Builtin::Args { Ty::list(Ty::Str) } else { Ty::optional(Ty::Str) }
+            }
+            Builtin::ReadFile => {
+                if !arity(self, 1, 1) {
+                    return self.error_expr(e.span);
+                }
+                self.mismatch(args[0].value.span, &Ty::Str, &xs[0].ty);
+                Ty::Str
+            }
+            Builtin::WriteFile => {
+                if !arity(self, 2, 2) {
+                    return self.error_expr(e.span);
+                }
+                self.mismatch(args[0].value.span, &Ty::Str, &xs[0].ty);
+                self.mismatch(args[1].value.span, &Ty::Str, &xs[1].ty);
+                Ty::Nil
+            }
         };
         if xs.iter().any(|x| x.ty == Ty::Error) {
             return self.error_expr(e.span);
@@ -1149,6 +1191,23 @@ impl<'a> Checker<'a> {
 }
 
 const BUILTINS: &[&str] = &[
-    "print", "println", "eprint", "eprintln", "str", "assert", "exit", "abs", "min", "max", "sqrt", "floor", "ceil",
-    "clock", "range",
+    "print",
+    "println",
+    "eprint",
+    "eprintln",
+    "str",
+    "assert",
+    "exit",
+    "abs",
+    "min",
+    "max",
+    "sqrt",
+    "floor",
+    "ceil",
+    "clock",
+    "range",
+    "args",
+    "read_line",
+    "read_file",
+    "write_file",
 ];

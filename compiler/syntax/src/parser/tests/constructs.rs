@@ -690,3 +690,11 @@ fn keyword_method_names() {
         "(struct S (fn new -> S (block (call S))))\n(= x (call (. S new)))",
     );
 }
+
+#[test]
+fn optional_types_nest() {
+    check("let a: i64? = nil", "(let a : i64? nil)");
+    // `??` is one token; in a type it is two optionals.
+    check("let b: i64?? = nil", "(let b : i64?? nil)");
+    check("let c: [i64?]? = nil", "(let c : [i64?]? nil)");
+}
