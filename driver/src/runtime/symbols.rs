@@ -148,6 +148,7 @@ mod signature {
     abi_fns!(A);
     abi_fns!(A, B);
     abi_fns!(A, B, C);
+    abi_fns!(A, B, C, D);
 }
 
 #[cfg(test)]
