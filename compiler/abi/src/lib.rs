@@ -10,6 +10,8 @@
 /// Version of this contract, stored in every SMF's import table.
 pub const ABI_VERSION: u32 = 2;
 
+pub mod format_spec;
+
 /// Name of the symbol the loader calls to run a program:
 /// `extern "C" fn() -> i64`, returning the exit status.
 pub const ENTRY_SYMBOL: &str = "__simple_entry";
