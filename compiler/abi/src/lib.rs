@@ -115,6 +115,55 @@ runtime_fns! {
     /// Structural equality of two values of the described type, each in a
     /// record of its slots.
     ValuesEqual = "spl_values_equal"(I64, Ref, Ref) -> Bool;
+    // String methods. Indices are in characters (Unicode scalar values);
+    // `Bool` results are 0 or 1.
+    /// `s.contains(sub)` and `sub in s`.
+    StrContains = "spl_str_contains"(Ptr, Ptr) -> Bool;
+    /// `s.starts_with(prefix)`.
+    StrStartsWith = "spl_str_starts_with"(Ptr, Ptr) -> Bool;
+    /// `s.ends_with(suffix)`.
+    StrEndsWith = "spl_str_ends_with"(Ptr, Ptr) -> Bool;
+    /// `s.find(sub)`: the character index of the first occurrence, or -1
+    /// for `nil`. An empty `sub` is found at 0.
+    StrFind = "spl_str_find"(Ptr, Ptr) -> I64;
+    /// `s.split(sep)` (a `[str]`), as Python's, empty parts included. An
+    /// empty `sep` gives 0: the compiled code raises the runtime error.
+    StrSplit = "spl_str_split"(Ptr, Ptr) -> Ref;
+    /// Python's `s.split()`: the non-empty runs between whitespace.
+    StrSplitWhitespace = "spl_str_split_whitespace"(Ptr) -> Ref;
+    /// `sep.join(xs)` for a `[str]`.
+    StrJoin = "spl_str_join"(Ptr, Ref) -> Ptr;
+    /// `s.trim()`: without leading and trailing whitespace.
+    StrTrim = "spl_str_trim"(Ptr) -> Ptr;
+    /// `s.to_upper()` (full Unicode mapping).
+    StrToUpper = "spl_str_to_upper"(Ptr) -> Ptr;
+    /// `s.to_lower()` (full Unicode mapping).
+    StrToLower = "spl_str_to_lower"(Ptr) -> Ptr;
+    /// `s.replace(from, to)`: every occurrence, as Python's (an empty
+    /// `from` matches around every character).
+    StrReplace = "spl_str_replace"(Ptr, Ptr, Ptr) -> Ptr;
+    /// `s.chars()`: a `[str]` of one-character strings.
+    StrChars = "spl_str_chars"(Ptr) -> Ref;
+    /// `s[a:b]` by characters: start, end, and which of them were written
+    /// (bit 0 start, bit 1 end); bounds are clamped as in Python.
+    StrSlice = "spl_str_slice"(Ptr, I64, I64, I64) -> Ptr;
+    /// `s[i]`: the character at an index (negative from the end) as a
+    /// `str`, or 0 if out of range: the compiled code traps
+    /// [`TrapCode::IndexOutOfBounds`].
+    StrCharAt = "spl_str_char_at"(Ptr, I64) -> Ptr;
+    /// The value of `s.to_int()` if [`Rt::StrIsInt`] says it has one, else 0.
+    StrToInt = "spl_str_to_int"(Ptr) -> I64;
+    /// Whether `s.to_int()` is not `nil`: optional whitespace around an
+    /// optional sign and decimal digits, within `i64`.
+    StrIsInt = "spl_str_is_int"(Ptr) -> Bool;
+    /// The value of `s.to_float()` if [`Rt::StrIsFloat`] says it has one,
+    /// else 0.0.
+    StrToFloat = "spl_str_to_float"(Ptr) -> F64;
+    /// Whether `s.to_float()` is not `nil`: Rust's `f64` syntax after
+    /// trimming whitespace.
+    StrIsFloat = "spl_str_is_float"(Ptr) -> Bool;
+    /// `s * n` and `s.repeat(n)`; `""` for `n <= 0`.
+    StrRepeat = "spl_str_repeat"(Ptr, I64) -> Ptr;
 }
 
 impl Rt {

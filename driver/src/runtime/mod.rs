@@ -32,6 +32,7 @@ mod process;
 mod report;
 mod strings;
 pub mod symbols;
+mod text;
 mod values;
 
 #[cfg(test)]

@@ -13,7 +13,7 @@
 #[cfg(test)]
 use simple_abi::AbiType;
 
-use super::{alloc, list, math, print, process, strings, values};
+use super::{alloc, list, math, print, process, strings, text, values};
 
 /// One function the runtime provides.
 #[derive(Debug, Clone, Copy)]
@@ -75,6 +75,25 @@ runtime_table! {
     "spl_list_slice" => list::spl_list_slice as unsafe extern "C" fn(Ref, i64, i64, i64) -> Ref;
     "spl_list_concat" => list::spl_list_concat as unsafe extern "C" fn(Ref, Ref) -> Ref;
     "spl_list_contains" => list::spl_list_contains as unsafe extern "C" fn(i64, Ref, Ref) -> u8;
+    "spl_str_contains" => text::spl_str_contains as unsafe extern "C" fn(Str, Str) -> u8;
+    "spl_str_starts_with" => text::spl_str_starts_with as unsafe extern "C" fn(Str, Str) -> u8;
+    "spl_str_ends_with" => text::spl_str_ends_with as unsafe extern "C" fn(Str, Str) -> u8;
+    "spl_str_find" => text::spl_str_find as unsafe extern "C" fn(Str, Str) -> i64;
+    "spl_str_split" => text::spl_str_split as unsafe extern "C" fn(Str, Str) -> Ref;
+    "spl_str_split_whitespace" => text::spl_str_split_whitespace as unsafe extern "C" fn(Str) -> Ref;
+    "spl_str_join" => text::spl_str_join as unsafe extern "C" fn(Str, Ref) -> Str;
+    "spl_str_trim" => text::spl_str_trim as unsafe extern "C" fn(Str) -> Str;
+    "spl_str_to_upper" => text::spl_str_to_upper as unsafe extern "C" fn(Str) -> Str;
+    "spl_str_to_lower" => text::spl_str_to_lower as unsafe extern "C" fn(Str) -> Str;
+    "spl_str_replace" => text::spl_str_replace as unsafe extern "C" fn(Str, Str, Str) -> Str;
+    "spl_str_chars" => text::spl_str_chars as unsafe extern "C" fn(Str) -> Ref;
+    "spl_str_slice" => text::spl_str_slice as unsafe extern "C" fn(Str, i64, i64, i64) -> Str;
+    "spl_str_char_at" => text::spl_str_char_at as unsafe extern "C" fn(Str, i64) -> Str;
+    "spl_str_to_int" => text::spl_str_to_int as unsafe extern "C" fn(Str) -> i64;
+    "spl_str_is_int" => text::spl_str_is_int as unsafe extern "C" fn(Str) -> u8;
+    "spl_str_to_float" => text::spl_str_to_float as unsafe extern "C" fn(Str) -> f64;
+    "spl_str_is_float" => text::spl_str_is_float as unsafe extern "C" fn(Str) -> u8;
+    "spl_str_repeat" => text::spl_str_repeat as unsafe extern "C" fn(Str, i64) -> Str;
 }
 
 /// The address of the runtime function called `name`, for the loader.
