@@ -164,6 +164,18 @@ runtime_fns! {
     StrIsFloat = "spl_str_is_float"(Ptr) -> Bool;
     /// `s * n` and `s.repeat(n)`; `""` for `n <= 0`.
     StrRepeat = "spl_str_repeat"(Ptr, I64) -> Ptr;
+    // Interpolation with a format spec, `{x:SPEC}`: the value and the
+    // spec's text (a `str` the compiler checked with
+    // [`format_spec::parse`] and [`format_spec::Spec::accepts`]; an
+    // invalid one counts as the empty spec).
+    /// `{n:SPEC}` for an `i64`.
+    FormatI64 = "spl_format_i64"(I64, Ptr) -> Ptr;
+    /// `{x:SPEC}` for an `f64`.
+    FormatF64 = "spl_format_f64"(F64, Ptr) -> Ptr;
+    /// `{s:SPEC}` for a `str`.
+    FormatStr = "spl_format_str"(Ptr, Ptr) -> Ptr;
+    /// `{b:SPEC}` for a `bool` (its text, `true` or `false`).
+    FormatBool = "spl_format_bool"(Bool, Ptr) -> Ptr;
 }
 
 impl Rt {

@@ -13,7 +13,7 @@
 #[cfg(test)]
 use simple_abi::AbiType;
 
-use super::{alloc, list, math, print, process, strings, text, values};
+use super::{alloc, format, list, math, print, process, strings, text, values};
 
 /// One function the runtime provides.
 #[derive(Debug, Clone, Copy)]
@@ -94,6 +94,10 @@ runtime_table! {
     "spl_str_to_float" => text::spl_str_to_float as unsafe extern "C" fn(Str) -> f64;
     "spl_str_is_float" => text::spl_str_is_float as unsafe extern "C" fn(Str) -> u8;
     "spl_str_repeat" => text::spl_str_repeat as unsafe extern "C" fn(Str, i64) -> Str;
+    "spl_format_i64" => format::spl_format_i64 as unsafe extern "C" fn(i64, Str) -> Str;
+    "spl_format_f64" => format::spl_format_f64 as unsafe extern "C" fn(f64, Str) -> Str;
+    "spl_format_str" => format::spl_format_str as unsafe extern "C" fn(Str, Str) -> Str;
+    "spl_format_bool" => format::spl_format_bool as unsafe extern "C" fn(u8, Str) -> Str;
 }
 
 /// The address of the runtime function called `name`, for the loader.
