@@ -127,7 +127,8 @@ runtime_fns! {
     /// for `nil`. An empty `sub` is found at 0.
     StrFind = "spl_str_find"(Ptr, Ptr) -> I64;
     /// `s.split(sep)` (a `[str]`), as Python's, empty parts included. An
-    /// empty `sep` gives 0: the compiled code raises the runtime error.
+    /// empty `sep` gives 0: the compiled code traps
+    /// [`TrapCode::EmptySeparator`].
     StrSplit = "spl_str_split"(Ptr, Ptr) -> Ref;
     /// Python's `s.split()`: the non-empty runs between whitespace.
     StrSplitWhitespace = "spl_str_split_whitespace"(Ptr) -> Ref;
@@ -293,10 +294,12 @@ pub enum TrapCode {
     StackOverflow = 11,
     /// Reached code the compiler proved unreachable: a compiler bug.
     Unreachable = 12,
+    /// `s.split("")` ([`Rt::StrSplit`] gave 0).
+    EmptySeparator = 13,
 }
 
 impl TrapCode {
-    pub const ALL: [TrapCode; 12] = [
+    pub const ALL: [TrapCode; 13] = [
         TrapCode::IntegerOverflow,
         TrapCode::DivisionByZero,
         TrapCode::RemainderByZero,
@@ -309,6 +312,7 @@ impl TrapCode {
         TrapCode::UnwrapOfNil,
         TrapCode::StackOverflow,
         TrapCode::Unreachable,
+        TrapCode::EmptySeparator,
     ];
 
     pub fn from_u8(code: u8) -> Option<TrapCode> {
@@ -330,6 +334,7 @@ impl TrapCode {
             TrapCode::UnwrapOfNil => "unwrap of nil",
             TrapCode::StackOverflow => "stack overflow",
             TrapCode::Unreachable => "internal error: reached unreachable code",
+            TrapCode::EmptySeparator => "empty separator",
         }
     }
 }

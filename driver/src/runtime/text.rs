@@ -128,7 +128,7 @@ pub unsafe extern "C" fn spl_str_find(s: *const u8, sub: *const u8) -> i64 {
 /// `s.split(sep)`, as Python's: the parts between the occurrences of `sep`,
 /// empty ones included (`"a,,b,".split(",")` is `["a", "", "b", ""]`, and
 /// `"".split(",")` is `[""]`). An empty `sep` gives null, on which the
-/// compiled code raises its runtime error.
+/// compiled code traps `TrapCode::EmptySeparator` (`empty separator`).
 ///
 /// # Safety
 /// `s` and `sep` must be live `str` values.
