@@ -1,15 +1,17 @@
 //! The string methods of Tier 2 (`contains`, `find`, `split`, `join`,
 //! `trim`, `replace`, slicing, `to_int`, ...), and the hash of string keys.
 //!
-//! Indices are in characters (Unicode scalar values), as `len` counts them;
-//! strings are immutable, so a result equal to an argument is that argument,
-//! and an empty result is the static [`EMPTY`]. One-character ASCII strings
-//! (from `chars`, `s[i]`) come from a static table instead of the heap.
+//! Indices are in characters (Unicode scalar values), as `len` counts them.
+//! Strings are immutable, so a result equal to an argument is usually that
+//! argument, and an empty result the static [`EMPTY`]; one-character ASCII
+//! strings (from `chars`, `s[i]`) come from a static table instead of the
+//! heap.
 //!
 //! Every result is allocated with `strings::alloc_str{,_uninit}` or
 //! `list::str_list`, at its exact size computed first with checked
 //! arithmetic: a result too large to exist is the runtime error `out of
-//! memory`, never a panic or an abort.
+//! memory`, never a panic or an abort (one exception: `to_lower` of a text
+//! with `Σ`, see [`spl_str_to_lower`]).
 
 use super::list::{slice_bounds, str_items, str_list};
 use super::process::runtime_error;
