@@ -898,6 +898,16 @@ impl Lower<'_> {
             }
             ExprKind::Match { scrutinee, arms } => self.match_expr(e, scrutinee, arms),
             ExprKind::Method { method, args } => self.method(*method, args, &e.ty, loc),
+            ExprKind::Format { value, spec } => {
+                let rt = match value.ty {
+                    Ty::I64 => Rt::FormatI64,
+                    Ty::F64 => Rt::FormatF64,
+                    Ty::Bool => Rt::FormatBool,
+                    _ => Rt::FormatStr,
+                };
+                let v = self.scalar(value);
+                vec![self.runtime(rt, vec![v, Self::str_const(spec)], loc)]
+            }
             ExprKind::List(xs) => {
                 let values = xs.iter().map(|x| self.expr(x)).collect();
                 vec![self.new_list(&element_ty(&e.ty), values, loc)]
@@ -1421,6 +1431,7 @@ impl Lower<'_> {
             M::StrToLower => Rt::StrToLower,
             M::StrReplace => Rt::StrReplace,
             M::StrChars => Rt::StrChars,
+            M::StrSplitWhitespace => Rt::StrSplitWhitespace,
             M::StrRepeat => Rt::StrRepeat,
             M::StrFind => {
                 let at = self.runtime(Rt::StrFind, args, loc);

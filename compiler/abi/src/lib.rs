@@ -10,6 +10,8 @@
 /// Version of this contract, stored in every SMF's import table.
 pub const ABI_VERSION: u32 = 2;
 
+pub mod format_spec;
+
 /// Name of the symbol the loader calls to run a program:
 /// `extern "C" fn() -> i64`, returning the exit status.
 pub const ENTRY_SYMBOL: &str = "__simple_entry";
@@ -121,33 +123,6 @@ runtime_fns! {
     /// A list of slots `first..first + count` of every entry, in insertion
     /// order, with the items descriptor given: `keys`, `values`, `items`.
     DictProject = "spl_dict_project"(Ref, I64, I64, I64) -> Ref;
-    StrContains = "spl_str_contains"(Ptr, Ptr) -> Bool;
-    StrStartsWith = "spl_str_starts_with"(Ptr, Ptr) -> Bool;
-    StrEndsWith = "spl_str_ends_with"(Ptr, Ptr) -> Bool;
-    /// The character index of the first occurrence, or -1.
-    StrFind = "spl_str_find"(Ptr, Ptr) -> I64;
-    /// `s.split(sep)`: a `[str]`, or 0 for an empty separator.
-    StrSplit = "spl_str_split"(Ptr, Ptr) -> Ref;
-    /// `sep.join(xs)` for a `[str]`.
-    StrJoin = "spl_str_join"(Ptr, Ref) -> Ptr;
-    StrTrim = "spl_str_trim"(Ptr) -> Ptr;
-    StrToUpper = "spl_str_to_upper"(Ptr) -> Ptr;
-    StrToLower = "spl_str_to_lower"(Ptr) -> Ptr;
-    StrReplace = "spl_str_replace"(Ptr, Ptr, Ptr) -> Ptr;
-    /// A `[str]` of the characters.
-    StrChars = "spl_str_chars"(Ptr) -> Ref;
-    /// `s[a:b]` by characters, as `ListSlice`.
-    StrSlice = "spl_str_slice"(Ptr, I64, I64, I64) -> Ptr;
-    /// The character at an index (negative from the end), or 0 if there is
-    /// none.
-    StrCharAt = "spl_str_char_at"(Ptr, I64) -> Ptr;
-    StrToInt = "spl_str_to_int"(Ptr) -> I64;
-    /// Whether `StrToInt` gives a number.
-    StrIsInt = "spl_str_is_int"(Ptr) -> Bool;
-    StrToFloat = "spl_str_to_float"(Ptr) -> F64;
-    StrIsFloat = "spl_str_is_float"(Ptr) -> Bool;
-    /// `s * n`; "" for `n <= 0`.
-    StrRepeat = "spl_str_repeat"(Ptr, I64) -> Ptr;
     /// The program's arguments after the source file, as a `[str]`.
     Args = "spl_args"() -> Ref;
     /// A line of stdin without its line ending, or 0 at the end of input.
@@ -166,6 +141,68 @@ runtime_fns! {
     /// Structural equality of two values of the described type, each in a
     /// record of its slots.
     ValuesEqual = "spl_values_equal"(I64, Ref, Ref) -> Bool;
+    // String methods. Indices are in characters (Unicode scalar values);
+    // `Bool` results are 0 or 1.
+    /// `s.contains(sub)` and `sub in s`.
+    StrContains = "spl_str_contains"(Ptr, Ptr) -> Bool;
+    /// `s.starts_with(prefix)`.
+    StrStartsWith = "spl_str_starts_with"(Ptr, Ptr) -> Bool;
+    /// `s.ends_with(suffix)`.
+    StrEndsWith = "spl_str_ends_with"(Ptr, Ptr) -> Bool;
+    /// `s.find(sub)`: the character index of the first occurrence, or -1
+    /// for `nil`. An empty `sub` is found at 0.
+    StrFind = "spl_str_find"(Ptr, Ptr) -> I64;
+    /// `s.split(sep)` (a `[str]`), as Python's, empty parts included. An
+    /// empty `sep` gives 0: the compiled code traps
+    /// [`TrapCode::EmptySeparator`].
+    StrSplit = "spl_str_split"(Ptr, Ptr) -> Ref;
+    /// Python's `s.split()`: the non-empty runs between whitespace.
+    StrSplitWhitespace = "spl_str_split_whitespace"(Ptr) -> Ref;
+    /// `sep.join(xs)` for a `[str]`.
+    StrJoin = "spl_str_join"(Ptr, Ref) -> Ptr;
+    /// `s.trim()`: without leading and trailing whitespace.
+    StrTrim = "spl_str_trim"(Ptr) -> Ptr;
+    /// `s.to_upper()` (full Unicode mapping).
+    StrToUpper = "spl_str_to_upper"(Ptr) -> Ptr;
+    /// `s.to_lower()` (full Unicode mapping).
+    StrToLower = "spl_str_to_lower"(Ptr) -> Ptr;
+    /// `s.replace(from, to)`: every occurrence, as Python's (an empty
+    /// `from` matches around every character).
+    StrReplace = "spl_str_replace"(Ptr, Ptr, Ptr) -> Ptr;
+    /// `s.chars()`: a `[str]` of one-character strings.
+    StrChars = "spl_str_chars"(Ptr) -> Ref;
+    /// `s[a:b]` by characters: start, end, and which of them were written
+    /// (bit 0 start, bit 1 end); bounds are clamped as in Python.
+    StrSlice = "spl_str_slice"(Ptr, I64, I64, I64) -> Ptr;
+    /// `s[i]`: the character at an index (negative from the end) as a
+    /// `str`, or 0 if out of range: the compiled code traps
+    /// [`TrapCode::IndexOutOfBounds`].
+    StrCharAt = "spl_str_char_at"(Ptr, I64) -> Ptr;
+    /// The value of `s.to_int()` if [`Rt::StrIsInt`] says it has one, else 0.
+    StrToInt = "spl_str_to_int"(Ptr) -> I64;
+    /// Whether `s.to_int()` is not `nil`: optional whitespace around an
+    /// optional sign and decimal digits, within `i64`.
+    StrIsInt = "spl_str_is_int"(Ptr) -> Bool;
+    /// The value of `s.to_float()` if [`Rt::StrIsFloat`] says it has one,
+    /// else 0.0.
+    StrToFloat = "spl_str_to_float"(Ptr) -> F64;
+    /// Whether `s.to_float()` is not `nil`: Rust's `f64` syntax after
+    /// trimming whitespace.
+    StrIsFloat = "spl_str_is_float"(Ptr) -> Bool;
+    /// `s * n` and `s.repeat(n)`; `""` for `n <= 0`.
+    StrRepeat = "spl_str_repeat"(Ptr, I64) -> Ptr;
+    // Interpolation with a format spec, `{x:SPEC}`: the value and the
+    // spec's text (a `str` the compiler checked with
+    // [`format_spec::parse`] and [`format_spec::Spec::accepts`]; an
+    // invalid one counts as the empty spec).
+    /// `{n:SPEC}` for an `i64`.
+    FormatI64 = "spl_format_i64"(I64, Ptr) -> Ptr;
+    /// `{x:SPEC}` for an `f64`.
+    FormatF64 = "spl_format_f64"(F64, Ptr) -> Ptr;
+    /// `{s:SPEC}` for a `str`.
+    FormatStr = "spl_format_str"(Ptr, Ptr) -> Ptr;
+    /// `{b:SPEC}` for a `bool` (its text, `true` or `false`).
+    FormatBool = "spl_format_bool"(Bool, Ptr) -> Ptr;
 }
 
 impl Rt {
@@ -303,6 +340,7 @@ pub enum TrapCode {
     StackOverflow = 11,
     /// Reached code the compiler proved unreachable: a compiler bug.
     Unreachable = 12,
+    /// `s.split("")` ([`Rt::StrSplit`] gave 0).
     EmptySeparator = 13,
     /// An I/O builtin failed; the runtime recorded the OS's reason.
     IoError = 14,

@@ -324,7 +324,7 @@ fn abi_type_param(t: AbiType) -> AbiParam {
 }
 
 fn user_trap(code: TrapCode) -> ir::TrapCode {
-    // Our codes are 1..=12, far below Cranelift's reserved range.
+    // Our codes (`TrapCode`) are small, far below Cranelift's reserved range.
     ir::TrapCode::unwrap_user(code as u8)
 }
 

@@ -327,6 +327,12 @@ pub enum ExprKind {
     },
     /// String interpolation: every part is a `str` expression.
     Interp(Vec<Expr>),
+    /// `{value:spec}` in an interpolation: `value` is an `i64`, `f64`,
+    /// `bool` or `str`, and the spec (checked) applies to it.
+    Format {
+        value: Box<Expr>,
+        spec: String,
+    },
     /// A struct, class or tuple (`ty` says which). `args` are evaluated
     /// in the order written; `fields` says where each field's value comes
     /// from, in field order.
@@ -487,6 +493,8 @@ pub enum Method {
     StrEndsWith,
     StrFind,
     StrSplit,
+    /// `s.split()`: on runs of whitespace.
+    StrSplitWhitespace,
     StrJoin,
     StrTrim,
     StrToUpper,

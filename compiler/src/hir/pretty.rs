@@ -193,6 +193,7 @@ impl Printer<'_> {
                 let _ = write!(nested.out, ": {}", e.ty);
                 nested.out
             }
+            ExprKind::Format { value, spec } => format!("format({}, {spec:?})", self.expr(value)),
             ExprKind::Method { method, args } => {
                 let args: Vec<String> = args.iter().map(|a| self.expr(a)).collect();
                 format!("{method:?}({}): {}", args.join(", "), e.ty)

@@ -5,9 +5,11 @@
 //! Map:
 //! - [`symbols`]: the table the loader resolves runtime imports against
 //!   ([`resolve`]); a test checks it is exactly `simple_abi::RUNTIME_FUNCTIONS`.
-//! - `print`, `strings`, `math`, `process`: the runtime functions themselves,
-//!   over `output` (the buffered stdout) and `number_text` (number
-//!   formatting without allocation).
+//! - `print`, `strings`, `text`, `format`, `list`, `values`, `math`,
+//!   `process`: the runtime functions themselves (`text` holds the string
+//!   methods, `format` interpolation with a format spec), over `output`
+//!   (the buffered stdout), `number_text` (number formatting without
+//!   allocation) and `alloc` (heap objects).
 //! - [`exec`]: [`run`] runs a loaded program on its own thread
 //!   ([`exec::run_entry`] runs any code described by a [`code_map::CodeMap`]).
 //! - `fault`, `backtrace`, `report`: the signal handler, the frame-pointer
@@ -24,6 +26,7 @@ pub mod code_map;
 mod dict;
 pub mod exec;
 mod fault;
+mod format;
 mod io;
 mod list;
 mod math;
@@ -34,6 +37,7 @@ mod process;
 mod report;
 mod strings;
 pub mod symbols;
+mod text;
 mod values;
 
 #[cfg(test)]

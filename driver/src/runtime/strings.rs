@@ -45,8 +45,9 @@ pub fn alloc_str(bytes: &[u8]) -> *const u8 {
 }
 
 /// Allocates a `str` of `len` bytes and returns it with its (zeroed) bytes
-/// for the caller to fill.
-fn alloc_str_uninit(len: usize) -> (*const u8, &'static mut [u8]) {
+/// for the caller to fill (with UTF-8, before the `str` is used). Too large
+/// a `len` is the runtime error `out of memory`.
+pub fn alloc_str_uninit(len: usize) -> (*const u8, &'static mut [u8]) {
     let Some(layout) = HEADER.checked_add(len).and_then(|size| Layout::from_size_align(size, 8).ok()) else {
         runtime_error("out of memory");
     };

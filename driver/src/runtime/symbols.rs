@@ -13,7 +13,7 @@
 #[cfg(test)]
 use simple_abi::AbiType;
 
-use super::{alloc, dict, io, list, math, print, process, strings, values};
+use super::{alloc, dict, format, io, list, math, print, process, strings, text, values};
 
 /// One function the runtime provides.
 #[derive(Debug, Clone, Copy)]
@@ -86,6 +86,29 @@ runtime_table! {
     "spl_read_line" => io::spl_read_line as extern "C" fn() -> Str;
     "spl_read_file" => io::spl_read_file as unsafe extern "C" fn(Str) -> Str;
     "spl_write_file" => io::spl_write_file as unsafe extern "C" fn(Str, Str) -> u8;
+    "spl_str_contains" => text::spl_str_contains as unsafe extern "C" fn(Str, Str) -> u8;
+    "spl_str_starts_with" => text::spl_str_starts_with as unsafe extern "C" fn(Str, Str) -> u8;
+    "spl_str_ends_with" => text::spl_str_ends_with as unsafe extern "C" fn(Str, Str) -> u8;
+    "spl_str_find" => text::spl_str_find as unsafe extern "C" fn(Str, Str) -> i64;
+    "spl_str_split" => text::spl_str_split as unsafe extern "C" fn(Str, Str) -> Ref;
+    "spl_str_split_whitespace" => text::spl_str_split_whitespace as unsafe extern "C" fn(Str) -> Ref;
+    "spl_str_join" => text::spl_str_join as unsafe extern "C" fn(Str, Ref) -> Str;
+    "spl_str_trim" => text::spl_str_trim as unsafe extern "C" fn(Str) -> Str;
+    "spl_str_to_upper" => text::spl_str_to_upper as unsafe extern "C" fn(Str) -> Str;
+    "spl_str_to_lower" => text::spl_str_to_lower as unsafe extern "C" fn(Str) -> Str;
+    "spl_str_replace" => text::spl_str_replace as unsafe extern "C" fn(Str, Str, Str) -> Str;
+    "spl_str_chars" => text::spl_str_chars as unsafe extern "C" fn(Str) -> Ref;
+    "spl_str_slice" => text::spl_str_slice as unsafe extern "C" fn(Str, i64, i64, i64) -> Str;
+    "spl_str_char_at" => text::spl_str_char_at as unsafe extern "C" fn(Str, i64) -> Str;
+    "spl_str_to_int" => text::spl_str_to_int as unsafe extern "C" fn(Str) -> i64;
+    "spl_str_is_int" => text::spl_str_is_int as unsafe extern "C" fn(Str) -> u8;
+    "spl_str_to_float" => text::spl_str_to_float as unsafe extern "C" fn(Str) -> f64;
+    "spl_str_is_float" => text::spl_str_is_float as unsafe extern "C" fn(Str) -> u8;
+    "spl_str_repeat" => text::spl_str_repeat as unsafe extern "C" fn(Str, i64) -> Str;
+    "spl_format_i64" => format::spl_format_i64 as unsafe extern "C" fn(i64, Str) -> Str;
+    "spl_format_f64" => format::spl_format_f64 as unsafe extern "C" fn(f64, Str) -> Str;
+    "spl_format_str" => format::spl_format_str as unsafe extern "C" fn(Str, Str) -> Str;
+    "spl_format_bool" => format::spl_format_bool as unsafe extern "C" fn(u8, Str) -> Str;
 }
 
 /// The address of the runtime function called `name`, for the loader.
@@ -159,6 +182,7 @@ mod signature {
     abi_fns!(A);
     abi_fns!(A, B);
     abi_fns!(A, B, C);
+    abi_fns!(A, B, C, D);
 }
 
 #[cfg(test)]

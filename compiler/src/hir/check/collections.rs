@@ -184,6 +184,7 @@ impl<'a> Checker<'a> {
             (Ty::Str, "starts_with") => (M::StrStartsWith, vec![Ty::Str], Ty::Bool),
             (Ty::Str, "ends_with") => (M::StrEndsWith, vec![Ty::Str], Ty::Bool),
             (Ty::Str, "find") => (M::StrFind, vec![Ty::Str], Ty::optional(Ty::I64)),
+            (Ty::Str, "split") if args.is_empty() => (M::StrSplitWhitespace, vec![], Ty::list(Ty::Str)),
             (Ty::Str, "split") => (M::StrSplit, vec![Ty::Str], Ty::list(Ty::Str)),
             (Ty::Str, "join") => (M::StrJoin, vec![Ty::list(Ty::Str)], Ty::Str),
             (Ty::Str, "trim") => (M::StrTrim, vec![], Ty::Str),

@@ -789,11 +789,12 @@ impl<'a> Checker<'a> {
                     out.push(Expr { kind: ExprKind::Const(ConstValue::Str(t.clone())), ty: Ty::Str, span: rel })
                 }
                 ast::StrPart::Interp { expr, spec } => {
-                    if spec.is_some() {
-                        self.unsupported(expr.span, "format specifications are");
-                    }
                     let x = self.expr(expr, None);
-                    out.push(self.stringify(x));
+                    let part = match spec {
+                        Some(spec) => self.format(x, spec, expr.span),
+                        None => self.stringify(x),
+                    };
+                    out.push(part);
                 }
             }
         }
@@ -802,6 +803,35 @@ impl<'a> Checker<'a> {
             1 if matches!(out[0].kind, ExprKind::Const(_)) => out.pop().expect("len 1"),
             _ => Expr { kind: ExprKind::Interp(out), ty: Ty::Str, span: rel },
         }
+    }
+
+    /// `{x:spec}`: the spec is checked here; the runtime formats.
+    fn format(&mut self, x: Expr, spec: &str, span: Span) -> Expr {
+        use simple_abi::format_spec::{self, SpecType};
+        let parsed = match format_spec::parse(spec) {
+            Ok(parsed) => parsed,
+            Err(e) => {
+                self.error(span, format!("invalid format spec `{spec}`: {e}"));
+                return self.error_expr(span);
+            }
+        };
+        let ty = match &x.ty {
+            Ty::I64 => SpecType::I64,
+            Ty::F64 => SpecType::F64,
+            Ty::Bool => SpecType::Bool,
+            Ty::Error => return self.error_expr(span),
+            // Other values format as their text.
+            _ => SpecType::Str,
+        };
+        if !parsed.accepts(ty) {
+            let accepted: Vec<String> = parsed.accepted_types().map(|t| format!("`{t}`")).collect();
+            self.error(span, format!("format spec `{spec}` does not apply to `{}`", x.ty)).help =
+                Some(format!("it applies to {}", accepted.join(", ")));
+            return self.error_expr(span);
+        }
+        let value = if ty == SpecType::Str { self.stringify(x) } else { x };
+        let rel = value.span;
+        Expr { kind: ExprKind::Format { value: Box::new(value), spec: spec.to_string() }, ty: Ty::Str, span: rel }
     }
 
     fn stringify(&mut self, x: Expr) -> Expr {
