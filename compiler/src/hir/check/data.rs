@@ -230,7 +230,8 @@ impl<'a> Checker<'a> {
             }
         };
         let params = field_params(&variant.fields);
-        match self.match_args(e.span, &params, None, args) {
+        let label = format!("{}::{}", adt.name(), name.text);
+        match self.match_args_of(e.span, &params, None, args, Some(&label)) {
             Some((args, fields)) => Expr { kind: ExprKind::Variant { index: index as u32, args, fields }, ty, span },
             None => self.error_expr(e.span),
         }

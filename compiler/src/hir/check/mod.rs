@@ -1050,11 +1050,12 @@ impl<'a> Checker<'a> {
         }
         if positional > params.len() {
             let n = params.len() - skipped;
-            let s = if n == 1 { "" } else { "s" };
-            self.error(
-                call_span,
-                format!("this function takes {n} argument{s} but {} were supplied", positional - skipped),
-            );
+            let (supplied, s) = (positional - skipped, if n == 1 { "" } else { "s" });
+            let message = match fields_of {
+                Some(ty) => format!("`{ty}` has {n} field{s} but {supplied} were supplied"),
+                None => format!("this function takes {n} argument{s} but {supplied} were supplied"),
+            };
+            self.error(call_span, message);
             return None;
         }
         let mut values = Vec::new();
