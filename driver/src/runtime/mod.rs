@@ -5,15 +5,19 @@
 //! Map:
 //! - [`symbols`]: the table the loader resolves runtime imports against
 //!   ([`resolve`]); a test checks it is exactly `simple_abi::RUNTIME_FUNCTIONS`.
-//! - `print`, `strings`, `math`, `process`: the runtime functions themselves,
-//!   over `output` (the buffered stdout) and `number_text` (number
-//!   formatting without allocation).
+//! - `print`, `strings`, `objects`, `math`, `process`: the runtime functions
+//!   themselves, over `output` (the buffered stdout) and `number_text`
+//!   (number formatting without allocation).
+//! - `heap`: the garbage-collected heap strings and other objects live on,
+//!   and the discipline runtime functions that allocate follow (collect
+//!   only at their start, with their reference arguments as extra roots).
 //! - [`exec`]: [`run`] runs a loaded program on its own thread
 //!   ([`exec::run_entry`] runs any code described by a [`code_map::CodeMap`]).
 //! - `fault`, `backtrace`, `report`: the signal handler, the frame-pointer
 //!   walk and the text of a runtime error.
 //! - [`code_map::CodeMap`]: what the runtime needs from a loaded module (addresses to
-//!   functions, lines and trap codes); the SMF loader implements it.
+//!   functions, lines, trap codes and GC stack maps); the SMF loader
+//!   implements it.
 //!
 //! Runtime functions never panic: a panic cannot unwind through compiled
 //! code. Errors a program can cause end it with `error: ...` and status 101.
@@ -22,8 +26,10 @@ mod backtrace;
 pub mod code_map;
 pub mod exec;
 mod fault;
+mod heap;
 mod math;
 mod number_text;
+mod objects;
 mod output;
 mod print;
 mod process;

@@ -13,7 +13,7 @@
 #[cfg(test)]
 use simple_abi::AbiType;
 
-use super::{math, print, process, strings};
+use super::{math, objects, print, process, strings};
 
 /// One function the runtime provides.
 #[derive(Debug, Clone, Copy)]
@@ -63,6 +63,8 @@ runtime_table! {
     "spl_clock" => process::spl_clock as extern "C" fn() -> f64;
     "spl_fmod" => math::spl_fmod as extern "C" fn(f64, f64) -> f64;
     "spl_fpow" => math::spl_fpow as extern "C" fn(f64, f64) -> f64;
+    "spl_alloc_record" => objects::spl_alloc_record as unsafe extern "C" fn(Str) -> Str;
+    "spl_alloc_array" => objects::spl_alloc_array as unsafe extern "C" fn(Str, i64) -> Str;
 }
 
 /// The address of the runtime function called `name`, for the loader.
