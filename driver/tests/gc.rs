@@ -28,6 +28,7 @@ struct Run {
 }
 
 /// Runs `simple run prog.spl` on `source` and measures the child's peak RSS.
+#[expect(clippy::zombie_processes, reason = "wait4 reaps the child, to read its resource usage")]
 fn run_measured(name: &str, source: &str) -> Run {
     let dir = temp_dir(name);
     std::fs::write(dir.join("prog.spl"), source).expect("write");
@@ -93,12 +94,7 @@ println(t)
 ";
     let run = run_measured("gigabytes", source);
     assert_eq!((run.stdout.as_str(), run.stderr.as_str(), run.status), ("7000 0\nx2999999\n", "", 0));
-    assert!(
-        run.peak_rss < PEAK_RSS_BOUND,
-        "peak RSS {} MB, bound {} MB",
-        run.peak_rss >> 20,
-        PEAK_RSS_BOUND >> 20
-    );
+    assert!(run.peak_rss < PEAK_RSS_BOUND, "peak RSS {} MB, bound {} MB", run.peak_rss >> 20, PEAK_RSS_BOUND >> 20);
 }
 
 #[test]

@@ -818,6 +818,13 @@ fn references_live_across_calls_are_in_stack_maps() {
         runtime spl_print_str(1, _1) @4:1
         return _2 @5:1
     }"#;
+    // A call after which no reference is needed has no stack map at all.
+    let last_use = r#"fn last_use(_0: str) -> nil {
+    bb0:
+        runtime spl_print_str(1, _0) @1:1
+        return @2:1
+    }"#;
+    assert_eq!(compile(last_use).stack_maps, []);
     let compiled = compile(text);
     assert_eq!(compiled.stack_maps.len(), 3, "{:?}", compiled.stack_maps);
     for map in &compiled.stack_maps {

@@ -47,8 +47,12 @@
 //! memory (its bytes 0xdb, its header a dead descriptor) and keeps it from
 //! reuse until the next collection, and afterwards checks everything
 //! reachable again (see [`verify`]). A missed root then shows up as a use
-//! of or a reference to a freed object, or as wrong output. `SIMPLE_GC=off` never collects (for
-//! measuring what collection costs and saves).
+//! of or a reference to a freed object, or as wrong output.
+//!
+//! For measuring: `SIMPLE_GC=off` never collects; `SIMPLE_GC=stats` prints
+//! the number of collections, their total and longest time and the most
+//! bytes live after one to stderr when the program returns normally (not
+//! after `exit` or a runtime error).
 
 mod desc;
 mod mark;
@@ -59,6 +63,7 @@ mod verify;
 use std::cell::RefCell;
 use std::fmt;
 use std::ops::Range;
+use std::time::{Duration, Instant};
 
 use simple_abi::heap_layout::{
     ARRAY_ELEMS_OFFSET, ARRAY_LEN_OFFSET, HEADER_SIZE, KIND_ARRAY, KIND_RECORD, array_size, record_size, str_size,
@@ -121,15 +126,28 @@ impl AllocError {
 struct Config {
     stress: bool,
     enabled: bool,
+    stats: bool,
 }
 
 impl Config {
     fn from_env() -> Config {
+        let gc = std::env::var_os("SIMPLE_GC");
         Config {
             stress: std::env::var_os("SIMPLE_GC_STRESS").is_some_and(|v| v == "1"),
-            enabled: std::env::var_os("SIMPLE_GC").is_none_or(|v| v != "off"),
+            enabled: gc.as_ref().is_none_or(|v| v != "off"),
+            stats: gc.is_some_and(|v| v == "stats"),
         }
     }
+}
+
+/// What `SIMPLE_GC=stats` reports.
+#[derive(Debug, Clone, Copy, Default)]
+struct Stats {
+    collections: u64,
+    total: Duration,
+    longest: Duration,
+    /// The most bytes live after a collection.
+    max_live: usize,
 }
 
 struct Heap {
@@ -139,6 +157,7 @@ struct Heap {
     config: Config,
     /// Collect once `space.allocated` exceeds this.
     threshold: usize,
+    stats: Stats,
 }
 
 thread_local! {
@@ -157,7 +176,13 @@ fn with_heap<R>(f: impl FnOnce(&mut Heap) -> R) -> R {
 
 impl Heap {
     fn new(config: Config) -> Heap {
-        Heap { space: Space::new(config.stress), mark_stack: Vec::new(), config, threshold: MIN_THRESHOLD }
+        Heap {
+            space: Space::new(config.stress),
+            mark_stack: Vec::new(),
+            config,
+            threshold: MIN_THRESHOLD,
+            stats: Stats::default(),
+        }
     }
 
     fn wants_collection(&self) -> bool {
@@ -181,6 +206,7 @@ impl Heap {
     /// a valid reference (unless in stress mode, which checks them);
     /// `rodata` the module's read-only data.
     unsafe fn collect(&mut self, roots: &[*const u8], rodata: Range<usize>) -> Result<(), BadReference> {
+        let start = Instant::now();
         {
             let checker = self.config.stress.then(|| Checker::new(&self.space, rodata.clone()));
             let mut marker = Marker::new(&mut self.mark_stack, checker.as_ref());
@@ -194,6 +220,11 @@ impl Heap {
         // SAFETY: marking is complete.
         let live = unsafe { self.space.sweep() };
         self.threshold = MIN_THRESHOLD.max(live.saturating_mul(2));
+        let time = start.elapsed();
+        self.stats.collections += 1;
+        self.stats.total += time;
+        self.stats.longest = self.stats.longest.max(time);
+        self.stats.max_live = self.stats.max_live.max(live);
         if self.config.stress {
             verify_reachable(&Checker::new(&self.space, rodata), roots)?;
         }
@@ -257,6 +288,23 @@ fn check_kind(desc: Desc, expected: u32) -> Result<(), AllocError> {
 pub fn maybe_collect(extra_roots: &[*const u8]) {
     if with_heap(|heap| heap.wants_collection()) {
         collect(extra_roots);
+    }
+}
+
+/// Prints the statistics of this thread's heap to stderr if
+/// `SIMPLE_GC=stats` asked for them.
+pub fn report_stats() {
+    let (config, stats) = with_heap(|heap| (heap.config, heap.stats));
+    if config.stats {
+        let ms = |d: Duration| d.as_secs_f64() * 1e3;
+        let text = format!(
+            "gc: {} collections, {:.1} ms in all, longest {:.2} ms, at most {:.1} MB live\n",
+            stats.collections,
+            ms(stats.total),
+            ms(stats.longest),
+            stats.max_live as f64 / (1 << 20) as f64
+        );
+        let _ = super::output::write_all(2, text.as_bytes());
     }
 }
 

@@ -40,6 +40,7 @@ pub fn call_entry(entry: extern "C" fn() -> i64) -> i64 {
     let previous = ENTRY_FRAME.replace(current_frame_pointer());
     let status = entry();
     ENTRY_FRAME.set(previous);
+    super::report_stats();
     status
 }
 

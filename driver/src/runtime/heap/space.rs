@@ -104,7 +104,8 @@ pub struct Large {
 pub enum Place {
     /// The start of a cell of a block (live or free), of `size` bytes.
     Cell { size: usize },
-    /// The start of a live large object of `size` bytes.
+    /// The start of a large object of `size` bytes (live, or freed and in
+    /// quarantine).
     Large { size: usize },
     /// Inside a block, but not at a cell that was ever handed out.
     InsideBlock,
@@ -330,7 +331,9 @@ impl Space {
                 };
             }
         }
-        match self.large.iter().find(|large| large.object as usize == address) {
+        // A freed large object in quarantine is still recognised (as freed,
+        // by its header).
+        match self.large.iter().chain(&self.quarantine).find(|large| large.object as usize == address) {
             Some(large) => Place::Large { size: large.size },
             None => Place::Outside,
         }
@@ -452,9 +455,11 @@ mod tests {
             assert_eq!(space.allocated, 15_000);
             assert_eq!(unsafe { space.sweep() }, 10_000);
             assert_eq!(space.place(kept as usize), Place::Large { size: 10_000 });
-            assert_eq!(space.place(lost as usize), Place::Outside);
             if poison {
+                assert_eq!(space.place(lost as usize), Place::Large { size: 5_000 });
                 assert_eq!(unsafe { lost.cast::<u64>().read() }, quarantined_header());
+            } else {
+                assert_eq!(space.place(lost as usize), Place::Outside);
             }
             let mut objects = Vec::new();
             space.for_each_object(|o| objects.push(o));

@@ -44,7 +44,7 @@ impl Rodata {
 }
 
 fn heap(stress: bool) -> Heap {
-    Heap::new(Config { stress, enabled: true })
+    Heap::new(Config { stress, enabled: true, stats: false })
 }
 
 fn new_str(heap: &mut Heap, text: &str) -> *mut u8 {
