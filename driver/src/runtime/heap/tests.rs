@@ -238,3 +238,107 @@ fn outside_a_program_thread_nothing_is_collected() {
     maybe_collect(&[]);
     assert_eq!(header(s), str_header());
 }
+
+/// Binary trees (the benchmark game's shape) on this heap, beside the same
+/// with libc malloc/free, to see where allocation stands before compiled
+/// code can allocate records. Allocation goes through `alloc_record` and the
+/// collection test as a runtime call would; collections run between trees,
+/// with the long-lived tree as the root. Run with
+/// `cargo test --release -p simple --bin simple binary_trees_probe -- --ignored --nocapture`.
+#[test]
+#[ignore = "a measurement, not a check"]
+fn binary_trees_probe() {
+    use std::time::Instant;
+
+    const MIN_DEPTH: u32 = 4;
+    const MAX_DEPTH: u32 = 18;
+    let rodata = Rodata::new(&[encode_desc(KIND_RECORD, &[true, true])]);
+    let desc = rodata.desc(0);
+
+    fn build(desc: *const u8, depth: u32) -> *mut u8 {
+        let node = unsafe { alloc_record(desc) }.unwrap();
+        if depth > 0 {
+            let left = build(desc, depth - 1);
+            let right = build(desc, depth - 1);
+            set_slot(node, 8, left);
+            set_slot(node, 16, right);
+        }
+        node
+    }
+    fn check(node: *const u8) -> u64 {
+        let left = unsafe { node.add(8).cast::<*const u8>().read() };
+        if left.is_null() {
+            return 1;
+        }
+        let right = unsafe { node.add(16).cast::<*const u8>().read() };
+        1 + check(left) + check(right)
+    }
+    let collect_if_due = |roots: &[*const u8]| {
+        if with_heap(|heap| heap.wants_collection()) {
+            with_heap(|heap| unsafe { heap.collect(roots, rodata.range()) }).unwrap();
+        }
+    };
+
+    let start = Instant::now();
+    let long_lived = build(desc, MAX_DEPTH);
+    let mut total = 0;
+    for depth in (MIN_DEPTH..=MAX_DEPTH).step_by(2) {
+        for _ in 0..1u32 << (MAX_DEPTH - depth + MIN_DEPTH) {
+            collect_if_due(&[long_lived]);
+            total += check(build(desc, depth));
+        }
+    }
+    total += check(long_lived);
+    let gc_time = start.elapsed();
+    let collections = with_heap(|heap| heap.stats.collections);
+
+    #[repr(C)]
+    struct Node {
+        left: *mut Node,
+        right: *mut Node,
+    }
+    fn build_c(depth: u32) -> *mut Node {
+        unsafe {
+            let node = libc::malloc(size_of::<Node>()).cast::<Node>();
+            let (left, right) = if depth > 0 {
+                (build_c(depth - 1), build_c(depth - 1))
+            } else {
+                (std::ptr::null_mut(), std::ptr::null_mut())
+            };
+            node.write(Node { left, right });
+            node
+        }
+    }
+    fn check_c(node: *mut Node) -> u64 {
+        unsafe { if (*node).left.is_null() { 1 } else { 1 + check_c((*node).left) + check_c((*node).right) } }
+    }
+    fn free_c(node: *mut Node) {
+        unsafe {
+            if !(*node).left.is_null() {
+                free_c((*node).left);
+                free_c((*node).right);
+            }
+            libc::free(node.cast());
+        }
+    }
+    let start = Instant::now();
+    let long_lived = build_c(MAX_DEPTH);
+    let mut total_c = 0;
+    for depth in (MIN_DEPTH..=MAX_DEPTH).step_by(2) {
+        for _ in 0..1u32 << (MAX_DEPTH - depth + MIN_DEPTH) {
+            let tree = build_c(depth);
+            total_c += check_c(tree);
+            free_c(tree);
+        }
+    }
+    total_c += check_c(long_lived);
+    free_c(long_lived);
+    let c_time = start.elapsed();
+    assert_eq!(total, total_c);
+    println!(
+        "binary trees {MIN_DEPTH}..={MAX_DEPTH}: GC heap {:.2} s ({collections} collections), malloc/free {:.2} s, ratio {:.2}",
+        gc_time.as_secs_f64(),
+        c_time.as_secs_f64(),
+        gc_time.as_secs_f64() / c_time.as_secs_f64()
+    );
+}
