@@ -7,7 +7,7 @@
 //! evaluated once, chained comparisons evaluating middle operands once) are
 //! explicit in the control flow.
 
-use simple_abi::heap_layout::{self, RECORD_SLOTS_OFFSET};
+use simple_abi::heap_layout;
 use simple_abi::{Rt, TrapCode, dict_layout, list_layout};
 use simple_mir::{self as mir, BlockData, BlockId, Cmp, Const, Loc, Local, Operand, Rvalue, StmtKind, Terminator};
 use simple_syntax::ast::{BinOp, UnaryOp};
@@ -1536,10 +1536,10 @@ fn items_addr(list: Operand) -> mir::Addr {
 
 /// The first slot of element `index` of an array of `slots`-slot elements.
 fn element_slot(array: Operand, index: Operand, slots: usize) -> mir::Addr {
-    mir::Addr { base: array, index: Some((index, 8 * slots as u32)), offset: heap_layout::ARRAY_ELEMS_OFFSET }
+    mir::Addr { base: array, index: Some((index, 8 * slots as u32)), offset: heap_layout::ARRAY_ELEMS_OFFSET as i32 }
 }
 
 /// The address of slot `slot` of a record.
 fn slot_addr(object: Operand, slot: usize) -> mir::Addr {
-    mir::Addr { base: object, index: None, offset: RECORD_SLOTS_OFFSET + 8 * slot as i32 }
+    mir::Addr { base: object, index: None, offset: heap_layout::record_slot_offset(slot as u32) as i32 }
 }

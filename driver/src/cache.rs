@@ -29,7 +29,7 @@ use simple_compiler::persist::FnKey;
 
 const MAGIC: &[u8; 8] = b"SPLFNC\0\x01";
 /// Bumped when the payload's encoding changes.
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 const FILE_HEADER: usize = MAGIC.len() + 4;
 const RECORD_HEADER: usize = 32 + 4 + 32;
 
@@ -246,6 +246,7 @@ mod tests {
                 literals: vec![Literal::Str("hello".into())],
                 lines: vec![(0, Default::default())],
                 traps: Vec::new(),
+                stack_maps: Vec::new(),
             },
             warnings: vec![RelDiagnostic::warning(Default::default(), "unreachable code")],
         }

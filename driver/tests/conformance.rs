@@ -14,6 +14,12 @@
 //!   the line one, two, ... above. The exit status must be 1 if an error is
 //!   expected and 0 otherwise.
 //!
+//! * `conformance_run_gc_stress` runs every `testdata/run` case again with
+//!   `SIMPLE_GC_STRESS=1` (a collection at every chance, and a heap check
+//!   after each) and expects exactly the same output: a root the compiler
+//!   or the runtime fails to report shows up as a freed object or as
+//!   different output.
+//!
 //! `SIMPLE_TEST_FILTER=substring` runs only the cases whose name contains it.
 //! All cases run (two at a time); the test panics once, at the end, with a
 //! report of every failing case.
@@ -139,6 +145,11 @@ fn read_capped(mut r: impl Read) -> Vec<u8> {
 
 /// Copies `spl` into a fresh directory and runs `simple ARGS... NAME.spl` there.
 fn run_simple(spl: &Path, args: &[&str]) -> Result<Output, String> {
+    run_simple_with(spl, args, &[])
+}
+
+/// [`run_simple`] with extra environment variables.
+fn run_simple_with(spl: &Path, args: &[&str], env: &[(&str, &str)]) -> Result<Output, String> {
     let file_name = spl.file_name().expect("file name").to_string_lossy().into_owned();
     let dir = TempDir::new(&stem(spl));
     fs::copy(spl, dir.0.join(&file_name)).map_err(|e| format!("cannot copy {}: {e}", spl.display()))?;
@@ -146,6 +157,7 @@ fn run_simple(spl: &Path, args: &[&str]) -> Result<Output, String> {
         .args(args)
         .arg(&file_name)
         .current_dir(&dir.0)
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -310,6 +322,16 @@ fn diff(expected: &str, actual: &str) -> String {
 // ---------------------------------------------------------------- run cases
 
 fn check_run_case(spl: &Path) -> Option<String> {
+    check_run_case_with(spl, "run", &[])
+}
+
+fn check_run_case_gc_stress(spl: &Path) -> Option<String> {
+    check_run_case_with(spl, "run (SIMPLE_GC_STRESS=1)", &[("SIMPLE_GC_STRESS", "1")])
+}
+
+/// Runs the case with `env` and checks it against its sidecars; `kind`
+/// names the run in the report.
+fn check_run_case_with(spl: &Path, kind: &str, env: &[(&str, &str)]) -> Option<String> {
     let name = stem(spl);
     let with_ext = |ext: &str| spl.with_extension(ext);
     let expected_stdout = read_opt(&with_ext("stdout")).unwrap_or_default();
@@ -318,12 +340,12 @@ fn check_run_case(spl: &Path) -> Option<String> {
         None => 0,
         Some(bytes) => match String::from_utf8_lossy(&bytes).trim().parse() {
             Ok(n) => n,
-            Err(_) => return Some(format!("---- run/{name} ----\n  malformed {name}.status\n")),
+            Err(_) => return Some(format!("---- {kind}/{name} ----\n  malformed {name}.status\n")),
         },
     };
-    let out = match run_simple(spl, &["run"]) {
+    let out = match run_simple_with(spl, &["run"], env) {
         Ok(out) => out,
-        Err(e) => return Some(format!("---- run/{name} ----\n  {e}\n")),
+        Err(e) => return Some(format!("---- {kind}/{name} ----\n  {e}\n")),
     };
     let actual_stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     let stdout_ok = out.stdout == expected_stdout;
@@ -332,7 +354,7 @@ fn check_run_case(spl: &Path) -> Option<String> {
     if stdout_ok && stderr_ok && status_ok {
         return None;
     }
-    let mut report = format!("---- run/{name} ----\n");
+    let mut report = format!("---- {kind}/{name} ----\n");
     if !status_ok {
         let _ = writeln!(report, "  exit status: expected {expected_status}, actual {}", out.describe_status());
     }
@@ -352,6 +374,13 @@ fn conformance_run() {
     let cases = cases(&testdata().join("run"));
     let failures = run_all(&cases, check_run_case);
     finish("run", cases.len(), failures);
+}
+
+#[test]
+fn conformance_run_gc_stress() {
+    let cases = cases(&testdata().join("run"));
+    let failures = run_all(&cases, check_run_case_gc_stress);
+    finish("run with SIMPLE_GC_STRESS=1", cases.len(), failures);
 }
 
 // ---------------------------------------------------------------- fail cases

@@ -28,7 +28,7 @@ use thiserror::Error;
 
 use crate::error::SmfError;
 use crate::format::{Arch, Platform};
-use crate::module::{Binding, Module, RelocKind, RelocTarget, Relocation, SectionKind, Symbol};
+use crate::module::{Binding, Module, RelocKind, RelocTarget, Relocation, SectionKind, StackMapEntry, Symbol};
 use crate::read::read;
 
 #[derive(Debug, Error)]
@@ -408,6 +408,19 @@ impl LoadedModule {
         traps.get(index).map(|t| t.code)
     }
 
+    /// The GC stack map of the call whose return address is `addr`: the
+    /// frame's size and the SP offsets of the slots holding live references.
+    /// `None` if no stack map has that address (the frame then holds no
+    /// live references, or `addr` is no call's return address).
+    pub fn stack_map(&self, addr: usize) -> Option<&StackMapEntry> {
+        let code = &self.sections[SectionKind::Text as usize];
+        // A return address may be the end of the code (a call that ends it).
+        let offset = u32::try_from(addr.checked_sub(code.start).filter(|&o| o <= code.len())?).ok()?;
+        let maps = &self.module.stack_maps;
+        let index = maps.binary_search_by_key(&offset, |m| m.code_offset).ok()?;
+        maps.get(index)
+    }
+
     fn code_offset(&self, addr: usize) -> Option<usize> {
         let code = &self.sections[SectionKind::Text as usize];
         code.contains(&addr).then(|| addr - code.start)
@@ -428,7 +441,7 @@ impl Drop for LoadedModule {
 mod tests {
     use super::*;
     use crate::testutil::{data_symbol, function, reloc};
-    use crate::{Flags, LineEntry, TrapEntry, write};
+    use crate::{Flags, LineEntry, StackMapEntry, TrapEntry, write};
 
     const ANSWER: u64 = 0x1122_3344_5566_7788;
     const ABI: u32 = 7;
@@ -521,6 +534,11 @@ mod tests {
             LineEntry { code_offset: traps + 1, file: 0, line: 21, column: 9 },
         ];
         module.traps = vec![TrapEntry { code_offset: traps + 1, code: 3 }];
+        let calls_g = module.symbols[5].offset as u32;
+        module.stack_maps = vec![
+            StackMapEntry { code_offset: calls_g + 5, frame_size: 16, slots: vec![0, 8] },
+            StackMapEntry { code_offset: module.code.len() as u32, frame_size: 8, slots: vec![0] },
+        ];
         module.entry = Some(3);
         module.flags = Flags::EXECUTABLE | Flags::DEBUG_INFO;
         module
@@ -600,6 +618,20 @@ mod tests {
         assert_eq!(loaded.locate(loaded.symbol("g").expect("g")), None);
         assert_eq!(loaded.function_at(loaded.code_range().start.wrapping_sub(1)), None);
         assert_eq!(loaded.module().imports, ["times_six"]);
+    }
+
+    #[test]
+    fn finds_stack_maps_by_return_address() {
+        let loaded = load_program();
+        let call_returns = loaded.symbol("calls_g_pc32").expect("calls_g_pc32") + 5;
+        let map = loaded.stack_map(call_returns).expect("a map at the return address");
+        assert_eq!((map.frame_size, &map.slots[..]), (16, &[0, 8][..]));
+        assert_eq!(loaded.stack_map(call_returns - 1), None);
+        assert_eq!(loaded.stack_map(call_returns + 1), None);
+        // The end of the code is a possible return address.
+        assert_eq!(loaded.stack_map(loaded.code_range().end).map(|m| m.frame_size), Some(8));
+        assert_eq!(loaded.stack_map(loaded.code_range().end + 1), None);
+        assert_eq!(loaded.stack_map(0), None);
     }
 
     #[test]

@@ -6,8 +6,15 @@
 //! `driver/src/runtime` implements them, and a test there checks that it
 //! provides exactly [`RUNTIME_FUNCTIONS`]. Changing anything here is an ABI
 //! change: bump [`ABI_VERSION`], so old SMF files are refused by the loader.
+//!
+//! Heap objects (strings made at run time, records, arrays) share one layout
+//! rule, [`heap_layout`]: a header word naming a descriptor that tells the
+//! garbage collector the object's size and which of its words are
+//! references.
 
 /// Version of this contract, stored in every SMF's import table.
+/// 2: heap objects (runtime strings, records, arrays, lists, dicts) on the
+/// GC heap, header = descriptor address.
 pub const ABI_VERSION: u32 = 2;
 
 pub mod format_spec;
@@ -25,7 +32,8 @@ pub enum AbiType {
     F64,
     /// `bool` as a byte, 0 or 1.
     Bool,
-    /// A pointer (a `str`: see [`str_layout`]).
+    /// A pointer: a `str` (see [`str_layout`]), another heap object or a
+    /// descriptor (see [`heap_layout`]).
     Ptr,
     /// A reference to a heap object other than a `str` (see
     /// [`heap_layout`]), or 0.
@@ -213,8 +221,9 @@ impl Rt {
 
 /// Layout of a `str` value: a pointer to an 8-aligned block
 /// `{ tag: u64, len: u64, bytes: [u8; len] }` holding UTF-8 (not
-/// NUL-terminated). `tag` is [`str_layout::STATIC_TAG`] for literals in the
-/// module's read-only data; the heap will use other tags.
+/// NUL-terminated). `tag` is the [`heap_layout`] header:
+/// [`str_layout::STATIC_TAG`] (0) for literals in the module's read-only
+/// data, the address of a `KIND_STR` descriptor for strings on the heap.
 pub mod str_layout {
     pub const TAG_OFFSET: i32 = 0;
     pub const LEN_OFFSET: i32 = 8;
@@ -222,36 +231,135 @@ pub mod str_layout {
     pub const STATIC_TAG: u64 = 0;
 }
 
-/// Heap objects. Every object starts with a header word: the address of
-/// its descriptor (8-aligned; the low 3 bits are the collector's). A
-/// header of 0 marks a literal in a module's read-only data, which the
-/// collector leaves alone.
+/// Layout of objects on the garbage-collected heap, and of the descriptors
+/// that describe them to the collector.
 ///
-/// A descriptor is `kind: u32`, `slots: u32`, then `ref_map: [u64;
-/// ceil(slots / 64)]` whose bit `i` says slot `i` holds a reference (or 0).
+/// **Objects.** Every heap object is 8-aligned and starts with a 64-bit
+/// header word at offset 0: the address of the object's descriptor (which
+/// is 8-aligned) with the low 3 bits ([`HEADER_FLAG_MASK`]) reserved for the
+/// collector. Those bits are zero whenever compiled code runs. A header of
+/// [`STATIC_HEADER`] (0) means "not a heap object": string literals in a
+/// module's read-only data have it, and the collector ignores them. A
+/// reference (a `Ptr` value, or a slot the descriptor marks) is either 0 or
+/// the address of an object's header, on the heap or static.
+///
+/// **Descriptors** (`ObjDesc`) are 8-aligned, read-only, and live in a
+/// module's `.rodata` (emitted by the compiler with [`encode_desc`]) or in a
+/// static of the runtime. Fields, little-endian:
+///
+/// | Offset | Type | Field |
+/// |-------:|------|-------|
+/// | 0 | u32 | `kind`: [`KIND_STR`], [`KIND_RECORD`] or [`KIND_ARRAY`] |
+/// | 4 | u32 | `slots`: 8-byte slots per record, or per array element |
+/// | 8 | `[u64; ceil(slots / 64)]` | `ref_map`: bit `i % 64` of word `i / 64` set = slot `i` holds a reference (or 0) |
+///
+/// The object of each kind:
+/// - [`KIND_STR`]: header, `len: u64` at 8, `len` UTF-8 bytes at 16 (see
+///   [`str_layout`](crate::str_layout)); `slots` is 0.
+/// - [`KIND_RECORD`]: header, then `slots` 8-byte slots; slot `i` at
+///   [`record_slot_offset`]`(i)` = `8 + 8 * i`.
+/// - [`KIND_ARRAY`]: header, element count `len: u64` at 8, then `len`
+///   elements from 16, each `slots` 8-byte slots, the `ref_map` applying to
+///   each element: slot `j` of element `e` at
+///   [`array_slot_offset`]`(slots, e, j)`.
 pub mod heap_layout {
-    pub const KIND_STR: u32 = 1;
-    /// Header, then `slots` 8-byte slots: slot `i` at `8 + 8 * i`.
-    pub const KIND_RECORD: u32 = 2;
-    /// Header, element count (u64) at 8, elements of `slots` slots each from 16.
-    pub const KIND_ARRAY: u32 = 3;
-    /// Offset of slot 0 of a record.
-    pub const RECORD_SLOTS_OFFSET: i32 = 8;
-    /// Offset of an array's element count.
-    pub const ARRAY_LEN_OFFSET: i32 = 8;
-    /// Offset of an array's first element.
-    pub const ARRAY_ELEMS_OFFSET: i32 = 16;
+    /// Offset of the header word in every object.
+    pub const HEADER_OFFSET: i32 = 0;
+    /// Size of the header word.
+    pub const HEADER_SIZE: usize = 8;
+    /// The header bits the collector owns (a mark bit); a descriptor's
+    /// address has them clear.
+    pub const HEADER_FLAG_MASK: u64 = 0b111;
+    /// The header of an object that is not on the heap (a literal).
+    pub const STATIC_HEADER: u64 = 0;
 
-    /// The descriptor of a record or array whose slots hold references
-    /// where `refs` says.
-    pub fn encode_desc(kind: u32, refs: &[bool]) -> Vec<u8> {
-        let mut out = Vec::with_capacity(8 + 8 * refs.len().div_ceil(64));
+    /// Alignment of objects and descriptors.
+    pub const ALIGN: usize = 8;
+    /// Size of one slot (a reference or any other 8-byte value).
+    pub const SLOT_SIZE: usize = 8;
+
+    /// Offsets of the descriptor's fields.
+    pub const DESC_KIND_OFFSET: usize = 0;
+    pub const DESC_SLOTS_OFFSET: usize = 4;
+    pub const DESC_REF_MAP_OFFSET: usize = 8;
+
+    /// A `str`: header, length, bytes.
+    pub const KIND_STR: u32 = 1;
+    /// A fixed number of slots after the header.
+    pub const KIND_RECORD: u32 = 2;
+    /// An element count, then that many elements of `slots` slots each.
+    pub const KIND_ARRAY: u32 = 3;
+
+    /// Offset of a record's first slot.
+    pub const RECORD_SLOTS_OFFSET: usize = 8;
+    /// Offset of an array's element count (a `u64`).
+    pub const ARRAY_LEN_OFFSET: usize = 8;
+    /// Offset of an array's first element.
+    pub const ARRAY_ELEMS_OFFSET: usize = 16;
+
+    /// Whether `kind` is one of the kinds above.
+    pub const fn is_kind(kind: u32) -> bool {
+        matches!(kind, KIND_STR | KIND_RECORD | KIND_ARRAY)
+    }
+
+    /// Number of `u64` words of the ref map of a descriptor with `slots`
+    /// slots.
+    pub const fn ref_map_words(slots: u32) -> usize {
+        (slots as usize).div_ceil(64)
+    }
+
+    /// Size in bytes of a descriptor with `slots` slots.
+    pub const fn desc_size(slots: u32) -> usize {
+        DESC_REF_MAP_OFFSET + 8 * ref_map_words(slots)
+    }
+
+    /// Size in bytes of a record of `slots` slots.
+    pub const fn record_size(slots: u32) -> usize {
+        RECORD_SLOTS_OFFSET + SLOT_SIZE * slots as usize
+    }
+
+    /// Offset of slot `i` of a record.
+    pub const fn record_slot_offset(i: u32) -> usize {
+        RECORD_SLOTS_OFFSET + SLOT_SIZE * i as usize
+    }
+
+    /// Offset of slot `j` of element `e` of an array of `slots`-slot
+    /// elements (no overflow for any element of an allocated array).
+    pub const fn array_slot_offset(slots: u32, e: usize, j: u32) -> usize {
+        ARRAY_ELEMS_OFFSET + SLOT_SIZE * (e * slots as usize + j as usize)
+    }
+
+    /// Size in bytes of an array of `len` elements of `slots` slots, or
+    /// `None` if it does not fit in a `usize`.
+    pub const fn array_size(slots: u32, len: u64) -> Option<usize> {
+        let Some(bytes) = (len as u128).checked_mul(SLOT_SIZE as u128 * slots as u128) else {
+            return None;
+        };
+        let size = ARRAY_ELEMS_OFFSET as u128 + bytes;
+        if size > usize::MAX as u128 { None } else { Some(size as usize) }
+    }
+
+    /// Size in bytes of a `str` of `len` bytes, or `None` on overflow.
+    pub const fn str_size(len: usize) -> Option<usize> {
+        len.checked_add(crate::str_layout::BYTES_OFFSET as usize)
+    }
+
+    /// The bytes of a descriptor of `kind` with one slot per element of
+    /// `ref_slots` (slot `i` holds a reference iff `ref_slots[i]`), in the
+    /// layout above: [`desc_size`] bytes, to be placed 8-aligned.
+    ///
+    /// # Panics
+    /// If there are more than `u32::MAX` slots (no real type has).
+    pub fn encode_desc(kind: u32, ref_slots: &[bool]) -> Vec<u8> {
+        let slots = u32::try_from(ref_slots.len()).expect("a descriptor has at most u32::MAX slots");
+        let mut out = Vec::with_capacity(desc_size(slots));
         out.extend_from_slice(&kind.to_le_bytes());
-        out.extend_from_slice(&(refs.len() as u32).to_le_bytes());
-        for chunk in refs.chunks(64) {
-            let word = chunk.iter().enumerate().fold(0u64, |w, (i, r)| w | (u64::from(*r) << i));
+        out.extend_from_slice(&slots.to_le_bytes());
+        for chunk in ref_slots.chunks(64) {
+            let word = chunk.iter().enumerate().fold(0u64, |w, (i, &r)| w | (u64::from(r) << i));
             out.extend_from_slice(&word.to_le_bytes());
         }
+        debug_assert_eq!(out.len(), desc_size(slots));
         out
     }
 }
@@ -408,6 +516,42 @@ mod tests {
             assert_eq!(*rt as usize, i);
             assert_eq!(rt.info(), &RUNTIME_FUNCTIONS[i]);
         }
+    }
+
+    #[test]
+    fn descriptors_encode_kind_slots_and_ref_map() {
+        use heap_layout::*;
+        assert_eq!(encode_desc(KIND_STR, &[]), [1, 0, 0, 0, 0, 0, 0, 0]);
+        let mut refs = vec![false; 70];
+        refs[1] = true;
+        refs[64] = true;
+        refs[69] = true;
+        let bytes = encode_desc(KIND_RECORD, &refs);
+        assert_eq!(bytes.len(), desc_size(70));
+        assert_eq!(bytes.len(), 24);
+        assert_eq!(&bytes[0..8], &[2, 0, 0, 0, 70, 0, 0, 0]);
+        assert_eq!(u64::from_le_bytes(bytes[8..16].try_into().unwrap()), 0b10);
+        assert_eq!(u64::from_le_bytes(bytes[16..24].try_into().unwrap()), 0b10_0001);
+        assert_eq!(desc_size(0), 8);
+        assert_eq!(desc_size(64), 16);
+        assert_eq!(desc_size(65), 24);
+    }
+
+    #[test]
+    fn object_sizes_and_offsets() {
+        use heap_layout::*;
+        assert_eq!(record_size(0), 8);
+        assert_eq!(record_size(2), 24);
+        assert_eq!(record_slot_offset(1), 16);
+        assert_eq!(array_size(2, 3), Some(16 + 48));
+        assert_eq!(array_slot_offset(2, 1, 1), 16 + 24);
+        assert_eq!(array_size(1, u64::MAX), None);
+        assert_eq!(array_size(0, u64::MAX), Some(16));
+        assert_eq!(str_size(usize::MAX), None);
+        assert!(is_kind(KIND_ARRAY) && !is_kind(0) && !is_kind(4));
+        // The header may hold a descriptor address with its flag bits free.
+        assert_eq!(ALIGN as u64 - 1, HEADER_FLAG_MASK);
+        assert_eq!(STATIC_HEADER, crate::str_layout::STATIC_TAG);
     }
 
     #[test]

@@ -21,7 +21,11 @@
 //!   symbols in namespace [`NS_LITERAL`] indexed into [`CompiledFn::literals`]
 //!   (PC-relative);
 //! - each statement and terminator sets the source location to an index
-//!   into a per-function table of [`Loc`]s, which becomes the line table.
+//!   into a per-function table of [`Loc`]s, which becomes the line table;
+//! - every variable of a type that [`Ty::is_gc_ref`] is declared as needing
+//!   a stack map: Cranelift keeps its value in a stack slot across every
+//!   call it is live across, and the call's [`StackMap`] lists the slot, so
+//!   the garbage collector finds every live reference of a suspended frame.
 
 use std::collections::HashMap;
 
@@ -72,6 +76,26 @@ pub struct CompiledFn {
     pub lines: Vec<(u32, Loc)>,
     /// Offsets of trap instructions and why they trap, sorted.
     pub traps: Vec<(u32, TrapCode)>,
+    /// The GC stack maps of the calls at which a reference is live, sorted
+    /// by return offset.
+    pub stack_maps: Vec<StackMap>,
+}
+
+/// The live GC references of a frame suspended in one call.
+///
+/// While the call runs, the function's frame spans `frame_size` bytes from
+/// its stack pointer (SP) up to its frame pointer (FP), so SP = FP −
+/// `frame_size`; each slot holds a reference (or 0) the function still
+/// needs after the call. A call with no entry has no live references.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct StackMap {
+    /// The call's return address, as an offset from the function's start
+    /// (the offset of the instruction after the call).
+    pub ret_offset: u32,
+    /// FP − SP during the call.
+    pub frame_size: u32,
+    /// Byte offsets from SP of the 8-byte slots, strictly increasing.
+    pub slots: Vec<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -182,24 +206,55 @@ pub fn compile_function(body: &Body, isa: &dyn TargetIsa) -> Result<CompiledFn, 
     let mut traps: Vec<(u32, TrapCode)> = buffer.traps().iter().map(|t| (t.offset, trap_code(t.code))).collect();
     traps.sort_by_key(|t| t.0);
 
+    let stack_maps = stack_maps(body, buffer.user_stack_maps())?;
     let code = buffer.data().to_vec();
     Ok(CompiledFn {
         symbol: body.symbol.clone(),
-        content_hash: content_hash(&code, &relocs, &built.literals),
+        content_hash: content_hash(&code, &relocs, &built.literals, &stack_maps),
         code,
         relocs,
         literals: built.literals,
         lines,
         traps,
+        stack_maps,
     })
 }
 
-/// A stable hash of what the function's code does: its bytes and its
-/// relocations with their targets by name (a literal by its text), so two
-/// functions with equal hashes behave the same wherever they are placed.
-/// Positions (lines, traps) are not included. Computed once, here, so that
-/// linking does not hash every function again.
-fn content_hash(code: &[u8], relocs: &[FnReloc], literals: &[Literal]) -> [u8; 16] {
+/// Our stack maps from Cranelift's: `(return offset, FP − SP, entries at
+/// SP + offset)` per call, sorted by offset (Cranelift records them in code
+/// order). Every entry is one of our 8-byte references.
+fn stack_maps(body: &Body, maps: &[(u32, u32, ir::UserStackMap)]) -> Result<Vec<StackMap>, CodegenError> {
+    let mut out: Vec<StackMap> = Vec::with_capacity(maps.len());
+    for (ret_offset, frame_size, map) in maps {
+        let mut slots = Vec::new();
+        for (ty, offset) in map.entries() {
+            if ty != types::I64 {
+                return Err(CodegenError::Cranelift {
+                    symbol: body.symbol.clone(),
+                    message: format!("a stack map entry of type {ty} at return offset {ret_offset}"),
+                });
+            }
+            slots.push(offset);
+        }
+        slots.sort_unstable();
+        slots.dedup();
+        if out.last().is_some_and(|last| last.ret_offset >= *ret_offset) {
+            return Err(CodegenError::Cranelift {
+                symbol: body.symbol.clone(),
+                message: format!("stack maps out of order at return offset {ret_offset}"),
+            });
+        }
+        out.push(StackMap { ret_offset: *ret_offset, frame_size: *frame_size, slots });
+    }
+    Ok(out)
+}
+
+/// A stable hash of what the function's code does: its bytes, its
+/// relocations with their targets by name (a literal by its text) and its
+/// stack maps, so two functions with equal hashes behave the same wherever
+/// they are placed. Positions (lines, traps) are not included. Computed
+/// once, here, so that linking does not hash every function again.
+fn content_hash(code: &[u8], relocs: &[FnReloc], literals: &[Literal], stack_maps: &[StackMap]) -> [u8; 16] {
     // One buffer, hashed once: blake3 is slow on many tiny updates.
     let mut buf = Vec::with_capacity(code.len() + 32 * relocs.len() + 8);
     let field = |buf: &mut Vec<u8>, bytes: &[u8]| {
@@ -228,6 +283,15 @@ fn content_hash(code: &[u8], relocs: &[FnReloc], literals: &[Literal]) -> [u8; 1
                 buf.push(2);
                 field(&mut buf, &literals.get(*i as usize).map_or_else(Vec::new, Literal::bytes));
             }
+        }
+    }
+    buf.extend_from_slice(&(stack_maps.len() as u64).to_le_bytes());
+    for map in stack_maps {
+        buf.extend_from_slice(&map.ret_offset.to_le_bytes());
+        buf.extend_from_slice(&map.frame_size.to_le_bytes());
+        buf.extend_from_slice(&(map.slots.len() as u64).to_le_bytes());
+        for slot in &map.slots {
+            buf.extend_from_slice(&slot.to_le_bytes());
         }
     }
     let mut out = [0; 16];
@@ -390,7 +454,19 @@ struct Lower<'a, 'f> {
 impl Lower<'_, '_> {
     fn function(&mut self) {
         let body = self.body;
-        self.vars = body.locals.iter().map(|decl| clif_ty(decl.ty).map(|t| self.b.declare_var(t))).collect();
+        self.vars = body
+            .locals
+            .iter()
+            .map(|decl| {
+                let var = self.b.declare_var(clif_ty(decl.ty)?);
+                // Before any definition, as Cranelift requires: every value
+                // of the variable is then spilled around calls.
+                if decl.ty.is_gc_ref() {
+                    self.b.declare_var_needs_stack_map(var);
+                }
+                Some(var)
+            })
+            .collect();
         let entry = self.b.create_block();
         self.blocks = body.blocks.iter().map(|_| self.b.create_block()).collect();
 

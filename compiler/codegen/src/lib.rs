@@ -24,6 +24,6 @@ mod tests;
 pub use cranelift_codegen::isa::TargetIsa;
 pub use dump::{dump_asm, dump_clif};
 pub use error::CodegenError;
-pub use function::{CompiledFn, FnReloc, Literal, RelocTarget, compile_function};
+pub use function::{CompiledFn, FnReloc, Literal, RelocTarget, StackMap, compile_function};
 pub use isa::native_isa;
 pub use link::{LinkError, LinkInput, Object, ObjectInput, link, object};

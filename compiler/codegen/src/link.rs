@@ -24,16 +24,18 @@
 //!   block; relocations to a literal target its symbol;
 //! - imports: the runtime functions used, in `Rt` (ABI) order, by name;
 //! - line table: absolute lines (`first_line + loc.line`), `loc.col` as the
-//!   column; traps rebased to `.text` offsets.
+//!   column; traps and GC stack maps rebased to `.text` offsets (a stack
+//!   map's `code_offset` is its call's return address).
 
 use rustc_hash::FxHashMap as HashMap;
 
 use simple_abi::{ABI_VERSION, Rt, TrapCode};
 use simple_smf::{
-    Arch, Binding, Flags, LineEntry, Module, Platform, Relocation, SectionKind, Symbol, SymbolKind, TrapEntry,
+    Arch, Binding, Flags, LineEntry, Module, Platform, Relocation, SectionKind, StackMapEntry, Symbol, SymbolKind,
+    TrapEntry,
 };
 
-use crate::{CompiledFn, FnReloc, Literal, RelocTarget};
+use crate::{CompiledFn, FnReloc, Literal, RelocTarget, StackMap};
 
 /// The functions of one source file, laid out: all offsets are relative to
 /// the start of `code`, and [`RelocTarget::Literal`] indexes `literals`. Made by
@@ -51,6 +53,8 @@ pub struct Object {
     lines: Vec<ObjectLine>,
     /// Sorted by offset, at most one per offset.
     traps: Vec<(u32, TrapCode)>,
+    /// Sorted by return offset (relative to `code`), at most one per offset.
+    stack_maps: Vec<StackMap>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -135,6 +139,7 @@ pub fn object<'a>(functions: impl IntoIterator<Item = ObjectInput<'a>>) -> Resul
     object.relocs.reserve_exact(compiled().map(|c| c.relocs.len()).sum());
     object.lines.reserve_exact(compiled().map(|c| c.lines.len()).sum());
     object.traps.reserve_exact(compiled().map(|c| c.traps.len()).sum());
+    object.stack_maps.reserve_exact(compiled().map(|c| c.stack_maps.len()).sum());
     let mut literal_index: HashMap<&Literal, u32> = HashMap::default();
     for f in &functions {
         let c = f.compiled;
@@ -181,6 +186,16 @@ pub fn object<'a>(functions: impl IntoIterator<Item = ObjectInput<'a>>) -> Resul
         for &(offset, code) in &c.traps {
             if object.traps.last().is_none_or(|&(last, _)| last < base + offset) {
                 object.traps.push((base + offset, code));
+            }
+        }
+        // Sorted and unique within a function, and each function's return
+        // offsets lie after its predecessor's (at most at its end, which is
+        // before this function's first call); the test only keeps the
+        // module's order guaranteed, as for traps.
+        for map in &c.stack_maps {
+            let ret_offset = base + map.ret_offset;
+            if object.stack_maps.last().is_none_or(|last| last.ret_offset < ret_offset) {
+                object.stack_maps.push(StackMap { ret_offset, ..map.clone() });
             }
         }
     }
@@ -254,6 +269,7 @@ pub fn link(input: &LinkInput) -> Result<Module, LinkError> {
     module.relocations.reserve_exact(objects().map(|o| o.relocs.len()).sum());
     module.line_table.reserve_exact(objects().map(|o| o.lines.len()).sum());
     module.traps.reserve_exact(objects().map(|o| o.traps.len()).sum());
+    module.stack_maps.reserve_exact(objects().map(|o| o.stack_maps.len()).sum());
     for ((o, file), literal_symbols) in input.objects.iter().zip(&literal_symbols) {
         pad_to(&mut module.code, FUNCTION_ALIGN, CODE_PADDING);
         let base = u32::try_from(module.code.len()).map_err(|_| LinkError::TooLarge)?;
@@ -300,6 +316,12 @@ pub fn link(input: &LinkInput) -> Result<Module, LinkError> {
         module
             .traps
             .extend(o.traps.iter().map(|&(offset, code)| TrapEntry { code_offset: base + offset, code: code as u8 }));
+        // Likewise.
+        module.stack_maps.extend(o.stack_maps.iter().map(|m| StackMapEntry {
+            code_offset: base + m.ret_offset,
+            frame_size: m.frame_size,
+            slots: m.slots.clone(),
+        }));
     }
     u32::try_from(module.code.len()).map_err(|_| LinkError::TooLarge)?;
 

@@ -128,8 +128,45 @@ extern "C" fn fpow(a: f64, b: f64) -> f64 {
     a.powf(b)
 }
 
+/// What [`concat_snapshot`] saw of its caller's frame: the return address
+/// and a copy of the caller's frame from its SP up to its FP.
+struct FrameSnapshot {
+    return_address: usize,
+    sp: usize,
+    words: Vec<usize>,
+}
+
+thread_local! {
+    static SNAPSHOTS: RefCell<Vec<FrameSnapshot>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A `spl_str_concat` that returns its first argument after copying the
+/// frame of its caller: the stack maps must point into that copy.
+#[inline(never)]
+extern "C" fn concat_snapshot(a: *const u8, _b: *const u8) -> *const u8 {
+    let fp: usize;
+    // SAFETY: reads rbp, which the workspace keeps as the frame pointer
+    // (`-C force-frame-pointers=yes` in .cargo/config.toml): `[fp]` is the
+    // compiled caller's frame pointer, `[fp + 8]` the return address.
+    unsafe { std::arch::asm!("mov {}, rbp", out(reg) fp, options(nomem, nostack, preserves_flags)) };
+    // SAFETY: the frame record and the caller's frame above it are live
+    // stack memory of this thread while the call runs.
+    let snapshot = unsafe {
+        let caller_fp = *(fp as *const usize);
+        let return_address = *((fp + 8) as *const usize);
+        // The call pushed the return address just below the caller's SP.
+        let sp = fp + 16;
+        assert!(caller_fp >= sp && caller_fp - sp < 1 << 16, "no frame record: frame pointers are off?");
+        let words = std::slice::from_raw_parts(sp as *const usize, (caller_fp - sp) / 8).to_vec();
+        FrameSnapshot { return_address, sp, words }
+    };
+    SNAPSHOTS.with(|s| s.borrow_mut().push(snapshot));
+    a
+}
+
 fn resolve(name: &str) -> Option<usize> {
     Some(match name {
+        "spl_str_concat" => concat_snapshot as *const () as usize,
         "spl_print_i64" => print_i64 as *const () as usize,
         "spl_print_f64" => print_f64 as *const () as usize,
         "spl_print_bool" => print_bool as *const () as usize,
@@ -810,6 +847,62 @@ fn string_literals_reach_the_runtime_in_str_layout() {
         expected.extend_from_slice(s.as_bytes());
     }
     assert_eq!(rodata, &expected);
+}
+
+#[test]
+fn references_live_across_calls_are_in_stack_maps() {
+    // At the first call `_1` is still needed afterwards and `_0` is not (a
+    // dead argument is the callee's to keep); at the second and third `_2`
+    // is (`_1` is an argument of both, dead after the third).
+    let text = r#"fn keep(_0: str, _1: str) -> str {
+        let _2: str
+        let _3: i64
+    bb0:
+        _2 = runtime spl_str_concat(_0, _0) @1:1
+        _3 = IAdd(1, 2) @2:1
+        _1 = runtime spl_str_concat(_1, "x") @3:1
+        runtime spl_print_str(1, _1) @4:1
+        return _2 @5:1
+    }"#;
+    // A call after which no reference is needed has no stack map at all.
+    let last_use = r#"fn last_use(_0: str) -> nil {
+    bb0:
+        runtime spl_print_str(1, _0) @1:1
+        return @2:1
+    }"#;
+    assert_eq!(compile(last_use).stack_maps, []);
+    let compiled = compile(text);
+    assert_eq!(compiled.stack_maps.len(), 3, "{:?}", compiled.stack_maps);
+    for map in &compiled.stack_maps {
+        assert_eq!(map.slots.len(), 1);
+        assert!(map.slots[0] + 8 <= map.frame_size);
+    }
+    let module = load(&[text]);
+    // SAFETY: the signature above.
+    let keep: extern "C" fn(*const u8, *const u8) -> *const u8 = unsafe { function(&module, "keep") };
+    let block = |text: &str| {
+        let mut bytes = vec![0u64; 2 + text.len().div_ceil(8)];
+        bytes[1] = text.len() as u64;
+        // SAFETY: the text fits in the words after the two header words.
+        unsafe { std::ptr::copy_nonoverlapping(text.as_ptr(), bytes.as_mut_ptr().add(2).cast(), text.len()) };
+        bytes
+    };
+    let (a, b) = (block("a"), block("b"));
+    let (a, b) = (a.as_ptr().cast::<u8>(), b.as_ptr().cast::<u8>());
+    SNAPSHOTS.with(|s| s.borrow_mut().clear());
+    take_output();
+    assert_eq!(keep(a, b), a);
+    assert_eq!(take_output(), "1:0:b;");
+    let snapshots = SNAPSHOTS.with(|s| std::mem::take(&mut *s.borrow_mut()));
+    assert_eq!(snapshots.len(), 2);
+    // Each call's map is found by its return address; its frame size is
+    // FP - SP, and its slot holds the reference that is live.
+    for (snapshot, live) in snapshots.iter().zip([b, a]) {
+        let map = module.stack_map(snapshot.return_address).expect("a stack map at the return address");
+        assert_eq!(map.frame_size as usize, snapshot.words.len() * 8);
+        let slots: Vec<usize> = map.slots.iter().map(|&o| snapshot.words[o as usize / 8]).collect();
+        assert_eq!(slots, [live as usize], "frame at {:#x}", snapshot.sp);
+    }
 }
 
 // ---- tables, determinism, errors -----------------------------------------

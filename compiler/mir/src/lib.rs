@@ -44,6 +44,19 @@ pub enum Ty {
     Nil,
 }
 
+impl Ty {
+    /// Whether a value of this type is a reference the garbage collector
+    /// must see (a pointer to a heap object, or to a static one, or 0):
+    /// codegen keeps such values in stack slots its stack maps list across
+    /// every call.
+    pub fn is_gc_ref(self) -> bool {
+        match self {
+            Ty::Str | Ty::Ref => true,
+            Ty::I64 | Ty::F64 | Ty::Bool | Ty::Nil => false,
+        }
+    }
+}
+
 /// A source position relative to the function: `line` counts from the line
 /// the function's item starts on (0-based), `col` is the 1-based column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
@@ -250,14 +263,6 @@ pub enum Intrinsic {
     Sqrt,
     Floor,
     Ceil,
-}
-
-impl Ty {
-    /// Whether values of this type point into the garbage-collected heap
-    /// (or at a literal): the values the collector must find.
-    pub fn is_gc_ref(self) -> bool {
-        matches!(self, Ty::Str | Ty::Ref)
-    }
 }
 
 impl Body {

@@ -11,6 +11,12 @@
 //! This runs inside the fault handler on a stack that just faulted, so every
 //! read is checked against the thread's stack bounds first and the walk stops
 //! at the first implausible link: it never faults and always ends.
+//!
+//! The runtime keeps frame pointers too (`-C force-frame-pointers=yes`, see
+//! `driver/build.rs`), so a runtime function that is running normally finds
+//! its Simple callers by following the chain from its own frame pointer
+//! ([`current_frame_pointer`], [`runtime_caller_record`]): runtime errors
+//! found by the runtime and the garbage collector's root walk do so.
 
 use super::code_map::CodeMap;
 
@@ -62,6 +68,48 @@ const SCAN_WINDOW: usize = 64 * 1024;
 const PROLOGUE: [u8; 4] = [0x55, 0x48, 0x89, 0xe5];
 const PROLOGUE_ALT: [u8; 4] = [0x55, 0x48, 0x8b, 0xec];
 
+/// The frame pointer of the function this is inlined into: the address of
+/// its frame record.
+#[inline(always)]
+pub fn current_frame_pointer() -> usize {
+    let fp: usize;
+    // SAFETY: reads a register.
+    #[cfg(target_arch = "x86_64")]
+    unsafe {
+        std::arch::asm!("mov {}, rbp", out(reg) fp, options(nomem, nostack, preserves_flags))
+    };
+    // SAFETY: reads a register.
+    #[cfg(target_arch = "aarch64")]
+    unsafe {
+        std::arch::asm!("mov {}, x29", out(reg) fp, options(nomem, nostack, preserves_flags))
+    };
+    fp
+}
+
+/// At most this many runtime frames lie between a runtime function that
+/// compiled code called and the place that looks for its caller.
+const MAX_RUNTIME_FRAMES: usize = 64;
+
+/// Follows the frame-pointer chain from `fp`, a frame of the running
+/// runtime, to the frame record whose return address lies in the module's
+/// code: the record of the runtime function compiled code called. `None`
+/// if there is none (the runtime was not called from Simple code).
+pub fn runtime_caller_record(code: &dyn CodeMap, stack: StackBounds, fp: usize) -> Option<usize> {
+    let mut fp = fp;
+    for _ in 0..MAX_RUNTIME_FRAMES {
+        let ret = stack.read_word(fp.checked_add(8)?)?;
+        if ret != 0 && code.in_code(ret.wrapping_sub(1)) {
+            return Some(fp);
+        }
+        let next = stack.read_word(fp)?;
+        if next <= fp {
+            return None;
+        }
+        fp = next;
+    }
+    None
+}
+
 /// Code addresses of the Simple frames on a stack, innermost first.
 #[derive(Clone)]
 pub struct SimpleFrames<'a> {
@@ -96,6 +144,13 @@ impl<'a> SimpleFrames<'a> {
             frames.fp = if frames.is_frame_record(regs.fp, slot) { regs.fp } else { frames.find_frame_record(slot) };
         }
         frames
+    }
+
+    /// The Simple frames above a runtime function that is running (not
+    /// faulting) with frame pointer `fp`: its call site first.
+    pub fn from_runtime(code: &'a dyn CodeMap, stack: StackBounds, fp: usize) -> SimpleFrames<'a> {
+        let fp = runtime_caller_record(code, stack, fp).unwrap_or(0);
+        SimpleFrames { code, stack, leading: [None, None], next_leading: 0, fp }
     }
 
     fn at_prologue_push(&self, pc: usize) -> bool {

@@ -1,9 +1,12 @@
-//! What the fault handler needs to know about the loaded module's code.
+//! What the fault handler and the garbage collector need to know about the
+//! loaded module's code.
 //!
 //! The runtime does not depend on how a module is loaded: the SMF loader's
 //! `LoadedModule` implements [`CodeMap`], and the tests implement it for
 //! hand-assembled code with a made-up line table, so fault reporting can be
 //! tested end to end without the compiler.
+
+use std::ops::Range;
 
 use simple_smf::LoadedModule;
 
@@ -13,6 +16,15 @@ pub struct SourceLocation<'a> {
     pub file: &'a str,
     pub line: u32,
     pub column: u32,
+}
+
+/// The GC stack map of one call: see `simple_smf::StackMapEntry`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StackMapRef<'a> {
+    /// FP − SP of the calling frame during the call.
+    pub frame_size: u32,
+    /// Offsets from SP of the slots holding live references.
+    pub slots: &'a [u32],
 }
 
 /// Addresses of a loaded module's code, mapped back to the program.
@@ -33,6 +45,14 @@ pub trait CodeMap: Sync {
     /// The raw [`simple_abi::TrapCode`] of the trap instruction starting at
     /// `addr`, if the module's trap table has one.
     fn trap_code(&self, addr: usize) -> Option<u8>;
+
+    /// The stack map of the call whose return address is `addr`; `None`
+    /// if that frame holds no live references.
+    fn stack_map(&self, addr: usize) -> Option<StackMapRef<'_>>;
+
+    /// The addresses of the module's read-only data (literals, object
+    /// descriptors).
+    fn rodata(&self) -> Range<usize>;
 }
 
 /// `LoadedModule`'s lookups are read-only and allocation-free, as the
@@ -56,5 +76,13 @@ impl CodeMap for LoadedModule {
 
     fn trap_code(&self, addr: usize) -> Option<u8> {
         LoadedModule::trap_code(self, addr)
+    }
+
+    fn stack_map(&self, addr: usize) -> Option<StackMapRef<'_>> {
+        LoadedModule::stack_map(self, addr).map(|map| StackMapRef { frame_size: map.frame_size, slots: &map.slots })
+    }
+
+    fn rodata(&self) -> Range<usize> {
+        self.section_range(simple_smf::SectionKind::Rodata)
     }
 }

@@ -9,9 +9,10 @@ use std::process::Output;
 use simple_abi::{ENTRY_SYMBOL, TrapCode};
 
 use super::exec::run_entry;
-use super::print::spl_print_i64;
+use super::list::spl_list_new;
+use super::print::{spl_print_i64, spl_print_str};
 use super::process::{spl_assert_message, spl_exit};
-use super::strings::StaticStr;
+use super::strings::{StaticStr, spl_str_from_i64};
 use super::test_support::{Assembler, FakeCode, stderr, stdout};
 use super::{fault, run};
 
@@ -219,6 +220,96 @@ fn an_unknown_trap_code_is_an_internal_error() {
     assert_eq!(
         stderr(&output),
         "error: internal error: unknown trap code 99\n --> t.spl:2:1\nbacktrace:\n  f at t.spl:2:1\n  main at t.spl:7:3\n"
+    );
+    assert_eq!(output.status.code(), Some(101));
+}
+
+/// `main` makes the string "5", keeps it in a stack slot while it makes
+/// another string (a collection, in stress mode), then prints it. The call
+/// that collects has a stack map naming the slot only if `mapped`.
+fn keeps_a_string_across_a_collection(mapped: bool) {
+    // SAFETY: the child runs this one test on one thread; nothing reads the
+    // environment concurrently. The program's heap reads it when it starts.
+    unsafe { std::env::set_var("SIMPLE_GC_STRESS", "1") };
+    let code = program(|asm| {
+        asm.function("main")
+            .emit(&[0x48, 0x83, 0xec, 0x10]) // sub rsp, 16
+            .arg0(5)
+            .call_abs(spl_str_from_i64 as *const ())
+            .emit(&[0x48, 0x89, 0x04, 0x24]) // mov [rsp], rax
+            .arg0(6)
+            .line("t.spl", 4, 9)
+            .call_abs(spl_str_from_i64 as *const ())
+            .stack_map(16, if mapped { &[0] } else { &[] })
+            .arg0(1)
+            .emit(&[0x48, 0x8b, 0x34, 0x24]) // mov rsi, [rsp]
+            .line("t.spl", 5, 5)
+            .call_abs(spl_print_str as *const ())
+            .emit(&[0x48, 0x83, 0xc4, 0x10]) // add rsp, 16
+            .result(0)
+            .epilogue();
+    });
+    run_program(&code);
+}
+
+#[test]
+fn a_string_in_a_mapped_stack_slot_survives_a_collection() {
+    let output = in_child("a_string_in_a_mapped_stack_slot_survives_a_collection", || {
+        keeps_a_string_across_a_collection(true);
+    });
+    assert!(stdout(&output).ends_with(" ... 5"), "stdout: {}", stdout(&output));
+    assert_eq!(stderr(&output), "");
+    assert_eq!(output.status.code(), Some(0));
+}
+
+/// What the stress tests rely on: a root missing from the stack maps is
+/// caught, here when the freed string is used.
+#[test]
+fn a_string_whose_root_is_missed_is_caught_when_used() {
+    let output = in_child("a_string_whose_root_is_missed_is_caught_when_used", || {
+        keeps_a_string_across_a_collection(false);
+    });
+    assert_eq!(
+        stderr(&output),
+        "error: internal error: use of a string the garbage collector freed\n --> t.spl:5:5\nbacktrace:\n  main at t.spl:5:5\n"
+    );
+    assert_eq!(output.status.code(), Some(101));
+}
+
+/// A descriptor of arrays of one reference per element.
+#[repr(C, align(8))]
+struct ArrayDesc {
+    kind: u32,
+    slots: u32,
+    ref_map: u64,
+}
+
+static ARRAY_OF_REFS: ArrayDesc = ArrayDesc { kind: simple_abi::heap_layout::KIND_ARRAY, slots: 1, ref_map: 1 };
+
+#[test]
+fn an_allocation_error_is_a_located_runtime_error_negative() {
+    check_allocation_error("an_allocation_error_is_a_located_runtime_error_negative", -1, "negative list length -1");
+}
+
+#[test]
+fn an_allocation_error_is_a_located_runtime_error_huge() {
+    check_allocation_error("an_allocation_error_is_a_located_runtime_error_huge", i64::MAX, "out of memory");
+}
+
+fn check_allocation_error(name: &str, len: i64, message: &str) {
+    let output = in_child(name, || {
+        let code = main_calls_f(|asm| {
+            asm.arg0(&ARRAY_OF_REFS as *const ArrayDesc as u64)
+                .arg1(len as u64)
+                .line("t.spl", 3, 5)
+                .call_abs(spl_list_new as *const ())
+                .epilogue();
+        });
+        run_program(&code);
+    });
+    assert_eq!(
+        stderr(&output),
+        format!("error: {message}\n --> t.spl:3:5\nbacktrace:\n  f at t.spl:3:5\n  main at t.spl:7:3\n")
     );
     assert_eq!(output.status.code(), Some(101));
 }

@@ -12,17 +12,15 @@ use std::hash::Hasher;
 
 use rustc_hash::FxHasher;
 use simple_abi::dict_layout::{ENTRIES_OFFSET, KEY_SLOT, KEY_STR, LEN_OFFSET, VALUE_SLOT};
-use simple_abi::heap_layout::{ARRAY_ELEMS_OFFSET, ARRAY_LEN_OFFSET, KIND_ARRAY, KIND_RECORD, RECORD_SLOTS_OFFSET};
+use simple_abi::heap_layout::{ARRAY_ELEMS_OFFSET, ARRAY_LEN_OFFSET, RECORD_SLOTS_OFFSET};
 
 use super::alloc::{alloc_array, alloc_record, desc_slots};
-use super::list::{StaticDesc, new_list};
+use super::heap::{
+    self,
+    desc::{DICT_DESC, INDEX_DESC},
+};
+use super::list::new_list;
 use super::strings::str_bytes;
-
-/// Slots of a dict record: the length, the entries, the index, the entries
-/// used and the key kind.
-static DICT_DESC: StaticDesc = StaticDesc::new(KIND_RECORD, 5, 0b00110);
-/// The index: entry numbers plus one, 0 for a free slot.
-static INDEX_DESC: StaticDesc = StaticDesc::new(KIND_ARRAY, 1, 0);
 
 const INDEX_SLOT: usize = 2;
 const USED_SLOT: usize = 3;
@@ -36,7 +34,7 @@ struct Dict(*mut u8);
 impl Dict {
     fn slot(self, i: usize) -> *mut u64 {
         // SAFETY: a dict record has five slots.
-        unsafe { self.0.add(RECORD_SLOTS_OFFSET as usize + 8 * i).cast() }
+        unsafe { self.0.add(RECORD_SLOTS_OFFSET + 8 * i).cast() }
     }
 
     fn get(self, i: usize) -> u64 {
@@ -50,12 +48,12 @@ impl Dict {
     }
 
     fn len(self) -> usize {
-        debug_assert_eq!(LEN_OFFSET, RECORD_SLOTS_OFFSET);
+        debug_assert_eq!(LEN_OFFSET as usize, RECORD_SLOTS_OFFSET);
         self.get(0) as usize
     }
 
     fn entries(self) -> *mut u8 {
-        debug_assert_eq!(ENTRIES_OFFSET, RECORD_SLOTS_OFFSET + 8);
+        debug_assert_eq!(ENTRIES_OFFSET as usize, RECORD_SLOTS_OFFSET + 8);
         self.get(1) as *mut u8
     }
 
@@ -80,7 +78,7 @@ impl Dict {
     /// The slots of entry `e`.
     fn entry(self, e: usize) -> *mut u64 {
         // SAFETY: callers stay within the entries array.
-        unsafe { self.entries().add(ARRAY_ELEMS_OFFSET as usize + 8 * e * self.entry_slots()).cast() }
+        unsafe { self.entries().add(ARRAY_ELEMS_OFFSET + 8 * e * self.entry_slots()).cast() }
     }
 
     fn capacity(self) -> usize {
@@ -93,7 +91,7 @@ impl Dict {
 
     fn index_slot(self, i: usize) -> *mut u64 {
         // SAFETY: callers stay within the index.
-        unsafe { self.index().add(ARRAY_ELEMS_OFFSET as usize + 8 * i).cast() }
+        unsafe { self.index().add(ARRAY_ELEMS_OFFSET + 8 * i).cast() }
     }
 
     fn hash(self, key: u64) -> u64 {
@@ -166,7 +164,7 @@ impl Dict {
             self.set(INDEX_SLOT, index as u64);
             let mut n = 0;
             for e in 0..used {
-                let from = old.add(ARRAY_ELEMS_OFFSET as usize + 8 * e * slots).cast::<u64>();
+                let from = old.add(ARRAY_ELEMS_OFFSET + 8 * e * slots).cast::<u64>();
                 let hash = from.read();
                 if hash != 0 {
                     std::ptr::copy_nonoverlapping(from, self.entry(n), slots);
@@ -202,7 +200,7 @@ impl Dict {
 
 fn array_len(array: *mut u8) -> usize {
     // SAFETY: arrays hold their length at ARRAY_LEN_OFFSET.
-    unsafe { array.add(ARRAY_LEN_OFFSET as usize).cast::<u64>().read() as usize }
+    unsafe { array.add(ARRAY_LEN_OFFSET).cast::<u64>().read() as usize }
 }
 
 /// An empty dict whose entries have the descriptor at `entries_desc`.
@@ -211,6 +209,7 @@ fn array_len(array: *mut u8) -> usize {
 /// `entries_desc` must be the address of an array descriptor of at least
 /// two slots; `key_kind` one of `dict_layout::KEY_*`.
 pub unsafe extern "C" fn spl_dict_new(entries_desc: i64, key_kind: i64) -> *mut u8 {
+    heap::maybe_collect(&[]);
     // SAFETY: per the contract.
     unsafe {
         let dict = Dict(alloc_record(DICT_DESC.as_ptr()));
@@ -236,12 +235,14 @@ pub unsafe extern "C" fn spl_dict_find_str(dict: *mut u8, key: *const u8) -> i64
 /// # Safety
 /// As for [`spl_dict_find_int`].
 pub unsafe extern "C" fn spl_dict_insert_int(dict: *mut u8, key: i64) -> i64 {
+    heap::maybe_collect(&[dict]);
     Dict(dict).insert(key as u64) as i64
 }
 
 /// # Safety
 /// As for [`spl_dict_find_str`].
 pub unsafe extern "C" fn spl_dict_insert_str(dict: *mut u8, key: *const u8) -> i64 {
+    heap::maybe_collect(&[dict, key]);
     Dict(dict).insert(key as u64) as i64
 }
 
@@ -267,6 +268,7 @@ pub unsafe extern "C" fn spl_dict_remove_at(dict: *mut u8, e: i64) {
 /// `dict` must be a live dict, the slots within its entries, and
 /// `items_desc` the address of an array descriptor of `count` slots.
 pub unsafe extern "C" fn spl_dict_project(dict: *mut u8, first: i64, count: i64, items_desc: i64) -> *mut u8 {
+    heap::maybe_collect(&[dict]);
     let dict = Dict(dict);
     let (first, count) = (first as usize, count as usize);
     // SAFETY: per the contract; the list has room for every live entry.

@@ -10,8 +10,8 @@ use simple_smf::LoadedModule;
 use thiserror::Error;
 
 use super::code_map::CodeMap;
-use super::fault;
 use super::output::{self, RUNTIME_ERROR_STATUS};
+use super::{fault, heap};
 
 /// Stack size of the thread that runs the program.
 pub const PROGRAM_STACK_SIZE: usize = 64 * 1024 * 1024;
@@ -72,7 +72,9 @@ pub unsafe fn run_entry(code: &dyn CodeMap, entry: usize) -> Result<i32, RunErro
                 // SAFETY: per this function's contract, `entry` is the
                 // module's entry function, of this type.
                 let entry = unsafe { std::mem::transmute::<usize, extern "C" fn() -> i64>(entry) };
-                Ok(entry())
+                // Through `call_entry`, which marks where the program's
+                // frames end for the garbage collector.
+                Ok(heap::call_entry(entry))
             })
             .map_err(RunError::Spawn)?;
         thread.join().map_err(|_| RunError::Panicked)?

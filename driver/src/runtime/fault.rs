@@ -51,11 +51,12 @@ const FAULT_SIGNALS: [c_int; 5] = [libc::SIGILL, libc::SIGTRAP, libc::SIGSEGV, l
 /// machines with large vector register state.
 const ALT_STACK_SIZE: usize = 64 * 1024;
 
-/// What the handler knows about the thread running Simple code.
+/// What the handler (and the garbage collector) knows about the thread
+/// running Simple code.
 #[derive(Clone, Copy)]
-struct SimpleThreadState {
-    code: &'static dyn CodeMap,
-    stack: StackBounds,
+pub struct SimpleThreadState {
+    pub code: &'static dyn CodeMap,
+    pub stack: StackBounds,
 }
 
 thread_local! {
@@ -132,6 +133,12 @@ pub fn enter_simple_thread(code: &dyn CodeMap) -> io::Result<SimpleThread<'_>> {
     let code = unsafe { std::mem::transmute::<&dyn CodeMap, &'static dyn CodeMap>(code) };
     SIMPLE_THREAD.set(Some(SimpleThreadState { code, stack }));
     Ok(SimpleThread { _alt_stack: alt_stack, _code: PhantomData })
+}
+
+/// The module and stack of the current thread, if it runs Simple code (see
+/// [`enter_simple_thread`]). The reference is valid while the thread does.
+pub fn simple_thread() -> Option<SimpleThreadState> {
+    SIMPLE_THREAD.get()
 }
 
 /// The current thread runs Simple code while this lives.

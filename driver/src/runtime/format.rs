@@ -11,6 +11,7 @@
 
 use simple_abi::format_spec::{self, Align, Grouping, Kind, Sign, Spec, SpecType};
 
+use super::heap;
 use super::number_text::f64_text;
 use super::strings::{alloc_str_uninit, bool_str, spl_str_from_f64, spl_str_from_i64, str_bytes};
 
@@ -117,6 +118,7 @@ fn format_number(parts: &NumberParts<'_>, spec: &Spec) -> *const u8 {
 /// # Safety
 /// `spec` must be a live `str`.
 pub unsafe extern "C" fn spl_format_i64(value: i64, spec: *const u8) -> *const u8 {
+    heap::maybe_collect(&[spec.cast()]);
     // SAFETY: per the contract.
     let spec = unsafe { spec_for(spec, SpecType::I64) };
     if spec == Spec::default() {
@@ -152,6 +154,7 @@ pub unsafe extern "C" fn spl_format_i64(value: i64, spec: *const u8) -> *const u
 /// # Safety
 /// `spec` must be a live `str`.
 pub unsafe extern "C" fn spl_format_f64(value: f64, spec: *const u8) -> *const u8 {
+    heap::maybe_collect(&[spec.cast()]);
     // SAFETY: per the contract.
     let spec = unsafe { spec_for(spec, SpecType::F64) };
     if spec == Spec::default() {
@@ -199,6 +202,7 @@ fn format_text(s: *const u8, whole: &str, spec: &Spec) -> *const u8 {
 /// # Safety
 /// `s` and `spec` must be live `str` values.
 pub unsafe extern "C" fn spl_format_str(s: *const u8, spec: *const u8) -> *const u8 {
+    heap::maybe_collect(&[s.cast(), spec.cast()]);
     // SAFETY: per the contract.
     let spec = unsafe { spec_for(spec, SpecType::Str) };
     // SAFETY: per the contract; a `str` holds UTF-8.
@@ -212,6 +216,7 @@ pub unsafe extern "C" fn spl_format_str(s: *const u8, spec: *const u8) -> *const
 /// # Safety
 /// `spec` must be a live `str`.
 pub unsafe extern "C" fn spl_format_bool(value: u8, spec: *const u8) -> *const u8 {
+    heap::maybe_collect(&[spec.cast()]);
     // SAFETY: per the contract.
     let spec = unsafe { spec_for(spec, SpecType::Bool) };
     let s = bool_str(value);

@@ -8,6 +8,7 @@ use std::io::BufRead;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicPtr, Ordering};
 
+use super::heap;
 use super::list::str_list;
 use super::output;
 use super::process::runtime_error;
@@ -36,6 +37,7 @@ pub fn io_error() -> Option<&'static str> {
 }
 
 pub extern "C" fn spl_args() -> *mut u8 {
+    heap::maybe_collect(&[]);
     let strings: Vec<*const u8> = ARGS.get().into_iter().flatten().map(|a| alloc_str(a.as_bytes())).collect();
     str_list(&strings)
 }
@@ -43,6 +45,7 @@ pub extern "C" fn spl_args() -> *mut u8 {
 /// A line of stdin without its `\n` (or `\r\n`), or null at the end of
 /// input. Stdout is flushed first, so a prompt shows before the wait.
 pub extern "C" fn spl_read_line() -> *const u8 {
+    heap::maybe_collect(&[]);
     output::flush_stdout();
     let mut line = Vec::new();
     match std::io::stdin().lock().read_until(b'\n', &mut line) {
@@ -65,6 +68,7 @@ pub extern "C" fn spl_read_line() -> *const u8 {
 /// # Safety
 /// `path` must be a live `str`.
 pub unsafe extern "C" fn spl_read_file(path: *const u8) -> *const u8 {
+    heap::maybe_collect(&[path.cast()]);
     // SAFETY: per the contract.
     let path = String::from_utf8_lossy(unsafe { str_bytes(path) }).into_owned();
     match std::fs::read(&path) {

@@ -5,35 +5,14 @@
 //! itself; the functions here allocate, grow, shift and copy. Elements
 //! past the length are kept zero, so the collector may scan whole arrays.
 
-use simple_abi::heap_layout::{ARRAY_ELEMS_OFFSET, ARRAY_LEN_OFFSET, KIND_ARRAY, KIND_RECORD};
+use simple_abi::heap_layout::{ARRAY_ELEMS_OFFSET, ARRAY_LEN_OFFSET};
 use simple_abi::list_layout::{ITEMS_OFFSET, LEN_OFFSET};
 
 use super::alloc::{alloc_array, alloc_record, desc_slots};
+use super::heap;
+use super::heap::desc::{LIST_DESC, STR_ITEMS_DESC};
 use super::process::runtime_error;
 use super::values;
-
-/// A descriptor in the runtime's own read-only data.
-#[repr(C, align(8))]
-pub struct StaticDesc {
-    kind: u32,
-    slots: u32,
-    ref_map: u64,
-}
-
-impl StaticDesc {
-    pub const fn new(kind: u32, slots: u32, ref_map: u64) -> StaticDesc {
-        StaticDesc { kind, slots, ref_map }
-    }
-
-    pub fn as_ptr(&self) -> *const u8 {
-        (self as *const Self).cast()
-    }
-}
-
-/// Every list record: the length, then a reference to the items.
-static LIST_DESC: StaticDesc = StaticDesc { kind: KIND_RECORD, slots: 2, ref_map: 0b10 };
-/// The items of a `[str]`.
-pub static STR_ITEMS_DESC: StaticDesc = StaticDesc { kind: KIND_ARRAY, slots: 1, ref_map: 1 };
 
 /// The smallest capacity a list grows to.
 const MIN_CAPACITY: usize = 4;
@@ -70,7 +49,7 @@ impl List {
 
     fn capacity(self) -> usize {
         // SAFETY: an array holds its element count at ARRAY_LEN_OFFSET.
-        unsafe { self.items().add(ARRAY_LEN_OFFSET as usize).cast::<u64>().read() as usize }
+        unsafe { self.items().add(ARRAY_LEN_OFFSET).cast::<u64>().read() as usize }
     }
 
     /// Bytes per element.
@@ -82,7 +61,7 @@ impl List {
     /// The address of element `i` (which may be one past the end).
     fn elem(self, i: usize) -> *mut u8 {
         // SAFETY: callers stay within the capacity.
-        unsafe { self.items().add(ARRAY_ELEMS_OFFSET as usize + i * self.elem_size()) }
+        unsafe { self.items().add(ARRAY_ELEMS_OFFSET + i * self.elem_size()) }
     }
 
     /// The slots of the elements, as words.
@@ -145,14 +124,11 @@ pub unsafe fn elements(list: *mut u8) -> (usize, &'static [u64]) {
     (list.len(), list.words())
 }
 
-fn to_len(n: i64) -> usize {
-    usize::try_from(n).unwrap_or_else(|_| runtime_error("out of memory"))
-}
-
 /// # Safety
 /// `items_desc` must be the address of an array descriptor.
 pub unsafe extern "C" fn spl_list_new(items_desc: i64, len: i64) -> *mut u8 {
-    let len = to_len(len);
+    heap::maybe_collect(&[]);
+    let Ok(len) = usize::try_from(len) else { runtime_error(&format!("negative list length {len}")) };
     // SAFETY: per the contract.
     unsafe { new_list(items_desc as *const u8, len, len.max(MIN_CAPACITY)) }
 }
@@ -162,6 +138,7 @@ pub unsafe extern "C" fn spl_list_new(items_desc: i64, len: i64) -> *mut u8 {
 /// # Safety
 /// `list` must be a live list.
 pub unsafe extern "C" fn spl_list_grow(list: *mut u8) -> i64 {
+    heap::maybe_collect(&[list]);
     let list = List(list);
     let len = list.len();
     if len == list.capacity() {
@@ -171,7 +148,7 @@ pub unsafe extern "C" fn spl_list_grow(list: *mut u8) -> i64 {
         unsafe {
             let items = alloc_array(list.items_desc(), capacity);
             let bytes = len * list.elem_size();
-            std::ptr::copy_nonoverlapping(list.elem(0), items.add(ARRAY_ELEMS_OFFSET as usize), bytes);
+            std::ptr::copy_nonoverlapping(list.elem(0), items.add(ARRAY_ELEMS_OFFSET), bytes);
             list.set_items(items);
         }
     }
@@ -185,10 +162,12 @@ pub unsafe extern "C" fn spl_list_grow(list: *mut u8) -> i64 {
 /// # Safety
 /// `list` must be a live list.
 pub unsafe extern "C" fn spl_list_insert(list: *mut u8, index: i64) -> i64 {
-    let len = List(list).len() as i64;
-    let at = if index < 0 { (index + len).max(0) } else { index.min(len) } as usize;
+    // `spl_list_grow` collects first (with `list` a root), as an entry
+    // point must; nothing here holds a reference across it.
     // SAFETY: per the contract.
     unsafe { spl_list_grow(list) };
+    let len = List(list).len() as i64 - 1;
+    let at = if index < 0 { (index + len).max(0) } else { index.min(len) } as usize;
     let list = List(list);
     let size = list.elem_size();
     // SAFETY: elements `at..len` move up by one within the capacity.
@@ -224,6 +203,7 @@ pub unsafe extern "C" fn spl_list_remove(list: *mut u8, index: i64) {
 /// # Safety
 /// `list` must be a live list.
 pub unsafe extern "C" fn spl_list_slice(list: *mut u8, start: i64, end: i64, written: i64) -> *mut u8 {
+    heap::maybe_collect(&[list]);
     let list = List(list);
     let (from, to) = slice_bounds(list.len(), start, end, written);
     let n = to.saturating_sub(from);
@@ -249,6 +229,7 @@ pub fn slice_bounds(len: usize, start: i64, end: i64, written: i64) -> (usize, u
 /// # Safety
 /// `a` and `b` must be live lists of one element type.
 pub unsafe extern "C" fn spl_list_concat(a: *mut u8, b: *mut u8) -> *mut u8 {
+    heap::maybe_collect(&[a, b]);
     let (a, b) = (List(a), List(b));
     let (n, m) = (a.len(), b.len());
     let Some(total) = n.checked_add(m) else { runtime_error("out of memory") };

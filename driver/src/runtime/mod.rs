@@ -5,17 +5,23 @@
 //! Map:
 //! - [`symbols`]: the table the loader resolves runtime imports against
 //!   ([`resolve`]); a test checks it is exactly `simple_abi::RUNTIME_FUNCTIONS`.
-//! - `print`, `strings`, `text`, `format`, `list`, `values`, `math`,
-//!   `process`: the runtime functions themselves (`text` holds the string
-//!   methods, `format` interpolation with a format spec), over `output`
-//!   (the buffered stdout), `number_text` (number formatting without
-//!   allocation) and `alloc` (heap objects).
+//! - `print`, `strings`, `text`, `format`, `list`, `dict`, `values`, `io`,
+//!   `math`, `process`: the runtime functions themselves (`text` holds the
+//!   string methods, `format` interpolation with a format spec, `values`
+//!   printing and comparing values of any type), over `output` (the
+//!   buffered stdout), `number_text` (number formatting without
+//!   allocation) and `alloc` (heap objects for the runtime and compiled
+//!   code).
+//! - `heap`: the garbage-collected heap strings and other objects live on,
+//!   and the discipline runtime functions that allocate follow (collect
+//!   only at their start, with their reference arguments as extra roots).
 //! - [`exec`]: [`run`] runs a loaded program on its own thread
 //!   ([`exec::run_entry`] runs any code described by a [`code_map::CodeMap`]).
 //! - `fault`, `backtrace`, `report`: the signal handler, the frame-pointer
 //!   walk and the text of a runtime error.
 //! - [`code_map::CodeMap`]: what the runtime needs from a loaded module (addresses to
-//!   functions, lines and trap codes); the SMF loader implements it.
+//!   functions, lines, trap codes and GC stack maps); the SMF loader
+//!   implements it.
 //!
 //! Runtime functions never panic: a panic cannot unwind through compiled
 //! code. Errors a program can cause end it with `error: ...` and status 101.
@@ -27,6 +33,7 @@ mod dict;
 pub mod exec;
 mod fault;
 mod format;
+mod heap;
 mod io;
 mod list;
 mod math;

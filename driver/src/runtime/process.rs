@@ -4,7 +4,10 @@
 use std::io::Write;
 use std::sync::atomic::{AtomicPtr, Ordering};
 
+use super::backtrace::{SimpleFrames, current_frame_pointer};
+use super::fault::simple_thread;
 use super::output::{self, RUNTIME_ERROR_STATUS};
+use super::report::{Failure, FdSink, write_message, write_report};
 
 /// The `str` recorded by [`spl_assert_message`], or null.
 static ASSERT_MESSAGE: AtomicPtr<u8> = AtomicPtr::new(std::ptr::null_mut());
@@ -41,14 +44,23 @@ pub fn assert_message() -> *const u8 {
 
 /// Ends the program with `error: MESSAGE` on stderr and status 101, for
 /// runtime errors detected inside the runtime (such as running out of
-/// memory). Stdout is flushed first so the error comes after the output.
+/// memory). On the program's thread, the error is located at the Simple
+/// call that led here, with a backtrace, like a trap. Stdout is flushed
+/// first so the error comes after the output. Allocates nothing, since
+/// running out of memory is one of the errors it reports.
+#[inline(never)]
 pub fn runtime_error(message: &str) -> ! {
     output::flush_stdout();
-    // Three writes instead of one formatted line: this must not allocate,
-    // since running out of memory is one of the errors it reports.
-    for part in [&b"error: "[..], message.as_bytes(), b"\n"] {
-        let _ = output::write_all(2, part);
+    let failure = Failure::Runtime(message.as_bytes());
+    let mut sink = FdSink::stderr();
+    match simple_thread() {
+        Some(thread) => {
+            let frames = SimpleFrames::from_runtime(thread.code, thread.stack, current_frame_pointer());
+            write_report(&mut sink, failure, thread.code, frames);
+        }
+        None => write_message(&mut sink, failure),
     }
+    sink.flush();
     // SAFETY: _exit ends the process; nothing else needs to run.
     unsafe { libc::_exit(RUNTIME_ERROR_STATUS) }
 }

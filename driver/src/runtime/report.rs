@@ -80,6 +80,8 @@ pub enum Failure<'a> {
     /// A trap with a code this runtime does not know: a compiler bug.
     UnknownTrap(u8),
     StackOverflow,
+    /// An error the runtime found (out of memory), with its message.
+    Runtime(&'a [u8]),
     /// A fault that is not a runtime error of the program: a bug in the
     /// compiler or the runtime.
     Internal {
@@ -174,6 +176,7 @@ pub fn write_message(sink: &mut dyn Sink, failure: Failure<'_>) {
             sink.put(i64_text(code.into()).as_bytes());
         }
         Failure::StackOverflow => sink.put(TrapCode::StackOverflow.message().as_bytes()),
+        Failure::Runtime(message) => sink.put(message),
         Failure::Internal { signal, pc, address } => {
             sink.put(b"internal error: ");
             sink.put(signal_name(signal).as_bytes());

@@ -3,21 +3,21 @@
 //!
 //! A `str` is a pointer to an 8-aligned `{ tag: u64, len: u64, bytes }`
 //! holding valid UTF-8. Literals live in the module's read-only data with
-//! `STATIC_TAG`; strings made at run time come from [`alloc_str`] with
-//! [`HEAP_TAG`]. Strings are immutable, so functions may return one of their
+//! `STATIC_TAG` (0); strings made at run time are objects on the GC heap
+//! (`heap`), whose tag is the header naming the runtime's string
+//! descriptor. Strings are immutable, so functions may return one of their
 //! arguments instead of a copy.
+//!
+//! The functions that allocate follow the heap's discipline: they call
+//! `heap::maybe_collect` first, with their `str` arguments as extra roots.
 
-use std::alloc::{self, Layout};
 use std::cmp::Ordering;
 
-use simple_abi::str_layout::{BYTES_OFFSET, LEN_OFFSET, STATIC_TAG, TAG_OFFSET};
+use simple_abi::str_layout::{BYTES_OFFSET, LEN_OFFSET, STATIC_TAG};
 
+use super::heap;
 use super::number_text::{f64_text, i64_text};
 use super::process::runtime_error;
-
-/// Tag of strings allocated by the runtime. Tier 1 never frees them; the
-/// Tier 2 GC will own this tag (and [`alloc_str`]).
-pub const HEAP_TAG: u64 = 1;
 
 const HEADER: usize = BYTES_OFFSET as usize;
 
@@ -27,6 +27,11 @@ const HEADER: usize = BYTES_OFFSET as usize;
 /// `s` must point to a live `str` block (see the module docs); the block must
 /// outlive the returned slice.
 pub unsafe fn str_bytes<'a>(s: *const u8) -> &'a [u8] {
+    // A freed string's length is poison: catch a missed root here rather
+    // than read garbage.
+    if heap::is_freed(s) {
+        runtime_error("internal error: use of a string the garbage collector freed");
+    }
     // SAFETY: per the contract, `s` points to an aligned header followed by
     // `len` bytes.
     unsafe {
@@ -35,34 +40,26 @@ pub unsafe fn str_bytes<'a>(s: *const u8) -> &'a [u8] {
     }
 }
 
-/// A new runtime `str` holding `bytes` (which must be UTF-8).
-///
-/// The one place strings are allocated, so the GC can take it over.
+/// A new heap `str` holding `bytes` (which must be UTF-8). Never collects
+/// (see `heap`).
 pub fn alloc_str(bytes: &[u8]) -> *const u8 {
     let (s, dst) = alloc_str_uninit(bytes.len());
     dst.copy_from_slice(bytes);
     s
 }
 
-/// Allocates a `str` of `len` bytes and returns it with its (zeroed) bytes
-/// for the caller to fill (with UTF-8, before the `str` is used). Too large
-/// a `len` is the runtime error `out of memory`.
+/// Allocates a `str` of `len` bytes and returns it with its bytes, which
+/// the caller must fill before the next collection (the next call of
+/// `heap::maybe_collect`), when the slice's lifetime ends in truth.
 pub fn alloc_str_uninit(len: usize) -> (*const u8, &'static mut [u8]) {
-    let Some(layout) = HEADER.checked_add(len).and_then(|size| Layout::from_size_align(size, 8).ok()) else {
-        runtime_error("out of memory");
+    let s = heap::alloc_str(len).unwrap_or_else(|error| error.report());
+    // SAFETY: a fresh `str` object of `len` bytes after its header.
+    let bytes = unsafe {
+        let dst = s.add(HEADER);
+        std::ptr::write_bytes(dst, 0, len);
+        std::slice::from_raw_parts_mut(dst, len)
     };
-    // SAFETY: the layout has a non-zero size (at least the header).
-    let block = unsafe { alloc::alloc_zeroed(layout) };
-    if block.is_null() {
-        runtime_error("out of memory");
-    }
-    // SAFETY: `block` is a fresh, 8-aligned allocation of HEADER + len
-    // bytes; it is never freed (see HEAP_TAG), so the slice may be 'static.
-    unsafe {
-        block.add(TAG_OFFSET as usize).cast::<u64>().write(HEAP_TAG);
-        block.add(LEN_OFFSET as usize).cast::<u64>().write(len as u64);
-        (block, std::slice::from_raw_parts_mut(block.add(HEADER), len))
-    }
+    (s, bytes)
 }
 
 /// A `str` in the runtime's own read-only data, laid out like a literal.
@@ -86,6 +83,12 @@ impl<const N: usize> StaticStr<N> {
 static TRUE: StaticStr<4> = StaticStr::new(b"true");
 static FALSE: StaticStr<5> = StaticStr::new(b"false");
 
+/// Whether `s` is one of the runtime's own static strings (for the heap
+/// verifier, which accepts static objects only where it knows them).
+pub fn is_runtime_static(s: *const u8) -> bool {
+    s == TRUE.as_ptr() || s == FALSE.as_ptr() || super::text::is_static_text(s)
+}
+
 /// `str(b)` for a `bool`: no allocation, the two texts are static.
 pub fn bool_str(b: u8) -> *const u8 {
     if b & 1 != 0 { TRUE.as_ptr() } else { FALSE.as_ptr() }
@@ -93,11 +96,13 @@ pub fn bool_str(b: u8) -> *const u8 {
 
 /// `str(n)` for an `i64`.
 pub extern "C" fn spl_str_from_i64(value: i64) -> *const u8 {
+    heap::maybe_collect(&[]);
     alloc_str(i64_text(value).as_bytes())
 }
 
 /// `str(x)` for an `f64`, as Rust's `{:?}`.
 pub extern "C" fn spl_str_from_f64(value: f64) -> *const u8 {
+    heap::maybe_collect(&[]);
     alloc_str(f64_text(value).as_bytes())
 }
 
@@ -111,6 +116,7 @@ pub extern "C" fn spl_str_from_bool(value: u8) -> *const u8 {
 /// # Safety
 /// `a` and `b` must be live `str` values.
 pub unsafe extern "C" fn spl_str_concat(a: *const u8, b: *const u8) -> *const u8 {
+    heap::maybe_collect(&[a, b]);
     // SAFETY: per the contract.
     let (left, right) = unsafe { (str_bytes(a), str_bytes(b)) };
     // Immutable values: an empty side needs no copy.
@@ -180,7 +186,7 @@ mod tests {
         let p = s("héllo");
         assert_eq!(p as usize % 8, 0);
         unsafe {
-            assert_eq!(p.cast::<u64>().read(), HEAP_TAG);
+            assert_eq!(p.cast::<u64>().read(), heap::str_header());
             assert_eq!(p.add(8).cast::<u64>().read(), 6);
         }
         assert_eq!(text(p), "héllo");

@@ -4,7 +4,7 @@
 use std::ops::Range;
 use std::process::{Command, Output};
 
-use super::code_map::{CodeMap, SourceLocation};
+use super::code_map::{CodeMap, SourceLocation, StackMapRef};
 
 const CHILD: &str = "SIMPLE_RUNTIME_TEST_CHILD";
 
@@ -50,6 +50,9 @@ pub struct FakeCode {
     /// Line table: from each offset (sorted), until the next entry.
     lines: Vec<(usize, Option<Line>)>,
     traps: Vec<(usize, u8)>,
+    /// Stack maps: return offset, frame size, slots.
+    stack_maps: Vec<(usize, u32, Vec<u32>)>,
+    rodata: Range<usize>,
 }
 
 // SAFETY: the code is immutable once mapped.
@@ -81,6 +84,8 @@ impl FakeCode {
             functions: functions.iter().map(|(name, range)| (name.to_string(), range.clone())).collect(),
             lines: Vec::new(),
             traps: Vec::new(),
+            stack_maps: Vec::new(),
+            rodata: 0..0,
         };
         // No line information at function starts unless given.
         for (_, range) in functions {
@@ -103,6 +108,12 @@ impl FakeCode {
 
     pub fn add_trap(&mut self, offset: usize, code: u8) {
         self.traps.push((offset, code));
+    }
+
+    /// The call returning to `offset` has a frame of `frame_size` bytes
+    /// with references at `slots` (offsets from SP).
+    pub fn add_stack_map(&mut self, offset: usize, frame_size: u32, slots: &[u32]) {
+        self.stack_maps.push((offset, frame_size, slots.to_vec()));
     }
 
     /// The address of function `name`.
@@ -145,6 +156,16 @@ impl CodeMap for FakeCode {
         let offset = self.offset(addr)?;
         self.traps.iter().find(|&&(o, _)| o == offset).map(|&(_, code)| code)
     }
+
+    fn stack_map(&self, addr: usize) -> Option<StackMapRef<'_>> {
+        let offset = addr.checked_sub(self.base())?;
+        let (_, frame_size, slots) = self.stack_maps.iter().find(|(o, _, _)| *o == offset)?;
+        Some(StackMapRef { frame_size: *frame_size, slots })
+    }
+
+    fn rodata(&self) -> Range<usize> {
+        self.rodata.clone()
+    }
 }
 
 /// Writes x86_64 machine code, a few instructions at a time, with a line
@@ -157,6 +178,7 @@ pub struct Assembler {
     traps: Vec<(usize, u8)>,
     /// rel32 fields of `call`s, with the function they call.
     calls: Vec<(usize, String)>,
+    stack_maps: Vec<(usize, u32, Vec<u32>)>,
 }
 
 impl Assembler {
@@ -210,6 +232,13 @@ impl Assembler {
         self.emit(&[0x48, 0xb8]).emit(&value.to_le_bytes())
     }
 
+    /// The call just emitted has a stack map: a frame of `frame_size`
+    /// bytes with references at `slots` (offsets from SP).
+    pub fn stack_map(&mut self, frame_size: u32, slots: &[u32]) -> &mut Self {
+        self.stack_maps.push((self.bytes.len(), frame_size, slots.to_vec()));
+        self
+    }
+
     /// Marks the next instruction as a trap with `code`.
     pub fn trap_here(&mut self, code: u8) -> &mut Self {
         self.traps.push((self.bytes.len(), code));
@@ -238,6 +267,9 @@ impl Assembler {
         }
         for &(offset, trap) in &self.traps {
             code.add_trap(offset, trap);
+        }
+        for (offset, frame_size, slots) in &self.stack_maps {
+            code.add_stack_map(*offset, *frame_size, slots);
         }
         code
     }

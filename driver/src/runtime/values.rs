@@ -11,6 +11,7 @@ use simple_abi::dict_layout::{KEY_SLOT, VALUE_SLOT};
 use simple_abi::heap_layout::RECORD_SLOTS_OFFSET;
 use simple_abi::type_info as tag;
 
+use super::heap;
 use super::number_text::{f64_text, i64_text};
 use super::output::write_stream;
 use super::strings::{alloc_str, str_bytes};
@@ -178,7 +179,7 @@ fn resolve<'t>(depth: u8, enclosing: &Enclosing<'t>) -> Option<&'t Type> {
 /// `object` must be a live record with at least `n` slots.
 unsafe fn record_slots<'a>(object: u64, n: usize) -> &'a [u64] {
     // SAFETY: per the contract.
-    unsafe { std::slice::from_raw_parts((object as *const u8).add(RECORD_SLOTS_OFFSET as usize).cast(), n) }
+    unsafe { std::slice::from_raw_parts((object as *const u8).add(RECORD_SLOTS_OFFSET).cast(), n) }
 }
 
 /// How deep printing follows references before writing `...`: a cycle of
@@ -404,6 +405,7 @@ pub unsafe extern "C" fn spl_print_value(stream: i64, info: i64, record: *mut u8
 /// # Safety
 /// See [`text`].
 pub unsafe extern "C" fn spl_str_value(info: i64, record: *mut u8) -> *const u8 {
+    heap::maybe_collect(&[record.cast()]);
     // SAFETY: per the contract.
     alloc_str(unsafe { text(info, record) }.as_bytes())
 }
