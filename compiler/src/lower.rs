@@ -277,11 +277,11 @@ impl Lower<'_> {
                     self.assign_all(&dests, value, loc);
                 }
             }
-            Stmt::Assign { place, value } => {
-                let loc = self.loc(value.span);
-                let storage = self.storage(place, loc);
+            Stmt::Assign { place, value, span } => {
                 let v = self.expr(value);
                 if value.ty != Ty::Never {
+                    let loc = self.loc(*span);
+                    let storage = self.storage(place, loc);
                     self.write(storage, v, loc);
                 }
             }

@@ -240,9 +240,13 @@ pub enum Stmt {
         local: LocalId,
         init: Expr,
     },
+    /// `place = value`: the value is evaluated first (it may read the
+    /// place: `d[k] += 1`), then the place, which `span` locates (an index
+    /// out of bounds).
     Assign {
         place: Place,
         value: Expr,
+        span: RelSpan,
     },
     Expr(Expr),
     Return {

@@ -64,7 +64,7 @@ impl Printer<'_> {
                 let text = format!("let {mutable}{}: {ty} = {}", self.local(*local), self.expr(init));
                 self.line(&text);
             }
-            Stmt::Assign { place, value } => {
+            Stmt::Assign { place, value, .. } => {
                 let text = format!("{} = {}", self.place(place), self.expr(value));
                 self.line(&text);
             }

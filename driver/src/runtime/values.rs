@@ -358,7 +358,8 @@ impl<'t> Printer<'t> {
     }
 }
 
-/// `s` in double quotes, with `"`, `\`, newline and tab escaped.
+/// `s` in double quotes, with `"`, `\`, newline, tab, carriage return and
+/// NUL escaped (the escapes a Simple string literal has).
 fn quote(s: &str, out: &mut String) {
     out.push('"');
     for c in s.chars() {
@@ -367,6 +368,8 @@ fn quote(s: &str, out: &mut String) {
             '\\' => out.push_str("\\\\"),
             '\n' => out.push_str("\\n"),
             '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            '\0' => out.push_str("\\0"),
             c => out.push(c),
         }
     }

@@ -20,12 +20,15 @@ impl<'a> Checker<'a> {
             },
             _ => None,
         };
-        let xs: Vec<Expr> = elems.iter().map(|x| self.expr(x, hint.as_ref())).collect();
+        // Elements that need a type from context (`[]` in `[[1], []]`)
+        // are checked after the others, with their type.
+        let mut xs: Vec<Option<Expr>> =
+            elems.iter().map(|x| (hint.is_some() || !needs_context(x)).then(|| self.expr(x, hint.as_ref()))).collect();
         let elem = match hint {
             Some(t) => t,
-            None => match self.unify(&xs) {
+            None => match self.unify(&xs.iter().flatten().cloned().collect::<Vec<_>>()) {
                 Some(t) => t,
-                None if xs.is_empty() => {
+                None if xs.is_empty() || xs.iter().all(Option::is_none) => {
                     self.error(e.span, "cannot infer the type of an empty list").help =
                         Some("give it a type: `let xs: [i64] = []`".into());
                     return self.error_expr(e.span);
@@ -33,7 +36,13 @@ impl<'a> Checker<'a> {
                 None => Ty::Error,
             },
         };
-        let xs = elems.iter().zip(xs).map(|(a, x)| self.element(x, &elem, a.span, "list")).collect();
+        for (x, a) in xs.iter_mut().zip(elems) {
+            if x.is_none() {
+                *x = Some(self.expr(a, Some(&elem)));
+            }
+        }
+        let xs =
+            elems.iter().zip(xs.into_iter().flatten()).map(|(a, x)| self.element(x, &elem, a.span, "list")).collect();
         Expr { kind: ExprKind::List(xs), ty: Ty::list(elem), span }
     }
 
@@ -50,7 +59,10 @@ impl<'a> Checker<'a> {
             _ => None,
         };
         let ks: Vec<Expr> = pairs.iter().map(|(k, _)| self.expr(k, hint.as_ref().map(|h| &h.0))).collect();
-        let vs: Vec<Expr> = pairs.iter().map(|(_, v)| self.expr(v, hint.as_ref().map(|h| &h.1))).collect();
+        let mut vs: Vec<Option<Expr>> = pairs
+            .iter()
+            .map(|(_, v)| (hint.is_some() || !needs_context(v)).then(|| self.expr(v, hint.as_ref().map(|h| &h.1))))
+            .collect();
         let (key, value) = match hint {
             Some(kv) => kv,
             None if pairs.is_empty() => {
@@ -58,8 +70,17 @@ impl<'a> Checker<'a> {
                     Some("give it a type: `let d: {str: i64} = {}`".into());
                 return self.error_expr(e.span);
             }
-            None => (self.unify(&ks).unwrap_or(Ty::Error), self.unify(&vs).unwrap_or(Ty::Error)),
+            None => {
+                let known: Vec<Expr> = vs.iter().flatten().cloned().collect();
+                (self.unify(&ks).unwrap_or(Ty::Error), self.unify(&known).unwrap_or(Ty::Error))
+            }
         };
+        for (v, (_, a)) in vs.iter_mut().zip(pairs) {
+            if v.is_none() {
+                *v = Some(self.expr(a, Some(&value)));
+            }
+        }
+        let vs: Vec<Expr> = vs.into_iter().flatten().collect();
         if !matches!(key, Ty::Str | Ty::I64 | Ty::Bool | Ty::Error) {
             self.error(pairs[0].0.span, format!("`{key}` cannot be a dict key")).help =
                 Some("dict keys are `str`, `i64` or `bool`".into());
@@ -327,5 +348,16 @@ impl<'a> Checker<'a> {
                 (elem, unpack)
             }
         }
+    }
+}
+
+/// Whether an expression's type comes only from context: an empty list or
+/// dict literal, or a literal made of such (`[[]]`, `([], 1)`).
+fn needs_context(e: &ast::Expr) -> bool {
+    match &e.kind {
+        A::List(xs) => xs.iter().all(needs_context),
+        A::Dict(pairs) => pairs.is_empty(),
+        A::Tuple(xs) => xs.iter().any(needs_context),
+        _ => false,
     }
 }

@@ -97,7 +97,11 @@ impl<'a> Checker<'a> {
             .collect();
         match args.len() {
             0 => Expr { kind: ExprKind::Const(ConstValue::Nil), ty: Ty::Nil, span },
-            1 => args.into_iter().next().expect("one element"),
+            1 => {
+                self.error(e.span, "a tuple has at least two elements").help =
+                    Some("without the comma, `(x)` is just `x`".into());
+                self.error_expr(e.span)
+            }
             n => {
                 let ty = Ty::tuple(args.iter().map(|a| a.ty.clone()).collect());
                 Expr { kind: ExprKind::Record { args, fields: (0..n).map(ParamValue::Arg).collect() }, ty, span }

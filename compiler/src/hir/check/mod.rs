@@ -244,7 +244,8 @@ impl<'a> Checker<'a> {
                     self.locals.push(LocalInfo { name: "main".into(), ty: Ty::I64, mutable: true });
                     id
                 });
-                out.stmts.push(Stmt::Assign { place: Place::Local(local), value });
+                let span = self.rel(target.span);
+                out.stmts.push(Stmt::Assign { place: Place::Local(local), value, span });
                 continue;
             }
             let (s, flow) = self.stmt(stmt, false, None);
@@ -471,7 +472,7 @@ impl<'a> Checker<'a> {
                 e
             }
         };
-        stmts.push(Stmt::Assign { place, value });
+        stmts.push(Stmt::Assign { place, value, span: self.rel(target.span) });
         stmts
     }
 

@@ -37,7 +37,7 @@ impl<'a> Checker<'a> {
         let mut out = Vec::new();
         for arm in arms {
             self.scopes.push(Vec::new());
-            let pattern = self.pattern(&arm.pattern, &ty, true);
+            let pattern = self.pattern(&arm.pattern, &ty);
             let guard = arm.guard.as_ref().map(|g| self.condition(g));
             let (body, flow) = self.block(&arm.body, want.as_ref());
             let arm_ty =
@@ -90,7 +90,7 @@ impl<'a> Checker<'a> {
         let value_needed = else_block.is_some() && expected.is_some();
         let want = if value_needed { expected.cloned() } else { None };
         self.scopes.push(Vec::new());
-        let pat = self.pattern(pattern, &ty, true);
+        let pat = self.pattern(pattern, &ty);
         let (then, then_flow) = self.block(then_block, want.as_ref());
         self.scopes.pop();
         let (otherwise, else_flow) = match else_block {
@@ -131,7 +131,7 @@ impl<'a> Checker<'a> {
         let s = self.expr(value, None);
         let ty = s.ty.clone();
         self.scopes.push(Vec::new());
-        let pat = self.pattern(pattern, &ty, true);
+        let pat = self.pattern(pattern, &ty);
         let (block, _) = self.block(body, None);
         self.scopes.pop();
         self.loops.pop();
@@ -150,7 +150,7 @@ impl<'a> Checker<'a> {
         let ty = s.ty.clone();
         let before = self.locals.len();
         self.scopes.push(Vec::new());
-        let pat = self.pattern(pattern, &ty, false);
+        let pat = self.pattern(pattern, &ty);
         self.scopes.pop();
         if self.locals.len() != before {
             self.error(pattern.span, "an `is` pattern cannot bind names").help =
@@ -169,9 +169,9 @@ impl<'a> Checker<'a> {
     }
 
     /// Checks a pattern against values of `ty`, binding its names in the
-    /// current scope. At the `top` of a `match` or `if let`, a name matched
-    /// against an optional binds its value and does not match `nil`.
-    pub(super) fn pattern(&mut self, p: &ast::Pattern, ty: &Ty, top: bool) -> Pat {
+    /// current scope. A name or constructor matched against an optional
+    /// (at any depth) matches its value, not `nil`.
+    pub(super) fn pattern(&mut self, p: &ast::Pattern, ty: &Ty) -> Pat {
         if ty.has_error() {
             // Still bind the names, so the arm's body checks quietly.
             self.bind_all_as_errors(p);
@@ -180,7 +180,7 @@ impl<'a> Checker<'a> {
         match &p.kind {
             P::Wildcard => Pat::Wild,
             P::Binding { name, mutable } => match ty {
-                Ty::Optional(inner) if top => {
+                Ty::Optional(inner) => {
                     Pat::Some(Box::new(Pat::Bind(self.bind(&name.text, (**inner).clone(), *mutable))))
                 }
                 _ => Pat::Bind(self.bind(&name.text, ty.clone(), *mutable)),
@@ -205,13 +205,9 @@ impl<'a> Checker<'a> {
             }
             P::Tuple(pats) => match ty {
                 Ty::Tuple(tys) if tys.len() == pats.len() => Pat::Record(
-                    pats.iter()
-                        .zip(tys.iter())
-                        .enumerate()
-                        .map(|(i, (p, t))| (i as u32, self.pattern(p, t, false)))
-                        .collect(),
+                    pats.iter().zip(tys.iter()).enumerate().map(|(i, (p, t))| (i as u32, self.pattern(p, t))).collect(),
                 ),
-                Ty::Optional(inner) if top => Pat::Some(Box::new(self.pattern(p, inner, false))),
+                Ty::Optional(inner) => Pat::Some(Box::new(self.pattern(p, inner))),
                 _ => {
                     self.error(p.span, format!("expected `{ty}`, found a tuple pattern of {} elements", pats.len()));
                     Pat::Wild
@@ -219,13 +215,13 @@ impl<'a> Checker<'a> {
             },
             P::Or(alternatives) => {
                 let before = self.locals.len();
-                let pats = alternatives.iter().map(|a| self.pattern(a, ty, top)).collect();
+                let pats = alternatives.iter().map(|a| self.pattern(a, ty)).collect();
                 if self.locals.len() != before {
                     self.error(p.span, "an or-pattern cannot bind names");
                 }
                 Pat::Or(pats)
             }
-            P::Constructor(c) => self.constructor_pattern(p.span, c, ty, top),
+            P::Constructor(c) => self.constructor_pattern(p.span, c, ty),
         }
     }
 
@@ -267,9 +263,9 @@ impl<'a> Checker<'a> {
 
     /// `Shape::Circle(r)`, `Shape::Rect(w: a, h: b)`, `Shape::Empty`,
     /// `Point(x: 0.0, y: y)`.
-    fn constructor_pattern(&mut self, span: Span, c: &ast::ConstructorPattern, ty: &Ty, top: bool) -> Pat {
-        if let (Ty::Optional(inner), true) = (ty, top) {
-            return Pat::Some(Box::new(self.constructor_pattern(span, c, inner, false)));
+    fn constructor_pattern(&mut self, span: Span, c: &ast::ConstructorPattern, ty: &Ty) -> Pat {
+        if let Ty::Optional(inner) = ty {
+            return Pat::Some(Box::new(self.constructor_pattern(span, c, inner)));
         }
         let Ty::Adt(adt) = ty else {
             self.error(span, format!("expected `{ty}`, found a constructor pattern"));
@@ -316,7 +312,7 @@ impl<'a> Checker<'a> {
                     continue;
                 }
             };
-            let pat = self.pattern(&fp.pattern, &fields[index].ty, false);
+            let pat = self.pattern(&fp.pattern, &fields[index].ty);
             subpatterns.push((index as u32, pat));
         }
         match variant {
