@@ -391,20 +391,17 @@ impl Lower<'_> {
     /// `index` as an index into the list (negative from the end); traps
     /// `IndexOutOfBounds` unless `0 <= index < len`.
     fn checked_index(&mut self, list: Operand, index: Operand, loc: Loc) -> Operand {
+        use mir::BinOp::*;
         let len = self.list_len(list, loc);
-        let i = self.temp(mir::Ty::I64);
-        self.push(StmtKind::Assign(i, Rvalue::Use(index.clone())), loc);
-        let negative = self.binop(mir::BinOp::ICmp(Cmp::Lt), index.clone(), Operand::Const(Const::I64(0)), loc);
-        let (fix, check) = (self.new_block(), self.new_block());
-        self.terminate_into(Terminator::Branch { cond: negative, then_block: fix, else_block: check }, loc, fix);
-        // A negative index plus a length cannot overflow.
-        self.push(StmtKind::Assign(i, Rvalue::Binary(mir::BinOp::IAdd, index, len.clone())), loc);
-        self.terminate_into(Terminator::Goto(check), loc, check);
-        let low = self.binop(mir::BinOp::ICmp(Cmp::Ge), Operand::Local(i), Operand::Const(Const::I64(0)), loc);
-        self.trap_unless(low, TrapCode::IndexOutOfBounds, loc);
-        let high = self.binop(mir::BinOp::ICmp(Cmp::Lt), Operand::Local(i), len, loc);
-        self.trap_unless(high, TrapCode::IndexOutOfBounds, loc);
-        Operand::Local(i)
+        // Branch-free: a negative index gets the length added (its sign
+        // bit, spread, masks the length), then one unsigned compare
+        // rejects both ends.
+        let sign = self.binop(IShr, index.clone(), Operand::Const(Const::I64(63)), loc);
+        let shift = self.binop(IAnd, sign, len.clone(), loc);
+        let i = self.binop(IAdd, index, shift, loc);
+        let ok = self.binop(IULt, i.clone(), len, loc);
+        self.trap_unless(ok, TrapCode::IndexOutOfBounds, loc);
+        i
     }
 
     /// Continues if `cond` holds; traps with `code` if not.
@@ -669,7 +666,7 @@ impl Lower<'_> {
     fn binop(&mut self, op: mir::BinOp, a: Operand, b: Operand, loc: Loc) -> Operand {
         use mir::BinOp::*;
         let ty = match op {
-            ICmp(_) | FCmp(_) | BoolEq | BoolNe | RefEq => mir::Ty::Bool,
+            ICmp(_) | IULt | FCmp(_) | BoolEq | BoolNe | RefEq => mir::Ty::Bool,
             FAdd | FSub | FMul | FDiv | FRem | FFloorDiv | FPow | FMin | FMax => mir::Ty::F64,
             _ => mir::Ty::I64,
         };

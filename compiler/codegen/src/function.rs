@@ -751,6 +751,7 @@ impl Lower<'_, '_> {
                 self.b.ins().select(first, x, y)
             }
             BinOp::ICmp(c) => self.b.ins().icmp(int_cc(c), x, y),
+            BinOp::IULt => self.b.ins().icmp(IntCC::UnsignedLessThan, x, y),
             BinOp::FAdd => self.b.ins().fadd(x, y),
             BinOp::FSub => self.b.ins().fsub(x, y),
             BinOp::FMul => self.b.ins().fmul(x, y),

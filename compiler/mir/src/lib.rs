@@ -205,6 +205,9 @@ pub enum BinOp {
     IMin,
     IMax,
     ICmp(Cmp),
+    /// Unsigned `<` of two `I64`s (a bounds check: a negative index is a
+    /// huge unsigned one).
+    IULt,
     FAdd,
     FSub,
     FMul,

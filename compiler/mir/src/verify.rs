@@ -274,7 +274,7 @@ fn binary_types(op: BinOp) -> (Ty, Ty) {
         IAdd | ISub | IMul | IDiv | IRem | IFloorDiv | IPow | IShl | IShr | IAnd | IOr | IXor | IMin | IMax => {
             (Ty::I64, Ty::I64)
         }
-        ICmp(_) => (Ty::I64, Ty::Bool),
+        ICmp(_) | IULt => (Ty::I64, Ty::Bool),
         FAdd | FSub | FMul | FDiv | FRem | FFloorDiv | FPow | FMin | FMax => (Ty::F64, Ty::F64),
         FCmp(_) => (Ty::F64, Ty::Bool),
         BoolEq | BoolNe => (Ty::Bool, Ty::Bool),
