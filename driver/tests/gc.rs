@@ -1,5 +1,6 @@
-//! The garbage collector end to end: a program that allocates gigabytes of
-//! strings while keeping little alive runs in bounded memory.
+//! The garbage collector end to end: programs that allocate gigabytes of
+//! strings, or of objects, lists and dicts, while keeping little alive run
+//! in bounded memory.
 //!
 //! The bound is on the child's peak resident set (from `wait4`, for that
 //! child alone: `RUSAGE_CHILDREN` would also count the children of tests
@@ -94,6 +95,42 @@ println(t)
 ";
     let run = run_measured("gigabytes", source);
     assert_eq!((run.stdout.as_str(), run.stderr.as_str(), run.status), ("7000 0\nx2999999\n", "", 0));
+    assert!(run.peak_rss < PEAK_RSS_BOUND, "peak RSS {} MB, bound {} MB", run.peak_rss >> 20, PEAK_RSS_BOUND >> 20);
+}
+
+#[test]
+fn allocating_objects_lists_and_dicts_without_bound_runs_in_bounded_memory() {
+    // Two million class objects, lists, dicts and enum payloads, about
+    // 1.5 GB in all, of which only a small linked list stays alive.
+    let source = "\
+class Node:
+    value: i64
+    next: Node?
+
+enum Box:
+    Full(xs: [i64])
+    Empty
+
+var keep: Node? = nil
+var total = 0
+for i in range(2000000):
+    let xs = [i, i + 1, i + 2, i + 3]
+    let d = {i: xs, i + 1: [i]}
+    let b = Box::Full(d[i] + xs)
+    match b:
+        case Box::Full(ys): total += ys.len()
+        case Box::Empty: total -= 1
+    let n = Node(i, keep)
+    if i % 100000 == 0:
+        keep = n
+var kept = 0
+while let n = keep:
+    kept += 1
+    keep = n.next
+println(total, kept)
+";
+    let run = run_measured("objects", source);
+    assert_eq!((run.stdout.as_str(), run.stderr.as_str(), run.status), ("16000000 20\n", "", 0));
     assert!(run.peak_rss < PEAK_RSS_BOUND, "peak RSS {} MB, bound {} MB", run.peak_rss >> 20, PEAK_RSS_BOUND >> 20);
 }
 
