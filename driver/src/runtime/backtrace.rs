@@ -226,34 +226,8 @@ impl Iterator for SimpleFrames<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_support::FakeCode;
+    use super::super::test_support::{FakeCode, FakeStack};
     use super::*;
-
-    /// A fake stack: a word array whose addresses are real, so frame records
-    /// can point at each other.
-    struct Stack {
-        words: Vec<usize>,
-    }
-
-    impl Stack {
-        fn new() -> Stack {
-            // Over-allocate by one word so the base can be 16-aligned.
-            Stack { words: vec![0; 257] }
-        }
-        fn base(&self) -> usize {
-            (self.words.as_ptr() as usize).next_multiple_of(16)
-        }
-        fn addr(&self, index: usize) -> usize {
-            self.base() + index * 8
-        }
-        fn set(&mut self, index: usize, value: usize) {
-            let offset = (self.base() - self.words.as_ptr() as usize) / 8;
-            self.words[offset + index] = value;
-        }
-        fn bounds(&self) -> StackBounds {
-            StackBounds { guard_lo: self.base() - 4096, guard_hi: self.base(), lo: self.base(), hi: self.addr(256) }
-        }
-    }
 
     /// Code: `f` (a prologue then filler) at 0..16, `g` at 16..32, `main`
     /// at 32..48, each made of `push rbp; mov rbp, rsp` and `nop`s.
@@ -271,7 +245,7 @@ mod tests {
     }
 
     /// main -> g -> f, frame records at words 40 (main), 20 (g), 10 (f).
-    fn chain(stack: &mut Stack, code: &FakeCode) {
+    fn chain(stack: &mut FakeStack, code: &FakeCode) {
         stack.set(10, stack.addr(20));
         stack.set(11, code.base() + 20); // returns into g after its call at 19
         stack.set(20, stack.addr(40));
@@ -283,7 +257,7 @@ mod tests {
     #[test]
     fn walks_the_frame_pointer_chain() {
         let code = code();
-        let mut stack = Stack::new();
+        let mut stack = FakeStack::new();
         chain(&mut stack, &code);
         let regs = Registers { pc: code.base() + 6, fp: stack.addr(10), sp: stack.addr(8) };
         let frames = SimpleFrames::new(&code, stack.bounds(), regs);
@@ -293,7 +267,7 @@ mod tests {
     #[test]
     fn a_fault_at_the_prologue_push_finds_the_caller_at_rsp() {
         let code = code();
-        let mut stack = Stack::new();
+        let mut stack = FakeStack::new();
         chain(&mut stack, &code);
         // f was just called by g: rbp is still g's, the return address is
         // on top of the stack.
@@ -306,7 +280,7 @@ mod tests {
     #[test]
     fn a_fault_in_runtime_code_is_traced_from_its_simple_caller() {
         let code = code();
-        let mut stack = Stack::new();
+        let mut stack = FakeStack::new();
         chain(&mut stack, &code);
         // f called a runtime function at offset 9; its return address is at
         // word 8, runtime locals below it; rbp holds a runtime value.
@@ -326,7 +300,7 @@ mod tests {
     #[test]
     fn the_walk_stops_at_bad_links() {
         let code = code();
-        let mut stack = Stack::new();
+        let mut stack = FakeStack::new();
         chain(&mut stack, &code);
         let pc = code.base() + 6;
         let walk = |fp: usize| {
@@ -339,7 +313,7 @@ mod tests {
         assert_eq!(walk(0), [6]);
         assert_eq!(walk(stack.addr(256)), [6]);
         // A link pointing down (or to itself) ends the chain after its frame.
-        let mut looped = Stack::new();
+        let mut looped = FakeStack::new();
         looped.set(10, looped.addr(10));
         looped.set(11, code.base() + 20);
         let regs = Registers { pc, fp: looped.addr(10), sp: 0 };
@@ -350,7 +324,7 @@ mod tests {
     #[test]
     fn a_pc_outside_code_without_a_simple_caller_has_no_frames() {
         let code = code();
-        let stack = Stack::new();
+        let stack = FakeStack::new();
         let regs = Registers { pc: 0x1234, fp: 0, sp: stack.addr(0) };
         assert_eq!(SimpleFrames::new(&code, stack.bounds(), regs).count(), 0);
     }

@@ -274,3 +274,38 @@ impl Assembler {
         code
     }
 }
+
+/// A fake stack: a word array whose addresses are real, so frame records
+/// can point at each other (for the frame walks' tests).
+pub struct FakeStack {
+    words: Vec<usize>,
+}
+
+impl FakeStack {
+    pub fn new() -> FakeStack {
+        // Over-allocate by one word so the base can be 16-aligned.
+        FakeStack { words: vec![0; 257] }
+    }
+
+    pub fn base(&self) -> usize {
+        (self.words.as_ptr() as usize).next_multiple_of(16)
+    }
+
+    pub fn addr(&self, index: usize) -> usize {
+        self.base() + index * 8
+    }
+
+    pub fn set(&mut self, index: usize, value: usize) {
+        let offset = (self.base() - self.words.as_ptr() as usize) / 8;
+        self.words[offset + index] = value;
+    }
+
+    pub fn bounds(&self) -> super::backtrace::StackBounds {
+        super::backtrace::StackBounds {
+            guard_lo: self.base() - 4096,
+            guard_hi: self.base(),
+            lo: self.base(),
+            hi: self.addr(256),
+        }
+    }
+}

@@ -138,32 +138,8 @@ pub fn stack_roots(
 
 #[cfg(test)]
 mod tests {
-    use super::super::super::test_support::FakeCode;
+    use super::super::super::test_support::{FakeCode, FakeStack};
     use super::*;
-
-    /// A fake stack of real memory (see `backtrace`'s tests).
-    struct Stack {
-        words: Vec<usize>,
-    }
-
-    impl Stack {
-        fn new() -> Stack {
-            Stack { words: vec![0; 257] }
-        }
-        fn base(&self) -> usize {
-            (self.words.as_ptr() as usize).next_multiple_of(16)
-        }
-        fn addr(&self, index: usize) -> usize {
-            self.base() + index * 8
-        }
-        fn set(&mut self, index: usize, value: usize) {
-            let offset = (self.base() - self.words.as_ptr() as usize) / 8;
-            self.words[offset + index] = value;
-        }
-        fn bounds(&self) -> StackBounds {
-            StackBounds { guard_lo: self.base() - 4096, guard_hi: self.base(), lo: self.base(), hi: self.addr(256) }
-        }
-    }
 
     /// `f` at 0..16, `main` at 16..32; `f` calls the runtime returning to
     /// 10, `main` calls `f` returning to 20.
@@ -178,8 +154,8 @@ mod tests {
 
     /// collector (word 2) -> runtime function (word 6) -> f (word 12) ->
     /// main (word 20) -> entry frame (word 30).
-    fn stack(code: &FakeCode) -> Stack {
-        let mut stack = Stack::new();
+    fn stack(code: &FakeCode) -> FakeStack {
+        let mut stack = FakeStack::new();
         stack.set(2, stack.addr(6));
         stack.set(3, 0x1234); // into the runtime
         stack.set(6, stack.addr(12));
@@ -191,7 +167,7 @@ mod tests {
         stack
     }
 
-    fn walk(code: &FakeCode, stack: &Stack, entry: usize) -> Result<Vec<(usize, usize)>, WalkError> {
+    fn walk(code: &FakeCode, stack: &FakeStack, entry: usize) -> Result<Vec<(usize, usize)>, WalkError> {
         let mut roots = Vec::new();
         stack_roots(code, stack.bounds(), stack.addr(2), entry, &mut roots)?;
         Ok(roots.iter().map(|r| ((r.slot - stack.base()) / 8, r.return_address - code.base())).collect())
