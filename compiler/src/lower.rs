@@ -1449,6 +1449,7 @@ impl Lower<'_> {
                 let value = self.runtime(to, args, loc);
                 return vec![ok, value];
             }
+            // `method` lowers the other methods itself.
             _ => return self.layouts.leaves(ty).into_iter().map(zero).collect(),
         };
         vec![self.runtime(rt, args, loc)]

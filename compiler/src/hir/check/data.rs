@@ -14,6 +14,8 @@ use crate::items::{ParamSig, SelfKind};
 enum NotPlace {
     /// A binding declared without `mut`: its name.
     Immutable(String),
+    /// A character of a string (`s[0] = ...`).
+    StringChar,
     Other,
 }
 
@@ -329,7 +331,9 @@ impl<'a> Checker<'a> {
                         NotPlace::Immutable(var) => {
                             format!("cannot call `mut self` method `{}` on immutable variable `{var}`", name.text)
                         }
-                        NotPlace::Other => format!("`mut self` method `{}` needs a variable to change", name.text),
+                        NotPlace::StringChar | NotPlace::Other => {
+                            format!("`mut self` method `{}` needs a variable to change", name.text)
+                        }
                     };
                     self.error(base.span, message).help = Some("bind the value with `var` first".into());
                     None
@@ -405,7 +409,7 @@ impl<'a> Checker<'a> {
         let ty = x.ty.clone();
         match self.hir_place(x) {
             Ok(place) => Some((self.evaluate_once(place, stmts), ty)),
-            Err(NotPlace::Immutable(var)) if var == "a string" => {
+            Err(NotPlace::StringChar) => {
                 self.error(target.span, "cannot assign to a character of a string: strings are immutable");
                 None
             }
@@ -436,7 +440,7 @@ impl<'a> Checker<'a> {
             ExprKind::Index { base, index } if matches!(base.ty, Ty::List(_) | Ty::Dict(_)) => {
                 Ok(Place::Index(base, index))
             }
-            ExprKind::Index { .. } => Err(NotPlace::Immutable("a string".into())),
+            ExprKind::Index { .. } => Err(NotPlace::StringChar),
             _ => Err(NotPlace::Other),
         }
     }
