@@ -263,9 +263,9 @@ pub fn collect(file: &ast::SourceFile) -> FileItems {
     }
     for (index, def) in impls {
         let span = RelSpan { part: 0, span: def.self_ty.span };
-        let owner = match &def.self_ty.kind {
-            ast::TypeExprKind::Named { path, args } if path.len() == 1 && args.is_empty() => &*path[0].text,
-            _ => {
+        let owner = match impl_owner(def) {
+            Some(owner) => owner,
+            None => {
                 let d = RelDiagnostic::error(span, "`impl` needs the name of a struct, class or enum of this file");
                 out.diagnostics.push((index, d));
                 continue;
@@ -421,10 +421,15 @@ fn owned_methods(kind: &ItemKind) -> Option<(&str, &[ast::FnDef])> {
     match kind {
         ItemKind::Struct(def) | ItemKind::Class(def) => Some((&def.name.text, &def.methods)),
         ItemKind::Enum(def) => Some((&def.name.text, &def.methods)),
-        ItemKind::Impl(def) if def.trait_ref.is_none() => match &def.self_ty.kind {
-            ast::TypeExprKind::Named { path, .. } if path.len() == 1 => Some((&path[0].text, &def.methods)),
-            _ => None,
-        },
+        ItemKind::Impl(def) if def.trait_ref.is_none() => Some((impl_owner(def)?, &def.methods)),
+        _ => None,
+    }
+}
+
+/// The type name an `impl` block names, if it names one plainly.
+fn impl_owner(def: &ast::ImplDef) -> Option<&str> {
+    match &def.self_ty.kind {
+        ast::TypeExprKind::Named { path, args } if path.len() == 1 && args.is_empty() => Some(&path[0].text),
         _ => None,
     }
 }
