@@ -1,4 +1,5 @@
-//! Refuses to build the runtime without frame pointers.
+//! Refuses to build the runtime without frame pointers, and links the
+//! `simple` binary as a position-dependent executable.
 //!
 //! The garbage collector finds the program's roots by following the
 //! frame-pointer chain from inside the runtime up to compiled code
@@ -9,6 +10,7 @@
 //! build a runtime whose collector would walk garbage, stop here.
 
 fn main() {
+    link_position_dependent();
     println!("cargo::rerun-if-env-changed=CARGO_ENCODED_RUSTFLAGS");
     let flags = std::env::var("CARGO_ENCODED_RUSTFLAGS").unwrap_or_default();
     let flags: Vec<&str> = flags.split('\x1f').collect();
@@ -33,5 +35,18 @@ fn main() {
              that setting, so add the flag to it: RUSTFLAGS=\"$RUSTFLAGS -C force-frame-pointers=yes\""
         );
         std::process::exit(1);
+    }
+}
+
+/// Links `simple` without `-pie`. A position-independent executable has
+/// every pointer in its read-only data relocated by the dynamic loader at
+/// startup, which writes (and so makes resident) each page holding one: a
+/// megabyte for this binary, before any work. `simple run` of a small
+/// program is mostly that startup, so its peak memory is the runtime's
+/// baseline (see `cargo xtask bench`). The code is still compiled as
+/// position-independent; only the final link resolves it at a fixed address.
+fn link_position_dependent() {
+    if std::env::var("CARGO_CFG_TARGET_OS").is_ok_and(|os| os == "linux") {
+        println!("cargo::rustc-link-arg-bins=-no-pie");
     }
 }
