@@ -491,9 +491,10 @@ impl Scope for FileScope<'_> {
     }
 }
 
-/// The MIR of one function, optimised. `None` if the function has errors.
+/// The MIR of one function, optimised, before inlining. `None` if the
+/// function has errors.
 #[salsa::tracked(returns(ref))]
-pub fn fn_mir<'db>(db: &'db dyn Db, f: FnId<'db>) -> Option<simple_mir::Body> {
+pub fn fn_mir_base<'db>(db: &'db dyn Db, f: FnId<'db>) -> Option<Arc<simple_mir::Body>> {
     let hir = fn_hir(db, f);
     if hir.has_errors() {
         return None;
@@ -505,7 +506,37 @@ pub fn fn_mir<'db>(db: &'db dyn Db, f: FnId<'db>) -> Option<simple_mir::Body> {
     if !options(db).no_opt {
         simple_mir::opt::optimize(&mut body);
     }
-    Some(body)
+    Some(Arc::new(body))
+}
+
+/// The MIR of one function as codegen takes it: [`fn_mir_base`] with its
+/// calls of small functions of the same file inlined (see [`crate::inline`]
+/// for which). `None` if the function has errors.
+#[salsa::tracked(returns(ref))]
+pub fn fn_mir<'db>(db: &'db dyn Db, f: FnId<'db>) -> Option<Arc<simple_mir::Body>> {
+    let base = fn_mir_base(db, f).as_ref()?;
+    if options(db).no_opt {
+        return Some(base.clone());
+    }
+    let mentioned = crate::inline::mentioned(db, f);
+    let calls = |symbol: &str| mentioned.iter().any(|(s, _)| *s == symbol);
+    let called = base.blocks.iter().flat_map(|b| &b.stmts).any(|stmt| match &stmt.kind {
+        simple_mir::StmtKind::Call { symbol, .. } => calls(symbol),
+        _ => false,
+    });
+    if !called {
+        return Some(base.clone());
+    }
+    let mut body = simple_mir::Body::clone(base);
+    let callee = |symbol: &str| {
+        let &(_, g) = mentioned.iter().find(|(s, _)| *s == symbol)?;
+        fn_mir_base(db, g).as_deref()
+    };
+    if !simple_mir::inline::inline_calls(&mut body, callee) {
+        return Some(base.clone());
+    }
+    simple_mir::opt::optimize(&mut body);
+    Some(Arc::new(body))
 }
 
 /// Machine code of one function, as plain owned data.

@@ -9,6 +9,7 @@ pub mod db;
 pub mod diagnostics;
 pub mod dump;
 pub mod hir;
+pub mod inline;
 pub mod items;
 pub mod layout;
 pub mod line_index;

@@ -30,6 +30,7 @@ pub fn lower_fn(hir: &FnHir, source: &FnSource, layouts: &dyn LayoutSource) -> m
         rets: layouts.leaves(&hir.ret),
         locals: Vec::new(),
         blocks: Vec::new(),
+        inlined: Vec::new(),
     };
     if hir.returns_self {
         body.rets.extend(layouts.leaves(&hir.locals[0].ty));
@@ -103,6 +104,7 @@ pub fn entry_body(main: Option<bool>) -> mir::Body {
         rets: vec![mir::Ty::I64],
         locals: vec![mir::LocalDecl { ty: mir::Ty::I64, name: Some("status".into()) }],
         blocks: vec![BlockData { stmts, terminator: Terminator::Return(vec![ret]), terminator_loc: Loc::default() }],
+        inlined: Vec::new(),
     }
 }
 
@@ -167,7 +169,7 @@ impl Lower<'_> {
         match self.parts.get(span.part as usize) {
             Some((index, text, delta)) => {
                 let (line, col) = index.line_col(text, span.span.start);
-                Loc { line: delta + line, col: col + 1 }
+                Loc { line: delta + line, col: col + 1, origin: 0 }
             }
             None => Loc::default(),
         }

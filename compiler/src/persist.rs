@@ -7,9 +7,11 @@
 //! function's symbol and source text (with item-relative line offsets), and
 //! the *interfaces* it can see: the signatures, constants and visibility of
 //! its own file and of every module its file imports, plus the set of module
-//! paths. It is computed from parse-level queries only, so finding out that a
-//! function is cached costs no type checking. Keys are position-independent:
-//! moving a function, or editing another function's body, leaves it alone.
+//! paths, and the source of the small functions it may inline (see
+//! [`crate::inline`]). It is computed from parse-level queries only, so
+//! finding out that a function is cached costs no type checking. Keys are
+//! position-independent: moving a function, or editing the body of another
+//! function (unless it is one `f` may inline), leaves it alone.
 //!
 //! The driver reads the entries it has for the program's keys and sets
 //! [`CodeCache`]; `link_smf` and `diagnostics` then take a cached function's
@@ -133,9 +135,18 @@ fn fn_key_of(db: &dyn Db, f: FnId<'_>) -> FnKey {
     let file = f.file(db);
     h.debug(&db::module_names(db, file).is_script(f.name(db)));
     let items = db::fn_item_index(db, file).get(f.name(db)).map_or(&[][..], Vec::as_slice);
-    for part in crate::items::fn_parts(&db::parse(db, file).file, file.text(db), items) {
+    let parsed = &db::parse(db, file).file;
+    for part in crate::items::fn_parts(parsed, file.text(db), items) {
         h.str(&part.text);
         h.u64(part.line_delta.into());
+    }
+    // The bodies `f` may inline (positions aside: the linker places them).
+    for (symbol, g) in crate::inline::mentioned(db, f) {
+        h.str(symbol);
+        let items = db::fn_item_index(db, file).get(g.name(db)).map_or(&[][..], Vec::as_slice);
+        for part in crate::items::fn_parts(parsed, file.text(db), items) {
+            h.str(&part.text);
+        }
     }
     h.finish()
 }

@@ -245,6 +245,7 @@ mod tests {
                 relocs: Vec::new(),
                 literals: vec![Literal::Str("hello".into())],
                 lines: vec![(0, Default::default())],
+                inlined: Vec::new(),
                 traps: Vec::new(),
                 stack_maps: Vec::new(),
             },

@@ -79,6 +79,20 @@ fn a_fresh_build_after_an_edit_compiles_only_the_edited_function() {
 }
 
 #[test]
+fn editing_an_inlined_function_recompiles_its_callers() {
+    let dir = temp_dir("inline");
+    let main = "fn square(x: i64) -> i64:\n    return x * x\n\nfn twice_square(x: i64) -> i64:\n    return 2 * square(x)\n\nprintln(twice_square(3))\n";
+    std::fs::write(dir.join("main.spl"), main).unwrap();
+    assert_eq!(build(&dir), "3 functions: 3 compiled, 0 reused from the cache");
+    assert_eq!(run(&dir), "18\n");
+    // `twice_square` holds a copy of `square`: reusing its cached code would
+    // still print 18.
+    std::fs::write(dir.join("main.spl"), main.replace("x * x", "x * x + 1")).unwrap();
+    assert_eq!(build(&dir), "3 functions: 2 compiled, 1 reused from the cache");
+    assert_eq!(run(&dir), "20\n");
+}
+
+#[test]
 fn damaged_cache_files_are_rebuilt_never_trusted() {
     let dir = project("damage");
     build(&dir);

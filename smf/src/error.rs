@@ -151,6 +151,8 @@ pub enum SmfError {
     Unsorted { item: Item, offset: u32, previous: u32 },
     #[error("line entry {index}: file {file} does not exist (there are {count})")]
     FileIndex { index: usize, file: u32, count: usize },
+    #[error("line entry {index}: inlined function {symbol} is not a function symbol")]
+    InlinedFunction { index: usize, symbol: u32 },
     #[error("stack map {index}: slot {slot:#x} is not after the previous slot")]
     StackMapSlotsUnsorted { index: usize, slot: u32 },
     #[error("stack map {index}: 8-byte slot at {slot:#x} is outside the frame (size {frame_size:#x})")]

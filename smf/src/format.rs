@@ -12,7 +12,7 @@ use std::ops::BitOr;
 /// The first four bytes of every SMF file.
 pub const MAGIC: [u8; 4] = *b"SMF\0";
 /// Files with another major version are refused: their layout may differ.
-pub const VERSION_MAJOR: u16 = 3;
+pub const VERSION_MAJOR: u16 = 4;
 /// Minor versions only add things an older reader may ignore (new section
 /// types); a reader accepts any minor version of its major version.
 pub const VERSION_MINOR: u16 = 0;

@@ -128,7 +128,14 @@ fn render_into(
     }
     for entry in &module.line_table {
         let file = module.files.get(entry.file as usize).map_or("<bad file>", String::as_str);
-        writeln!(out, "  {:<#11x} {}:{}:{}", entry.code_offset, file, entry.line, entry.column)?;
+        write!(out, "  {:<#11x} {}:{}:{}", entry.code_offset, file, entry.line, entry.column)?;
+        match entry.inlined {
+            Some(inlined) => {
+                let function = module.symbols.get(inlined.function as usize).map_or("<bad symbol>", |s| &s.name);
+                writeln!(out, " in {function}, inlined at {}:{}", inlined.line, inlined.column)?
+            }
+            None => writeln!(out)?,
+        }
     }
 
     writeln!(out, "\ntraps ({})", module.traps.len())?;

@@ -36,8 +36,8 @@ pub use format::{
 pub use inspect::{inspect, inspect_bytes};
 pub use load::{LoadError, LoadedModule, Location, load, load_bytes, load_module};
 pub use module::{
-    Binding, LineEntry, Module, RelocKind, RelocTarget, Relocation, SectionKind, StackMapEntry, Symbol, SymbolKind,
-    TrapEntry,
+    Binding, InlinedCall, LineEntry, Module, RelocKind, RelocTarget, Relocation, SectionKind, StackMapEntry, Symbol,
+    SymbolKind, TrapEntry,
 };
 pub use read::{Header, SectionHeader, read, read_header};
 pub use write::write;

@@ -79,6 +79,9 @@ pub struct Location<'a> {
     pub file: &'a str,
     pub line: u32,
     pub column: u32,
+    /// Set for code inlined into `function`: the position above is in
+    /// this function, called from `function` at the given line and column.
+    pub inlined: Option<(&'a str, u32, u32)>,
 }
 
 /// A module placed in memory, relocated and protected, ready to run.
@@ -392,11 +395,18 @@ impl LoadedModule {
         if u64::from(entry.code_offset) < function.offset {
             return None;
         }
+        let inlined = match entry.inlined {
+            Some(call) => {
+                Some((self.module.symbols.get(call.function as usize)?.name.as_str(), call.line, call.column))
+            }
+            None => None,
+        };
         Some(Location {
             function: &function.name,
             file: self.module.files.get(entry.file as usize)?,
             line: entry.line,
             column: entry.column,
+            inlined,
         })
     }
 
@@ -529,9 +539,9 @@ mod tests {
         let mut module = asm.module;
         let traps = module.symbols.last().expect("traps").offset as u32;
         module.line_table = vec![
-            LineEntry { code_offset: 0, file: 0, line: 1, column: 1 },
-            LineEntry { code_offset: traps, file: 0, line: 20, column: 5 },
-            LineEntry { code_offset: traps + 1, file: 0, line: 21, column: 9 },
+            LineEntry { code_offset: 0, file: 0, line: 1, column: 1, inlined: None },
+            LineEntry { code_offset: traps, file: 0, line: 20, column: 5, inlined: None },
+            LineEntry { code_offset: traps + 1, file: 0, line: 21, column: 9, inlined: None },
         ];
         module.traps = vec![TrapEntry { code_offset: traps + 1, code: 3 }];
         let calls_g = module.symbols[5].offset as u32;
@@ -610,7 +620,10 @@ mod tests {
         assert_eq!(loaded.trap_code(traps), None);
         assert_eq!(loaded.function_at(ud2 + 1).map(|s| s.name.as_str()), Some("traps"));
         assert_eq!(loaded.function_at(ud2 + 2), None, "past the end of the code");
-        assert_eq!(loaded.locate(ud2), Some(Location { function: "traps", file: "main.simple", line: 21, column: 9 }));
+        assert_eq!(
+            loaded.locate(ud2),
+            Some(Location { function: "traps", file: "main.simple", line: 21, column: 9, inlined: None })
+        );
         assert_eq!(loaded.locate(traps).map(|l| l.line), Some(20));
         let forty_two = loaded.symbol("forty_two").expect("forty_two");
         assert_eq!(loaded.locate(forty_two + 3).map(|l| l.line), Some(1));

@@ -212,6 +212,19 @@ pub struct LineEntry {
     pub file: u32,
     pub line: u32,
     pub column: u32,
+    /// Set when the code is a function inlined into the one holding it:
+    /// the position above is then in the inlined function.
+    pub inlined: Option<InlinedCall>,
+}
+
+/// Code of one function copied into another in place of a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct InlinedCall {
+    /// Index into `Module::symbols` of the inlined (called) function.
+    pub function: u32,
+    /// Where the call was, in the function holding the code (same file).
+    pub line: u32,
+    pub column: u32,
 }
 
 /// A trap instruction at `code_offset`; `code` is the compiler's trap kind,
@@ -415,6 +428,12 @@ impl Module {
             previous = entry.code_offset;
             if entry.file as usize >= self.files.len() {
                 return Err(SmfError::FileIndex { index, file: entry.file, count: self.files.len() });
+            }
+            if let Some(inlined) = entry.inlined {
+                let symbol = self.symbols.get(inlined.function as usize);
+                if symbol.is_none_or(|s| s.kind != SymbolKind::Function) {
+                    return Err(SmfError::InlinedFunction { index, symbol: inlined.function });
+                }
             }
         }
         Ok(())

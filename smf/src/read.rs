@@ -20,8 +20,8 @@ use crate::format::{
     header,
 };
 use crate::module::{
-    Binding, LineEntry, Module, RelocKind, RelocTarget, Relocation, SectionKind, StackMapEntry, Symbol, SymbolKind,
-    TrapEntry, range_fits,
+    Binding, InlinedCall, LineEntry, Module, RelocKind, RelocTarget, Relocation, SectionKind, StackMapEntry, Symbol,
+    SymbolKind, TrapEntry, range_fits,
 };
 
 /// The fixed-size header at the start of an SMF file.
@@ -452,7 +452,7 @@ fn decode_files(bytes: &[u8], strings: &[u8]) -> Result<Vec<String>, SmfError> {
 }
 
 /// The line table (see `lines_payload` in the writer): a count, then four
-/// LEB128 numbers per entry.
+/// LEB128 numbers per entry, seven for inlined code.
 fn decode_lines(bytes: &[u8]) -> Result<Vec<LineEntry>, SmfError> {
     let name = SectionType::Lines.name();
     let mut c = Cursor::new(bytes, name);
@@ -468,14 +468,24 @@ fn decode_lines(bytes: &[u8]) -> Result<Vec<LineEntry>, SmfError> {
         let item = Item::LineEntry(index);
         let out_of_range = |problem| SmfError::Encoding { item, problem };
         offset += unzigzag(c.varint(item)?);
-        let file = c.varint(item)?;
+        let file_and_flag = c.varint(item)?;
         line += unzigzag(c.varint(item)?);
         let column = c.varint(item)?;
+        let u32_of = |n: u64, what| u32::try_from(n).map_err(|_| out_of_range(what));
+        let inlined = match file_and_flag & 1 {
+            0 => None,
+            _ => Some(InlinedCall {
+                function: u32_of(c.varint(item)?, "the inlined function is outside 0..2^32")?,
+                line: u32_of(c.varint(item)?, "the inlined call's line is outside 0..2^32")?,
+                column: u32_of(c.varint(item)?, "the inlined call's column is outside 0..2^32")?,
+            }),
+        };
         lines.push(LineEntry {
             code_offset: u32::try_from(offset).map_err(|_| out_of_range("the code offset is outside 0..2^32"))?,
-            file: u32::try_from(file).map_err(|_| out_of_range("the file index is outside 0..2^32"))?,
+            file: u32_of(file_and_flag >> 1, "the file index is outside 0..2^32")?,
             line: u32::try_from(line).map_err(|_| out_of_range("the line is outside 0..2^32"))?,
-            column: u32::try_from(column).map_err(|_| out_of_range("the column is outside 0..2^32"))?,
+            column: u32_of(column, "the column is outside 0..2^32")?,
+            inlined,
         });
     }
     if c.pos != bytes.len() {
@@ -651,7 +661,7 @@ mod tests {
     #[test]
     fn refuses_bad_headers() {
         assert_refused(|b| b[0] = b'X', "not an SMF file: it starts with 58 4d 46 00");
-        assert_refused(|b| put(b, header::VERSION_MAJOR, &4u16.to_le_bytes()), "unsupported SMF version 4.0");
+        assert_refused(|b| put(b, header::VERSION_MAJOR, &5u16.to_le_bytes()), "unsupported SMF version 5.0");
         assert_refused(|b| put(b, header::PLATFORM, &9u16.to_le_bytes()), "unknown platform code 9");
         assert_refused(|b| put(b, header::ARCH, &0u16.to_le_bytes()), "unknown architecture code 0");
         assert_refused(|b| put(b, header::FLAGS, &0x80u32.to_le_bytes()), "unknown module flags 0x80");
@@ -948,21 +958,25 @@ mod tests {
             "section .imports: 1000 entries need 0x1f48 bytes, but the section has 0x18",
         );
         // The sample's line table: count 4, reserved 0, then per entry the
-        // zigzag code offset difference, file, zigzag line difference and
-        // column: 00 00 02 01 | 0a 00 02 05 | 1a 01 10 03 | 0c 01 02 07.
+        // zigzag code offset difference, file << 1 | inlined, zigzag line
+        // difference and column, and for inlined code the function, line
+        // and column of the call:
+        // 00 00 02 01 | 0a 01 02 05 01 01 09 | 1a 02 10 03 | 0c 02 02 07.
         let lines = |b: &mut Vec<u8>, at: usize, value: &[u8]| {
             let at = start_of(b, Lines) + at;
             put(b, at, value)
         };
-        assert_refused(|b| lines(b, 9, &[9]), "line entry 0: file 9 does not exist (there are 2)");
+        assert_refused(|b| lines(b, 9, &[18]), "line entry 0: file 9 does not exist (there are 2)");
+        assert_refused(|b| lines(b, 16, &[2]), "line entry 1: inlined function 2 is not a function symbol");
+        assert_refused(|b| lines(b, 16, &[9]), "line entry 1: inlined function 9 is not a function symbol");
         assert_refused(|b| lines(b, 12, &[52]), "line entry 1: code offset 0x1a is outside .text (size 0x1a)");
         assert_refused(
-            |b| lines(b, 16, &[3]),
+            |b| lines(b, 19, &[3]),
             "line entry 2: code offset 0x3 is out of order (previous entry is at 0x5)",
         );
         assert_refused(|b| lines(b, 8, &[1]), "line entry 0: the code offset is outside 0..2^32");
         assert_refused(|b| lines(b, 8, &[0x80; 5]), "line entry 0: a number is longer than 5 bytes");
-        assert_refused(|b| lines(b, 0, &[5]), "section .lines: 1 more bytes needed at offset 0x18");
+        assert_refused(|b| lines(b, 0, &[5]), "section .lines: 1 more bytes needed at offset 0x1b");
         assert_refused(|b| lines(b, 0, &[3]), "section .lines: 4 bytes follow its 3 entries");
         assert_refused(|b| lines(b, 4, &[1]), "section .lines: the reserved field of its header is not zero");
         assert_refused(

@@ -3,8 +3,8 @@
 use crate::format::header;
 use crate::read::{SectionHeader, module_hash, read_header, read_section_table};
 use crate::{
-    Arch, Binding, Flags, LineEntry, Module, Platform, RelocKind, RelocTarget, Relocation, SectionKind, SectionType,
-    StackMapEntry, Symbol, SymbolKind, TrapEntry,
+    Arch, Binding, Flags, InlinedCall, LineEntry, Module, Platform, RelocKind, RelocTarget, Relocation, SectionKind,
+    SectionType, StackMapEntry, Symbol, SymbolKind, TrapEntry,
 };
 
 pub fn function(name: &str, offset: u64, size: u64) -> Symbol {
@@ -68,10 +68,17 @@ pub fn sample_module() -> Module {
         imports: vec!["rt_print_i64".to_owned(), "rt_alloc".to_owned()],
         files: vec!["main.simple".to_owned(), "lib/util.simple".to_owned()],
         line_table: vec![
-            LineEntry { code_offset: 0, file: 0, line: 1, column: 1 },
-            LineEntry { code_offset: 5, file: 0, line: 2, column: 5 },
-            LineEntry { code_offset: 18, file: 1, line: 10, column: 3 },
-            LineEntry { code_offset: 24, file: 1, line: 11, column: 7 },
+            LineEntry { code_offset: 0, file: 0, line: 1, column: 1, inlined: None },
+            // `helper` inlined into `main`, called at line 1.
+            LineEntry {
+                code_offset: 5,
+                file: 0,
+                line: 2,
+                column: 5,
+                inlined: Some(InlinedCall { function: 1, line: 1, column: 9 }),
+            },
+            LineEntry { code_offset: 18, file: 1, line: 10, column: 3, inlined: None },
+            LineEntry { code_offset: 24, file: 1, line: 11, column: 7, inlined: None },
         ],
         traps: vec![TrapEntry { code_offset: 24, code: 2 }],
         stack_maps: vec![StackMapEntry { code_offset: 5, frame_size: 16, slots: vec![0, 8] }],

@@ -174,8 +174,10 @@ fn write_string_refs(out: &mut Out, refs: &[(u32, u32)]) {
 
 /// The line table: a count, then each entry as four LEB128 numbers, the
 /// code offset and line as zigzag differences from the previous entry's, the
-/// file and column as they are. A fifth of the size of fixed 16-byte
-/// entries, which matters: the table is a third of a big module.
+/// file shifted left by one with bit 0 set if the entry is inlined code, and
+/// the column as it is; an inlined entry then adds the inlined function's
+/// symbol and the call's line and column. A fifth of the size of fixed
+/// 16-byte entries, which matters: the table is a third of a big module.
 fn lines_payload(module: &Module) -> Vec<u8> {
     let mut out = Out(Vec::with_capacity(LINES_HEADER_SIZE + 5 * module.line_table.len()));
     out.u32(saturate(module.line_table.len()));
@@ -183,9 +185,14 @@ fn lines_payload(module: &Module) -> Vec<u8> {
     let (mut offset, mut line) = (0, 0);
     for entry in &module.line_table {
         out.varint(zigzag(i64::from(entry.code_offset) - offset));
-        out.varint(u64::from(entry.file));
+        out.varint(u64::from(entry.file) << 1 | u64::from(entry.inlined.is_some()));
         out.varint(zigzag(i64::from(entry.line) - line));
         out.varint(u64::from(entry.column));
+        if let Some(inlined) = entry.inlined {
+            out.varint(u64::from(inlined.function));
+            out.varint(u64::from(inlined.line));
+            out.varint(u64::from(inlined.column));
+        }
         (offset, line) = (i64::from(entry.code_offset), i64::from(entry.line));
     }
     out.0

@@ -74,6 +74,9 @@ pub struct CompiledFn {
     /// covers the code up to the next one; the first is at offset 0 (the
     /// prologue, attributed to the function's first line).
     pub lines: Vec<(u32, Loc)>,
+    /// The calls inlined into this one, which the `origin` of a `Loc`
+    /// refers to (see [`Loc`]).
+    pub inlined: Vec<simple_mir::Inlined>,
     /// Offsets of trap instructions and why they trap, sorted.
     pub traps: Vec<(u32, TrapCode)>,
     /// The GC stack maps of the calls at which a reference is live, sorted
@@ -184,7 +187,7 @@ pub fn compile_function(body: &Body, isa: &dyn TargetIsa) -> Result<CompiledFn, 
     relocs.sort_by_key(|r| r.offset);
 
     let mut lines: Vec<(u32, Loc)> = Vec::new();
-    let prologue = Loc { line: 0, col: 1 };
+    let prologue = Loc { line: 0, col: 1, origin: 0 };
     for src in buffer.get_srclocs_sorted() {
         if src.loc.is_default() || src.start == src.end {
             continue;
@@ -210,6 +213,7 @@ pub fn compile_function(body: &Body, isa: &dyn TargetIsa) -> Result<CompiledFn, 
     let code = buffer.data().to_vec();
     Ok(CompiledFn {
         symbol: body.symbol.clone(),
+        inlined: body.inlined.clone(),
         content_hash: content_hash(&code, &relocs, &built.literals, &stack_maps),
         code,
         relocs,

@@ -23,7 +23,9 @@
 //!   `.lit.N` (a name no Simple symbol can have), covering its whole
 //!   block; relocations to a literal target its symbol;
 //! - imports: the runtime functions used, in `Rt` (ABI) order, by name;
-//! - line table: absolute lines (`first_line + loc.line`), `loc.col` as the
+//! - line table: absolute lines (`first_line + loc.line`, the first line of
+//!   the function the `Loc` is in: its own or one inlined from the file),
+//!   `loc.col` as the
 //!   column; traps and GC stack maps rebased to `.text` offsets (a stack
 //!   map's `code_offset` is its call's return address).
 
@@ -31,9 +33,11 @@ use rustc_hash::FxHashMap as HashMap;
 
 use simple_abi::{ABI_VERSION, Rt, TrapCode};
 use simple_smf::{
-    Arch, Binding, Flags, LineEntry, Module, Platform, Relocation, SectionKind, StackMapEntry, Symbol, SymbolKind,
-    TrapEntry,
+    Arch, Binding, Flags, InlinedCall, LineEntry, Module, Platform, Relocation, SectionKind, StackMapEntry, Symbol,
+    SymbolKind, TrapEntry,
 };
+
+use simple_mir::Loc;
 
 use crate::{CompiledFn, FnReloc, Literal, RelocTarget, StackMap};
 
@@ -71,6 +75,9 @@ struct ObjectLine {
     /// Absolute 1-based line in the object's source file.
     line: u32,
     column: u32,
+    /// For code inlined from another function of the object: that
+    /// function's index in the object and the absolute position of the call.
+    inlined: Option<(u32, u32, u32)>,
 }
 
 impl Object {
@@ -141,6 +148,8 @@ pub fn object<'a>(functions: impl IntoIterator<Item = ObjectInput<'a>>) -> Resul
     object.traps.reserve_exact(compiled().map(|c| c.traps.len()).sum());
     object.stack_maps.reserve_exact(compiled().map(|c| c.stack_maps.len()).sum());
     let mut literal_index: HashMap<&Literal, u32> = HashMap::default();
+    let by_symbol: HashMap<&str, (u32, u32)> =
+        functions.iter().enumerate().map(|(i, f)| (f.compiled.symbol.as_str(), (i as u32, f.first_line))).collect();
     for f in &functions {
         let c = f.compiled;
         pad_to(&mut object.code, FUNCTION_ALIGN, CODE_PADDING);
@@ -178,10 +187,20 @@ pub fn object<'a>(functions: impl IntoIterator<Item = ObjectInput<'a>>) -> Resul
             };
             object.relocs.push(FnReloc { offset: base + r.offset, target, kind: r.kind, addend: r.addend });
         }
-        object.lines.extend(c.lines.iter().map(|(offset, loc)| ObjectLine {
-            code_offset: base + offset,
-            line: f.first_line + loc.line,
-            column: loc.col,
+        // Code inlined from another function of the file has positions
+        // relative to that function; its call's are relative to this one
+        // (the compiler inlines one level).
+        let inlined = |loc: &Loc| {
+            let call = c.inlined.get(loc.origin.checked_sub(1)? as usize)?;
+            let &(index, first_line) = by_symbol.get(call.symbol.as_str())?;
+            Some((first_line + loc.line, (index, f.first_line + call.call.line, call.call.col)))
+        };
+        object.lines.extend(c.lines.iter().map(|(offset, loc)| {
+            let (line, inlined) = match inlined(loc) {
+                Some((line, call)) => (line, Some(call)),
+                None => (f.first_line + loc.line, None),
+            };
+            ObjectLine { code_offset: base + offset, line, column: loc.col, inlined }
         }));
         for &(offset, code) in &c.traps {
             if object.traps.last().is_none_or(|&(last, _)| last < base + offset) {
@@ -271,6 +290,8 @@ pub fn link(input: &LinkInput) -> Result<Module, LinkError> {
     module.traps.reserve_exact(objects().map(|o| o.traps.len()).sum());
     module.stack_maps.reserve_exact(objects().map(|o| o.stack_maps.len()).sum());
     for ((o, file), literal_symbols) in input.objects.iter().zip(&literal_symbols) {
+        // Function symbols come first, object by object.
+        let first_function = module.symbols.len() as u32;
         pad_to(&mut module.code, FUNCTION_ALIGN, CODE_PADDING);
         let base = u32::try_from(module.code.len()).map_err(|_| LinkError::TooLarge)?;
         module.code.extend_from_slice(&o.code);
@@ -311,6 +332,11 @@ pub fn link(input: &LinkInput) -> Result<Module, LinkError> {
             file: *file,
             line: l.line,
             column: l.column,
+            inlined: l.inlined.map(|(function, line, column)| InlinedCall {
+                function: first_function + function,
+                line,
+                column,
+            }),
         }));
         // Sorted and unique within each object, and objects do not overlap.
         module

@@ -923,7 +923,7 @@ fn trap_terminators_and_the_trap_table() {
     assert!((*offset as usize) < compiled.code.len());
     // The line table maps the trap to the terminator's Loc.
     let loc = compiled.lines.iter().rev().find(|(o, _)| o <= offset).map(|(_, loc)| *loc);
-    assert_eq!(loc, Some(Loc { line: 7, col: 9 }));
+    assert_eq!(loc, Some(Loc { line: 7, col: 9, origin: 0 }));
 
     let module = load(&[text]);
     // SAFETY: the signature above.
@@ -948,8 +948,8 @@ fn line_table_is_sorted_merged_and_starts_at_zero() {
     }
     // Both calls are in the table, by their Locs.
     let locs: Vec<Loc> = compiled.lines.iter().map(|(_, l)| *l).collect();
-    assert!(locs.contains(&Loc { line: 2, col: 12 }), "{locs:?}");
-    assert!(locs.contains(&Loc { line: 2, col: 25 }), "{locs:?}");
+    assert!(locs.contains(&Loc { line: 2, col: 12, origin: 0 }), "{locs:?}");
+    assert!(locs.contains(&Loc { line: 2, col: 25, origin: 0 }), "{locs:?}");
     // fib calls itself: a PC-relative call relocation by name.
     assert!(compiled.relocs.iter().all(|r| r.target == RelocTarget::Function("fib".into())));
     assert_eq!(compiled.relocs.len(), 2);

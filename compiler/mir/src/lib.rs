@@ -9,6 +9,7 @@
 //! Positions are [`Loc`]s relative to the function's first line, so a MIR body
 //! does not change when lines are inserted above its function.
 
+pub mod inline;
 pub mod opt;
 pub mod parse;
 pub mod pretty;
@@ -57,12 +58,19 @@ impl Ty {
     }
 }
 
-/// A source position relative to the function: `line` counts from the line
+/// A source position relative to a function: `line` counts from the line
 /// the function's item starts on (0-based), `col` is the 1-based column.
+/// The function is the body's own unless `origin` names a call inlined into
+/// it: `origin` k > 0 is `Body::inlined[k - 1]`, and the position is in the
+/// callee's source. Positions stay relative to the function they are written
+/// in, so inlining keeps a body independent of where its callee lies; the
+/// linker, which knows where every function of a file starts, makes them
+/// absolute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct Loc {
     pub line: u32,
     pub col: u32,
+    pub origin: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -76,6 +84,17 @@ pub struct Body {
     pub rets: Vec<Ty>,
     pub locals: Vec<LocalDecl>,
     pub blocks: Vec<BlockData>,
+    /// The calls inlined into this function, which [`Loc::origin`] refers to.
+    pub inlined: Vec<Inlined>,
+}
+
+/// A call replaced by a copy of its callee.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct Inlined {
+    /// The callee's symbol.
+    pub symbol: String,
+    /// Where the call was.
+    pub call: Loc,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

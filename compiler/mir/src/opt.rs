@@ -179,7 +179,7 @@ fn substitute(op: &mut Operand, known: impl Fn(Local) -> Option<Const>) -> bool 
 }
 
 /// The operands a statement reads.
-fn stmt_operands_mut(kind: &mut StmtKind) -> Vec<&mut Operand> {
+pub(crate) fn stmt_operands_mut(kind: &mut StmtKind) -> Vec<&mut Operand> {
     fn addr_operands(addr: &mut Addr) -> Vec<&mut Operand> {
         let mut ops = vec![&mut addr.base];
         ops.extend(addr.index.as_mut().map(|(i, _)| i));
@@ -223,7 +223,7 @@ fn stmt_operands(kind: &StmtKind) -> Vec<&Operand> {
     }
 }
 
-fn terminator_operands_mut(term: &mut Terminator) -> Vec<&mut Operand> {
+pub(crate) fn terminator_operands_mut(term: &mut Terminator) -> Vec<&mut Operand> {
     match term {
         Terminator::Branch { cond, .. } => vec![cond],
         Terminator::Return(ops) => ops.iter_mut().collect(),

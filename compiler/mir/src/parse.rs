@@ -11,8 +11,8 @@ use std::fmt;
 use simple_abi::{Rt, TrapCode};
 
 use crate::{
-    BinOp, BlockData, BlockId, Body, CastKind, Cmp, Const, Intrinsic, Loc, Local, LocalDecl, Operand, Rvalue, Stmt,
-    StmtKind, Terminator, Ty, UnOp,
+    BinOp, BlockData, BlockId, Body, CastKind, Cmp, Const, Inlined, Intrinsic, Loc, Local, LocalDecl, Operand, Rvalue,
+    Stmt, StmtKind, Terminator, Ty, UnOp,
 };
 
 /// A syntax error in textual MIR: the 1-based line and what is wrong.
@@ -65,7 +65,16 @@ pub fn parse(text: &str) -> Result<Body, ParseError> {
             let Some(block) = body.blocks.last_mut() else {
                 return Err(at(format!("`{text}` outside a block")));
             };
-            let (item, loc) = split_loc(text).map_err(at)?;
+            let (item, mut loc, inlined) = split_loc(text).map_err(at)?;
+            if let Some(inlined) = inlined {
+                loc.origin = match body.inlined.iter().position(|i| *i == inlined) {
+                    Some(k) => k as u32 + 1,
+                    None => {
+                        body.inlined.push(inlined);
+                        body.inlined.len() as u32
+                    }
+                };
+            }
             match parse_line(item).map_err(at)? {
                 Line::Stmt(kind) => block.stmts.push(Stmt { kind, loc }),
                 Line::Terminator(t) => {
@@ -115,22 +124,35 @@ fn parse_header(text: &str) -> Result<Body, String> {
     };
     p.punct('{')?;
     p.end()?;
-    Ok(Body { symbol, param_count: locals.len() as u32, rets, locals, blocks: Vec::new() })
+    Ok(Body { symbol, param_count: locals.len() as u32, rets, locals, blocks: Vec::new(), inlined: Vec::new() })
 }
 
-/// Splits `text @3:14` into `text` and the location.
-fn split_loc(text: &str) -> Result<(&str, Loc), String> {
-    let Some(at) = text.rfind(" @") else {
-        return Ok((text, Loc::default()));
+/// Splits `text @3:14` into `text` and the location, and `text @3:14 in f
+/// @2:5` also into the inlined call the location is in (of `f`, at 2:5; its
+/// origin left 0).
+fn split_loc(text: &str) -> Result<(&str, Loc, Option<Inlined>), String> {
+    // A string constant may contain ` @`; a location never contains a quote.
+    let start = text.rfind('"').map_or(0, |q| q + 1);
+    let Some(at) = text[start..].find(" @").map(|i| start + i) else {
+        return Ok((text, Loc::default(), None));
     };
     let (item, loc) = (&text[..at], &text[at + 2..]);
-    // A string constant may contain ` @`; a location never contains a quote.
-    if loc.contains('"') {
-        return Ok((text, Loc::default()));
-    }
-    let (line, col) = loc.split_once(':').ok_or_else(|| format!("bad location `@{loc}`"))?;
-    let number = |s: &str| s.parse::<u32>().map_err(|_| format!("bad location `@{loc}`"));
-    Ok((item.trim_end(), Loc { line: number(line)?, col: number(col)? }))
+    let (loc, inlined) = match loc.split_once(" in ") {
+        Some((loc, call)) => {
+            let (symbol, call) = call.split_once(" @").ok_or_else(|| format!("bad inlined call `{call}`"))?;
+            (loc, Some(Inlined { symbol: symbol.trim().to_string(), call: position(call)? }))
+        }
+        None => (loc, None),
+    };
+    Ok((item.trim_end(), position(loc)?, inlined))
+}
+
+/// `3:14`.
+fn position(text: &str) -> Result<Loc, String> {
+    let bad = || format!("bad location `@{text}`");
+    let (line, col) = text.split_once(':').ok_or_else(bad)?;
+    let number = |s: &str| s.trim().parse::<u32>().map_err(|_| bad());
+    Ok(Loc { line: number(line)?, col: number(col)?, origin: 0 })
 }
 
 fn parse_line(text: &str) -> Result<Line, String> {

@@ -14,7 +14,8 @@
 //! `"text"`, `nil`): an `f64` always shows a `.`, an exponent, `inf` or
 //! `NaN`, so it never reads like an `i64`. Every statement and terminator ends
 //! with its [`Loc`](crate::Loc) as `@line:col`, the line relative to the
-//! function. `Use` prints as its bare operand, a statement evaluated only for
+//! function, or `@line:col in callee @line:col` for code inlined from
+//! `callee` by the call at the second position. `Use` prints as its bare operand, a statement evaluated only for
 //! effect as its bare rvalue.
 
 use std::fmt::{self, Write as _};
@@ -75,19 +76,24 @@ fn write_body(out: &mut String, body: &Body) -> fmt::Result {
                 }
                 StmtKind::Store(addr, value) => write!(out, "store {addr}, {value}")?,
             }
-            writeln!(out, " {}", At(stmt.loc))?;
+            writeln!(out, " {}", At(stmt.loc, body))?;
         }
-        writeln!(out, "    {} {}", block.terminator, At(block.terminator_loc))?;
+        writeln!(out, "    {} {}", block.terminator, At(block.terminator_loc, body))?;
     }
     out.push_str("}\n");
     Ok(())
 }
 
-struct At(Loc);
+struct At<'a>(Loc, &'a Body);
 
-impl fmt::Display for At {
+impl fmt::Display for At<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "@{}:{}", self.0.line, self.0.col)
+        let At(loc, body) = self;
+        write!(f, "@{}:{}", loc.line, loc.col)?;
+        match loc.origin.checked_sub(1).and_then(|k| body.inlined.get(k as usize)) {
+            None => Ok(()),
+            Some(inlined) => write!(f, " in {} {}", inlined.symbol, At(inlined.call, body)),
+        }
     }
 }
 
@@ -243,7 +249,7 @@ impl fmt::Display for Terminator {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{BlockData, BlockId, LocalDecl, Stmt};
+    use crate::{BlockData, BlockId, Inlined, LocalDecl, Stmt};
     use simple_abi::{Rt, TrapCode};
 
     fn decl(ty: Ty, name: Option<&str>) -> LocalDecl {
@@ -252,7 +258,7 @@ mod tests {
 
     #[test]
     fn prints_every_construct() {
-        let loc = |line, col| Loc { line, col };
+        let loc = |line, col| Loc { line, col, origin: 0 };
         let body = Body {
             symbol: "add".into(),
             param_count: 2,
@@ -322,9 +328,10 @@ mod tests {
                 BlockData {
                     stmts: vec![],
                     terminator: Terminator::Trap(TrapCode::IntegerOverflow),
-                    terminator_loc: loc(6, 5),
+                    terminator_loc: Loc { line: 6, col: 5, origin: 1 },
                 },
             ],
+            inlined: vec![Inlined { symbol: "helper".into(), call: loc(4, 1) }],
         };
         let expected = r#"fn add(_0: i64 a, _1: i64 b) -> i64 {
     let _2: i64
@@ -340,9 +347,10 @@ bb1:
     _2 = call f(1.0, true) @4:1
     return _2 @5:5
 bb2:
-    trap IntegerOverflow @6:5
+    trap IntegerOverflow @6:5 in helper @4:1
 }
 "#;
         assert_eq!(pretty(&body), expected);
+        assert_eq!(crate::parse(expected), Ok(body), "the text parses back");
     }
 }

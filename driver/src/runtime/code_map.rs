@@ -16,6 +16,10 @@ pub struct SourceLocation<'a> {
     pub file: &'a str,
     pub line: u32,
     pub column: u32,
+    /// Set for code the compiler inlined: the position above is then in
+    /// this function, whose call was at the given line and column of the
+    /// function holding the code.
+    pub inlined: Option<(&'a str, u32, u32)>,
 }
 
 /// The GC stack map of one call: see `simple_smf::StackMapEntry`.
@@ -71,6 +75,7 @@ impl CodeMap for LoadedModule {
             file: location.file,
             line: location.line,
             column: location.column,
+            inlined: location.inlined,
         })
     }
 

@@ -393,7 +393,13 @@ fn a_loaded_smf_module_reports_through_its_tables() {
             kind,
             addend,
         };
-        let line = |offset: usize, line, column| LineEntry { code_offset: offset as u32, file: 0, line, column };
+        let line = |offset: usize, line, column| LineEntry {
+            code_offset: offset as u32,
+            file: 0,
+            line,
+            column,
+            inlined: None,
+        };
         let module = Module {
             flags: Flags::EXECUTABLE | Flags::DEBUG_INFO,
             platform: Platform::Linux,

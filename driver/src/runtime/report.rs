@@ -140,14 +140,15 @@ pub fn write_report(
     }
     sink.put(b"backtrace:\n");
     for &addr in shown {
-        sink.put(b"  ");
-        sink.put(code.function_name(addr).unwrap_or("<unknown>").as_bytes());
-        sink.put(b" at ");
-        match code.locate(addr) {
-            Some(location) => write_location(sink, location),
-            None => sink.put(b"<unknown>"),
+        let function = code.function_name(addr).unwrap_or("<unknown>");
+        let location = code.locate(addr);
+        // Inlined code is a frame of its own, as it would have been.
+        if let Some(location @ SourceLocation { inlined: Some((callee, line, column)), .. }) = location {
+            write_frame(sink, callee, Some(location));
+            write_frame(sink, function, Some(SourceLocation { line, column, inlined: None, ..location }));
+        } else {
+            write_frame(sink, function, location);
         }
-        sink.put(b"\n");
     }
     if omitted > 0 {
         sink.put(b"  ... ");
@@ -188,6 +189,18 @@ pub fn write_message(sink: &mut dyn Sink, failure: Failure<'_>) {
                 sink.put(b")");
             }
         }
+    }
+    sink.put(b"\n");
+}
+
+/// `  function at file:line:column` and a newline.
+fn write_frame(sink: &mut dyn Sink, function: &str, location: Option<SourceLocation<'_>>) {
+    sink.put(b"  ");
+    sink.put(function.as_bytes());
+    sink.put(b" at ");
+    match location {
+        Some(location) => write_location(sink, location),
+        None => sink.put(b"<unknown>"),
     }
     sink.put(b"\n");
 }

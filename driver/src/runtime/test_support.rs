@@ -149,7 +149,7 @@ impl CodeMap for FakeCode {
         let offset = self.offset(addr)?;
         let index = self.lines.partition_point(|&(start, _)| start <= offset);
         let (file, line, column) = self.lines.get(index.checked_sub(1)?)?.1?;
-        Some(SourceLocation { file, line, column })
+        Some(SourceLocation { file, line, column, inlined: None })
     }
 
     fn trap_code(&self, addr: usize) -> Option<u8> {
