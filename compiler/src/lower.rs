@@ -370,8 +370,9 @@ impl Lower<'_> {
         self.block(body);
         self.loops.pop();
         self.terminate_into(Terminator::Goto(incr), loc, incr);
+        // `i < len` held: `i + 1` cannot overflow.
         self.push(
-            StmtKind::Assign(i, Rvalue::Binary(mir::BinOp::IAdd, Operand::Local(i), Operand::Const(Const::I64(1)))),
+            StmtKind::Assign(i, Rvalue::Binary(mir::BinOp::IAddWrap, Operand::Local(i), Operand::Const(Const::I64(1)))),
             loc,
         );
         self.terminate_into(Terminator::Goto(header), loc, exit);
@@ -400,7 +401,8 @@ impl Lower<'_> {
         // rejects both ends.
         let sign = self.binop(IShr, index.clone(), Operand::Const(Const::I64(63)), loc);
         let shift = self.binop(IAnd, sign, len.clone(), loc);
-        let i = self.binop(IAdd, index, shift, loc);
+        // A negative index plus a length, or an index plus 0: no overflow.
+        let i = self.binop(IAddWrap, index, shift, loc);
         let ok = self.binop(IULt, i.clone(), len, loc);
         self.trap_unless(ok, TrapCode::IndexOutOfBounds, loc);
         i
@@ -659,8 +661,13 @@ impl Lower<'_> {
             let bump = self.new_block();
             self.terminate_into(Terminator::Branch { cond: at_end, then_block: exit, else_block: bump }, loc, bump);
         }
-        let step_op = step_t.map_or(Operand::Const(Const::I64(1)), Operand::Local);
-        self.push(StmtKind::Assign(var, Rvalue::Binary(mir::BinOp::IAdd, var_op, step_op)), loc);
+        // A step of 1 from below the end (or, inclusive, not at it) cannot
+        // overflow, and the loop variable is immutable in the body.
+        let (add, step_op) = match step_t {
+            None => (mir::BinOp::IAddWrap, Operand::Const(Const::I64(1))),
+            Some(step) => (mir::BinOp::IAdd, Operand::Local(step)),
+        };
+        self.push(StmtKind::Assign(var, Rvalue::Binary(add, var_op, step_op)), loc);
         self.terminate_into(Terminator::Goto(header), loc, exit);
     }
 

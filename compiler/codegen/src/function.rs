@@ -756,6 +756,7 @@ impl Lower<'_, '_> {
             }
             BinOp::ICmp(c) => self.b.ins().icmp(int_cc(c), x, y),
             BinOp::IULt => self.b.ins().icmp(IntCC::UnsignedLessThan, x, y),
+            BinOp::IAddWrap => self.b.ins().iadd(x, y),
             BinOp::FAdd => self.b.ins().fadd(x, y),
             BinOp::FSub => self.b.ins().fsub(x, y),
             BinOp::FMul => self.b.ins().fmul(x, y),

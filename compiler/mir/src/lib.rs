@@ -227,6 +227,9 @@ pub enum BinOp {
     /// Unsigned `<` of two `I64`s (a bounds check: a negative index is a
     /// huge unsigned one).
     IULt,
+    /// Two's-complement `+` that wraps instead of trapping, for sums the
+    /// compiler knows cannot overflow (an index plus a length).
+    IAddWrap,
     FAdd,
     FSub,
     FMul,

@@ -386,6 +386,7 @@ fn fold_int(op: BinOp, a: i64, b: i64) -> Option<Const> {
         BinOp::IMax => a.max(b),
         BinOp::ICmp(c) => return Some(Const::Bool(compare(c, a.cmp(&b)))),
         BinOp::IULt => return Some(Const::Bool((a as u64) < (b as u64))),
+        BinOp::IAddWrap => a.wrapping_add(b),
         _ => return None,
     };
     Some(Const::I64(v))
@@ -700,7 +701,7 @@ fn is_pure(rvalue: &Rvalue) -> bool {
         Rvalue::Use(_) | Rvalue::Intrinsic(..) => true,
         Rvalue::Binary(op, _, b) => match op {
             IAnd | IOr | IXor | IMin | IMax | ICmp(_) | FAdd | FSub | FMul | FDiv | FRem | FFloorDiv | FPow | FMin
-            | FMax | FCmp(_) | BoolEq | BoolNe | RefEq | IULt => true,
+            | FMax | FCmp(_) | BoolEq | BoolNe | RefEq | IULt | IAddWrap => true,
             IShl | IShr => const_i64(b).is_some_and(|b| (0..64).contains(&b)),
             IDiv | IRem | IFloorDiv => const_i64(b).is_some_and(|b| b != 0 && b != -1),
             IAdd | ISub | IMul | IPow => fold(rvalue).is_some(),

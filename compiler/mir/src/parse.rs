@@ -506,7 +506,7 @@ fn op_by_name(name: &str) -> Option<Op> {
     }
     let binary = [
         IAdd, ISub, IMul, IDiv, IRem, IFloorDiv, IPow, IShl, IShr, IAnd, IOr, IXor, IMin, IMax, FAdd, FSub, FMul, FDiv,
-        FRem, FFloorDiv, FPow, FMin, FMax, BoolEq, BoolNe, IULt, RefEq,
+        FRem, FFloorDiv, FPow, FMin, FMax, BoolEq, BoolNe, IULt, IAddWrap, RefEq,
     ];
     if let Some(op) = binary.into_iter().find(|op| format!("{op:?}") == name) {
         return Some(Op::Binary(op));

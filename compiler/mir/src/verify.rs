@@ -271,9 +271,8 @@ impl Checker<'_> {
 fn binary_types(op: BinOp) -> (Ty, Ty) {
     use BinOp::*;
     match op {
-        IAdd | ISub | IMul | IDiv | IRem | IFloorDiv | IPow | IShl | IShr | IAnd | IOr | IXor | IMin | IMax => {
-            (Ty::I64, Ty::I64)
-        }
+        IAdd | ISub | IMul | IDiv | IRem | IFloorDiv | IPow | IShl | IShr | IAnd | IOr | IXor | IMin | IMax
+        | IAddWrap => (Ty::I64, Ty::I64),
         ICmp(_) | IULt => (Ty::I64, Ty::Bool),
         FAdd | FSub | FMul | FDiv | FRem | FFloorDiv | FPow | FMin | FMax => (Ty::F64, Ty::F64),
         FCmp(_) => (Ty::F64, Ty::Bool),
