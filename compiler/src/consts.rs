@@ -32,6 +32,60 @@ impl ConstValue {
     }
 }
 
+/// The default of a parameter or a field, put in at each call or
+/// construction that leaves it out.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum DefaultValue {
+    Const(ConstValue),
+    /// `[]` or `{}`: a new empty list or dict each time, so that no two
+    /// objects share a mutable default.
+    Empty,
+    /// A default with an error, reported where it is written; the
+    /// parameter or field still counts as having one, so that each use
+    /// does not report it missing.
+    Error,
+}
+
+/// Evaluates the default `expr` of a parameter or field of type `ty`,
+/// pushing any error to `diagnostics`.
+pub fn eval_default(
+    expr: &ast::Expr,
+    ty: &Ty,
+    lookup: &mut Lookup,
+    diagnostics: &mut Vec<RelDiagnostic>,
+) -> DefaultValue {
+    let span = RelSpan { part: 0, span: expr.span };
+    let empty = match &expr.kind {
+        ExprKind::List(xs) if xs.is_empty() => Some((matches!(ty, Ty::List(_)), "an empty list")),
+        ExprKind::Dict(entries) if entries.is_empty() => Some((matches!(ty, Ty::Dict(_)), "an empty dict")),
+        _ => None,
+    };
+    match empty {
+        Some((true, _)) => return DefaultValue::Empty,
+        Some((false, found)) => {
+            let message = format!("mismatched types: expected `{ty}`, found {found}");
+            diagnostics.push(RelDiagnostic::error(span, message).with_label(format!("expected `{ty}`")));
+            return DefaultValue::Error;
+        }
+        None => {}
+    }
+    match eval(expr, 0, lookup) {
+        Ok(value) if value.ty().coerces_to(ty) => DefaultValue::Const(value),
+        Ok(value) => {
+            diagnostics.push(
+                RelDiagnostic::error(span, format!("mismatched types: expected `{ty}`, found `{}`", value.ty()))
+                    .with_label(format!("expected `{ty}`")),
+            );
+            DefaultValue::Error
+        }
+        Err(ConstError::New(d)) => {
+            diagnostics.push(d);
+            DefaultValue::Error
+        }
+        Err(ConstError::Reported) => DefaultValue::Error,
+    }
+}
+
 /// Looks up another constant: `Some(Ok(v))`, `Some(Err(_))` if it exists but
 /// has no value (already reported), `None` if there is no such constant.
 pub type Lookup<'a> = dyn FnMut(&str) -> Option<Result<ConstValue, Ty>> + 'a;
@@ -67,7 +121,7 @@ pub fn eval(expr: &ast::Expr, part: u32, lookup: &mut Lookup) -> Result<ConstVal
     let span = RelSpan { part, span: expr.span };
     let not_const = || {
         RelDiagnostic::error(span, "constant initialiser must be a constant expression")
-            .with_help("constants and default arguments may use literals, other constants and operators")
+            .with_help("constants and defaults may use literals, other constants and operators; a default may also be `[]` or `{}`")
     };
     Ok(match &expr.kind {
         ExprKind::Int(v) => ConstValue::I64(int_literal(v.get(), false, span)?),

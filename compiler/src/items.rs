@@ -9,7 +9,7 @@ use rustc_hash::FxHashMap;
 use simple_syntax::Span;
 use simple_syntax::ast::{self, ItemKind};
 
-use crate::consts::{self, ConstError, ConstValue};
+use crate::consts::{self, ConstError, ConstValue, DefaultValue};
 use crate::diagnostics::{RelDiagnostic, RelSpan};
 use crate::hir::{Adt, AdtKind, Ty};
 
@@ -507,9 +507,9 @@ pub enum SelfKind {
 pub struct ParamSig {
     pub name: String,
     pub ty: Ty,
-    /// Default arguments are constant expressions, evaluated once here and
-    /// inserted at each call site that omits them.
-    pub default: Option<ConstValue>,
+    /// Default arguments are constant expressions (or `[]`, `{}`),
+    /// evaluated once here and inserted at each call site that omits them.
+    pub default: Option<DefaultValue>,
 }
 
 /// The structs, classes and enums a type written in source may name.
@@ -600,22 +600,10 @@ pub fn signature(items: &FileItems, consts: &ConstTable, name: &str, names: &dyn
                 Ty::Error
             }
         };
-        let default = param.default.as_ref().and_then(|expr| match consts::eval(expr, 0, &mut |n| consts.lookup(n)) {
-            Ok(value) if value.ty().coerces_to(&ty) => Some(value),
-            Ok(value) => {
-                let span = RelSpan { part: 0, span: expr.span };
-                sig.diagnostics.push(
-                    RelDiagnostic::error(span, format!("mismatched types: expected `{ty}`, found `{}`", value.ty()))
-                        .with_label(format!("expected `{ty}`")),
-                );
-                None
-            }
-            Err(ConstError::New(d)) => {
-                sig.diagnostics.push(d);
-                None
-            }
-            Err(ConstError::Reported) => None,
-        });
+        let default = param
+            .default
+            .as_ref()
+            .map(|expr| consts::eval_default(expr, &ty, &mut |n| consts.lookup(n), &mut sig.diagnostics));
         sig.params.push(ParamSig { name: param.name.text.to_string(), ty, default });
     }
     sig.ret = match &decl.ret {

@@ -12,7 +12,7 @@ use simple_abi::{Rt, TrapCode, dict_layout, list_layout};
 use simple_mir::{self as mir, BlockData, BlockId, Cmp, Const, Loc, Local, Operand, Rvalue, StmtKind, Terminator};
 use simple_syntax::ast::{BinOp, UnaryOp};
 
-use crate::consts::ConstValue;
+use crate::consts::{ConstValue, DefaultValue};
 use crate::diagnostics::RelSpan;
 use crate::hir::{
     AdtKind, Arm, Block, Builtin, Expr, ExprKind, FnHir, LocalId, Method, ParamValue, Pat, Place, Stmt, Ty,
@@ -712,13 +712,19 @@ impl Lower<'_> {
     }
 
     /// The value of a parameter: a written argument or a default.
-    fn param_values(&mut self, args: &[Expr], params: &[ParamValue]) -> Vec<Value> {
+    fn param_values(&mut self, args: &[Expr], params: &[ParamValue], loc: Loc) -> Vec<Value> {
         let written: Vec<Value> = args.iter().map(|a| self.expr(a)).collect();
         params
             .iter()
             .map(|p| match p {
                 ParamValue::Arg(i) => written[*i].clone(),
-                ParamValue::Default(c, ty) => self.const_value(c, ty),
+                ParamValue::Default(DefaultValue::Const(c), ty) => self.const_value(c, ty),
+                ParamValue::Default(DefaultValue::Empty, ty @ Ty::List(_)) => {
+                    vec![self.new_list(&element_ty(ty), Vec::new(), loc)]
+                }
+                ParamValue::Default(DefaultValue::Empty, ty) => vec![self.new_dict(ty, Vec::new(), loc)],
+                // Never run: the program has errors.
+                ParamValue::Default(DefaultValue::Error, ty) => self.layouts.leaves(ty).into_iter().map(zero).collect(),
             })
             .collect()
     }
@@ -770,7 +776,7 @@ impl Lower<'_> {
             ExprKind::Const(c) => self.const_value(c, &e.ty),
             ExprKind::Local(l) => self.locals[l.0 as usize].iter().map(|l| Operand::Local(*l)).collect(),
             ExprKind::Call { symbol, args, params } => {
-                let args = self.param_values(args, params).concat();
+                let args = self.param_values(args, params, loc).concat();
                 let dests = self.temps(&e.ty);
                 self.push(StmtKind::Call { dests: dests.clone(), symbol: symbol.clone(), args }, loc);
                 if e.ty == Ty::Never {
@@ -780,7 +786,7 @@ impl Lower<'_> {
             }
             ExprKind::MutCall { place, symbol, args, params } => {
                 let storage = self.storage(place, loc);
-                let args = self.param_values(args, params);
+                let args = self.param_values(args, params, loc);
                 let self_ty = self.place_ty(place);
                 let result = self.temps(&e.ty);
                 let new_self = self.temps(&self_ty);
@@ -837,7 +843,7 @@ impl Lower<'_> {
                 vec![acc.unwrap_or_else(|| Self::str_const(""))]
             }
             ExprKind::Record { args, fields } => {
-                let value = self.param_values(args, fields).concat();
+                let value = self.param_values(args, fields, loc).concat();
                 match &e.ty {
                     Ty::Adt(adt) if adt.kind() == AdtKind::Class => {
                         let leaves = self.layouts.record_leaves(&self.layouts.field_types(&e.ty));
@@ -847,7 +853,7 @@ impl Lower<'_> {
                 }
             }
             ExprKind::Variant { index, args, fields } => {
-                let value = self.param_values(args, fields).concat();
+                let value = self.param_values(args, fields, loc).concat();
                 let Ty::Adt(adt) = &e.ty else { return Vec::new() };
                 let mut out = vec![Operand::Const(Const::I64(i64::from(*index)))];
                 if self.layouts.adt_def(adt).has_payload() {

@@ -2,7 +2,7 @@
 
 use rustc_hash::FxHashSet;
 
-use crate::consts::{self, ConstError, ConstValue};
+use crate::consts::{self, DefaultValue};
 use crate::diagnostics::{RelDiagnostic, RelSpan};
 use crate::items::{ConstTable, TypeDecl, TypeNames, resolve_type};
 
@@ -26,7 +26,7 @@ pub struct FieldDef {
     /// `None` for a positional variant field (`Pair(i64, i64)`).
     pub name: Option<String>,
     pub ty: Ty,
-    pub default: Option<ConstValue>,
+    pub default: Option<DefaultValue>,
     pub is_pub: bool,
 }
 
@@ -68,27 +68,10 @@ pub fn adt_def(decl: &TypeDecl, consts: &ConstTable, names: &dyn TypeNames) -> A
             def.diagnostics.push(RelDiagnostic::error(span, format!("field `{}` is declared twice", field.name.text)));
             continue;
         }
-        let default = field.default.as_ref().and_then(|expr| {
-            let span = RelSpan { part: 0, span: expr.span };
-            match consts::eval(expr, 0, &mut |n| consts.lookup(n)) {
-                Ok(value) if value.ty().coerces_to(&ty) => Some(value),
-                Ok(value) => {
-                    def.diagnostics.push(
-                        RelDiagnostic::error(
-                            span,
-                            format!("mismatched types: expected `{ty}`, found `{}`", value.ty()),
-                        )
-                        .with_label(format!("expected `{ty}`")),
-                    );
-                    None
-                }
-                Err(ConstError::New(d)) => {
-                    def.diagnostics.push(d);
-                    None
-                }
-                Err(ConstError::Reported) => None,
-            }
-        });
+        let default = field
+            .default
+            .as_ref()
+            .map(|expr| consts::eval_default(expr, &ty, &mut |n| consts.lookup(n), &mut def.diagnostics));
         def.fields.push(FieldDef { name: Some(field.name.text.to_string()), ty, default, is_pub: field.is_pub });
     }
     let mut seen = FxHashSet::default();

@@ -17,7 +17,7 @@ pub use adt::{AdtDef, FieldDef, VariantDef, adt_def};
 pub use check::{Def, Scope, check_fn};
 pub use pretty::pretty;
 
-use crate::consts::ConstValue;
+use crate::consts::{ConstValue, DefaultValue};
 use crate::diagnostics::{Level, RelDiagnostic, RelSpan};
 use simple_syntax::ast::{BinOp, UnaryOp};
 
@@ -457,7 +457,7 @@ pub enum ParamValue {
     Arg(usize),
     /// The parameter's default, and the parameter's type (an optional's
     /// default may be a plain value or `nil`).
-    Default(ConstValue, Ty),
+    Default(DefaultValue, Ty),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
