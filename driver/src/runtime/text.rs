@@ -17,7 +17,7 @@ use super::heap;
 use super::list::{slice_bounds, str_items, str_list};
 use super::process::runtime_error;
 use super::search::{self, Matches};
-use super::strings::{StaticStr, alloc_str, alloc_str_uninit, str_bytes};
+use super::strings::{StaticStr, StrWriter, alloc_str, alloc_str_uninit, str_bytes};
 
 /// The empty `str`.
 static EMPTY: StaticStr<0> = StaticStr::new(b"");
@@ -198,19 +198,15 @@ pub unsafe extern "C" fn spl_str_join(sep: *const u8, list: *mut u8) -> *const u
             len.checked_add(unsafe { str_bytes(item) }.len())
         })
     });
-    let (out, dst) = alloc_str_uninit(len.unwrap_or_else(|| out_of_memory()));
-    let mut at = 0;
+    let mut out = StrWriter::new(len.unwrap_or_else(|| out_of_memory()));
     for (i, &item) in items.iter().enumerate() {
         if i > 0 {
-            dst[at..at + sep.len()].copy_from_slice(sep);
-            at += sep.len();
+            out.push(sep);
         }
         // SAFETY: as above.
-        let bytes = unsafe { str_bytes(item) };
-        dst[at..at + bytes.len()].copy_from_slice(bytes);
-        at += bytes.len();
+        out.push(unsafe { str_bytes(item) });
     }
-    out
+    out.finish()
 }
 
 /// `s.trim()`: without leading and trailing whitespace (as Rust's `trim`).
@@ -303,20 +299,15 @@ pub unsafe extern "C" fn spl_str_replace(s: *const u8, from: *const u8, to: *con
     if len == 0 {
         return EMPTY.as_ptr();
     }
-    let (out, dst) = alloc_str_uninit(len);
-    let mut at = 0;
-    let mut copy = |bytes: &[u8]| {
-        dst[at..at + bytes.len()].copy_from_slice(bytes);
-        at += bytes.len();
-    };
+    let mut out = StrWriter::new(len);
     let mut last = 0;
     for i in Matches::new(whole, from) {
-        copy(&whole.as_bytes()[last..i]);
-        copy(to.as_bytes());
+        out.push(&whole.as_bytes()[last..i]);
+        out.push(to.as_bytes());
         last = i + from.len();
     }
-    copy(&whole.as_bytes()[last..]);
-    out
+    out.push(&whole.as_bytes()[last..]);
+    out.finish()
 }
 
 /// `s.chars()`: the characters as one-character strings.
