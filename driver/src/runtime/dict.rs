@@ -318,3 +318,71 @@ pub unsafe fn lookup<'a>(dict: *mut u8, key: u64) -> Option<&'a [u64]> {
     // SAFETY: `e` is a live entry.
     Some(unsafe { std::slice::from_raw_parts(dict.entry(e).add(VALUE_SLOT).cast_const(), slots - VALUE_SLOT) })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::heap::desc::StaticDesc;
+    use crate::runtime::strings::alloc_str;
+    use simple_abi::dict_layout::KEY_INT;
+    use simple_abi::heap_layout::KIND_ARRAY;
+
+    /// Entries of a `{str: i64}` or `{i64: i64}`: hash, key, value.
+    static STR_ENTRIES: StaticDesc = StaticDesc::new(KIND_ARRAY, 3, 0b010);
+    static INT_ENTRIES: StaticDesc = StaticDesc::new(KIND_ARRAY, 3, 0);
+
+    fn value(dict: *mut u8, e: i64) -> u64 {
+        assert!(e >= 0, "missing");
+        unsafe { Dict(dict).entry(e as usize).add(VALUE_SLOT).read() }
+    }
+
+    fn set(dict: *mut u8, e: i64, v: u64) {
+        unsafe { Dict(dict).entry(e as usize).add(VALUE_SLOT).write(v) }
+    }
+
+    #[test]
+    fn str_keys_are_found_by_their_text() {
+        unsafe {
+            let dict = spl_dict_new(STR_ENTRIES.as_ptr() as i64, KEY_STR);
+            let keys: Vec<String> = (0..5000).map(|i| format!("w{i}")).collect();
+            for (i, key) in keys.iter().enumerate() {
+                let e = spl_dict_insert_str(dict, alloc_str(key.as_bytes()));
+                set(dict, e, i as u64);
+            }
+            assert_eq!(len(dict), 5000);
+            for (i, key) in keys.iter().enumerate() {
+                // Another string of the same text.
+                assert_eq!(value(dict, spl_dict_find_str(dict, alloc_str(key.as_bytes()))), i as u64);
+            }
+            assert_eq!(spl_dict_find_str(dict, alloc_str(b"w5000")), -1);
+            assert_eq!(spl_dict_find_str(dict, alloc_str(b"")), -1);
+        }
+    }
+
+    #[test]
+    fn removed_keys_are_gone_and_the_others_stay() {
+        unsafe {
+            let dict = spl_dict_new(INT_ENTRIES.as_ptr() as i64, KEY_INT);
+            // Keys whose hashes share low bits probe through each other.
+            let keys: Vec<i64> = (0..3000).map(|i| i << 20).collect();
+            for &k in &keys {
+                let e = spl_dict_insert_int(dict, k);
+                set(dict, e, k as u64 + 1);
+            }
+            for &k in keys.iter().step_by(3) {
+                spl_dict_remove_at(dict, spl_dict_find_int(dict, k));
+            }
+            // Appending past the capacity rebuilds without the removed.
+            for k in 0..1000 {
+                let e = spl_dict_insert_int(dict, -k - 1);
+                set(dict, e, 7);
+            }
+            for (i, &k) in keys.iter().enumerate() {
+                let e = spl_dict_find_int(dict, k);
+                if i % 3 == 0 { assert_eq!(e, -1, "{k}") } else { assert_eq!(value(dict, e), k as u64 + 1) }
+            }
+            assert_eq!(len(dict), 2000 + 1000);
+            assert!((0..1000).all(|k| value(dict, spl_dict_find_int(dict, -k - 1)) == 7));
+        }
+    }
+}

@@ -42,6 +42,7 @@ mod output;
 mod print;
 mod process;
 mod report;
+mod search;
 mod strings;
 pub mod symbols;
 mod text;

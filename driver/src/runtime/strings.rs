@@ -43,9 +43,47 @@ pub unsafe fn str_bytes<'a>(s: *const u8) -> &'a [u8] {
 /// A new heap `str` holding `bytes` (which must be UTF-8). Never collects
 /// (see `heap`).
 pub fn alloc_str(bytes: &[u8]) -> *const u8 {
-    let (s, dst) = alloc_str_uninit(bytes.len());
-    dst.copy_from_slice(bytes);
-    s
+    let mut out = StrWriter::new(bytes.len());
+    out.push(bytes);
+    out.finish()
+}
+
+/// A new heap `str` of a known length whose bytes are written front to
+/// back, without first zeroing them as [`alloc_str_uninit`] must. Never
+/// collects; the string must be finished before the next collection.
+pub struct StrWriter {
+    s: *const u8,
+    /// The next byte to write.
+    at: *mut u8,
+    /// Bytes still to write.
+    left: usize,
+}
+
+impl StrWriter {
+    /// A `str` of `len` bytes (`out of memory` if it cannot be made).
+    pub fn new(len: usize) -> StrWriter {
+        let s = heap::alloc_str(len).unwrap_or_else(|error| error.report());
+        // SAFETY: the bytes follow the header of the fresh object.
+        StrWriter { s, at: unsafe { s.add(HEADER) }, left: len }
+    }
+
+    /// Appends `bytes`, which must fit.
+    pub fn push(&mut self, bytes: &[u8]) {
+        assert!(bytes.len() <= self.left, "more bytes than the str was made for");
+        // SAFETY: `at..at + bytes.len()` lies within the new object, which
+        // `bytes` (a live string or Rust memory) cannot overlap.
+        unsafe {
+            std::ptr::copy_nonoverlapping(bytes.as_ptr(), self.at, bytes.len());
+            self.at = self.at.add(bytes.len());
+        }
+        self.left -= bytes.len();
+    }
+
+    /// The string, every byte written (the pushed bytes make UTF-8).
+    pub fn finish(self) -> *const u8 {
+        assert_eq!(self.left, 0, "fewer bytes than the str was made for");
+        self.s
+    }
 }
 
 /// Allocates a `str` of `len` bytes and returns it with its bytes, which
@@ -129,10 +167,10 @@ pub unsafe extern "C" fn spl_str_concat(a: *const u8, b: *const u8) -> *const u8
     let Some(len) = left.len().checked_add(right.len()) else {
         runtime_error("out of memory");
     };
-    let (s, dst) = alloc_str_uninit(len);
-    dst[..left.len()].copy_from_slice(left);
-    dst[left.len()..].copy_from_slice(right);
-    s
+    let mut out = StrWriter::new(len);
+    out.push(left);
+    out.push(right);
+    out.finish()
 }
 
 /// `a == b`: 1 if the bytes are equal, else 0.
@@ -202,6 +240,30 @@ mod tests {
         assert_eq!(text(spl_str_from_bool(1)), "true");
         assert_eq!(text(spl_str_from_bool(0)), "false");
         assert_eq!(unsafe { spl_str_from_bool(0).cast::<u64>().read() }, STATIC_TAG);
+    }
+
+    #[test]
+    fn a_writer_fills_its_str() {
+        let mut out = StrWriter::new(5);
+        out.push(b"h\xc3\xa9");
+        out.push(b"");
+        out.push(b"lo");
+        assert_eq!(text(out.finish()), "hélo");
+        assert_eq!(text(StrWriter::new(0).finish()), "");
+    }
+
+    #[test]
+    #[should_panic(expected = "more bytes")]
+    fn a_writer_refuses_bytes_past_its_length() {
+        StrWriter::new(2).push(b"abc");
+    }
+
+    #[test]
+    #[should_panic(expected = "fewer bytes")]
+    fn a_writer_must_be_filled() {
+        let mut out = StrWriter::new(2);
+        out.push(b"a");
+        out.finish();
     }
 
     #[test]

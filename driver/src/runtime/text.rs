@@ -16,7 +16,8 @@
 use super::heap;
 use super::list::{slice_bounds, str_items, str_list};
 use super::process::runtime_error;
-use super::strings::{StaticStr, alloc_str, alloc_str_uninit, str_bytes};
+use super::search::{self, Matches};
+use super::strings::{StaticStr, StrWriter, alloc_str, alloc_str_uninit, str_bytes};
 
 /// The empty `str`.
 static EMPTY: StaticStr<0> = StaticStr::new(b"");
@@ -102,7 +103,7 @@ fn push<T>(v: &mut Vec<T>, x: T) {
 /// `s` and `sub` must be live `str` values.
 pub unsafe extern "C" fn spl_str_contains(s: *const u8, sub: *const u8) -> u8 {
     // SAFETY: per the contract.
-    u8::from(unsafe { text(s).contains(text(sub)) })
+    u8::from(search::find(unsafe { text(s) }, unsafe { text(sub) }).is_some())
 }
 
 /// `s.starts_with(prefix)`.
@@ -131,7 +132,7 @@ pub unsafe extern "C" fn spl_str_ends_with(s: *const u8, suffix: *const u8) -> u
 pub unsafe extern "C" fn spl_str_find(s: *const u8, sub: *const u8) -> i64 {
     // SAFETY: per the contract.
     let (text, sub) = unsafe { (text(s), text(sub)) };
-    match text.find(sub) {
+    match search::find(text, sub) {
         Some(at) => char_count(&text[..at]) as i64,
         None => -1,
     }
@@ -152,9 +153,12 @@ pub unsafe extern "C" fn spl_str_split(s: *const u8, sep: *const u8) -> *mut u8 
         return std::ptr::null_mut();
     }
     let mut parts = Vec::new();
-    for part in whole.split(sep) {
-        push(&mut parts, part_str(s, whole, part));
+    let mut start = 0;
+    for at in Matches::new(whole, sep) {
+        push(&mut parts, part_str(s, whole, &whole[start..at]));
+        start = at + sep.len();
     }
+    push(&mut parts, part_str(s, whole, &whole[start..]));
     str_list(&parts)
 }
 
@@ -194,19 +198,15 @@ pub unsafe extern "C" fn spl_str_join(sep: *const u8, list: *mut u8) -> *const u
             len.checked_add(unsafe { str_bytes(item) }.len())
         })
     });
-    let (out, dst) = alloc_str_uninit(len.unwrap_or_else(|| out_of_memory()));
-    let mut at = 0;
+    let mut out = StrWriter::new(len.unwrap_or_else(|| out_of_memory()));
     for (i, &item) in items.iter().enumerate() {
         if i > 0 {
-            dst[at..at + sep.len()].copy_from_slice(sep);
-            at += sep.len();
+            out.push(sep);
         }
         // SAFETY: as above.
-        let bytes = unsafe { str_bytes(item) };
-        dst[at..at + bytes.len()].copy_from_slice(bytes);
-        at += bytes.len();
+        out.push(unsafe { str_bytes(item) });
     }
-    out
+    out.finish()
 }
 
 /// `s.trim()`: without leading and trailing whitespace (as Rust's `trim`).
@@ -289,7 +289,7 @@ pub unsafe extern "C" fn spl_str_replace(s: *const u8, from: *const u8, to: *con
     heap::maybe_collect(&[s.cast(), from.cast(), to.cast()]);
     // SAFETY: per the contract.
     let (whole, from, to) = unsafe { (text(s), text(from), text(to)) };
-    let count = whole.matches(from).count();
+    let count = Matches::new(whole, from).count();
     if count == 0 || from == to {
         return s;
     }
@@ -299,20 +299,15 @@ pub unsafe extern "C" fn spl_str_replace(s: *const u8, from: *const u8, to: *con
     if len == 0 {
         return EMPTY.as_ptr();
     }
-    let (out, dst) = alloc_str_uninit(len);
-    let mut at = 0;
-    let mut copy = |bytes: &[u8]| {
-        dst[at..at + bytes.len()].copy_from_slice(bytes);
-        at += bytes.len();
-    };
+    let mut out = StrWriter::new(len);
     let mut last = 0;
-    for (i, _) in whole.match_indices(from) {
-        copy(&whole.as_bytes()[last..i]);
-        copy(to.as_bytes());
+    for i in Matches::new(whole, from) {
+        out.push(&whole.as_bytes()[last..i]);
+        out.push(to.as_bytes());
         last = i + from.len();
     }
-    copy(&whole.as_bytes()[last..]);
-    out
+    out.push(&whole.as_bytes()[last..]);
+    out.finish()
 }
 
 /// `s.chars()`: the characters as one-character strings.

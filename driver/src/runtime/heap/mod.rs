@@ -60,7 +60,7 @@ mod roots;
 mod space;
 mod verify;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::ops::Range;
 use std::time::{Duration, Instant};
@@ -162,6 +162,12 @@ struct Heap {
 
 thread_local! {
     static HEAP: RefCell<Heap> = RefCell::new(Heap::new(Config::from_env()));
+    /// Whether [`maybe_collect`] must ask the heap: set once allocation
+    /// passes the threshold, always in stress mode, and at first (before
+    /// the heap has read its configuration). Every entry point that
+    /// allocates calls `maybe_collect`, so the usual answer, no, costs one
+    /// thread-local load here instead of an entry into the heap.
+    static CHECK: Cell<bool> = const { Cell::new(true) };
 }
 
 /// Runs `f` on this thread's heap.
@@ -193,6 +199,9 @@ impl Heap {
     /// `zero`.
     fn alloc(&mut self, size: usize, header: u64, zero: bool) -> Result<*mut u8, AllocError> {
         let object = self.space.alloc(size.max(HEADER_SIZE), zero)?;
+        if self.space.allocated > self.threshold && self.config.enabled {
+            CHECK.set(true);
+        }
         // SAFETY: `object` has at least `size` writable bytes.
         unsafe { object.cast::<u64>().write(header) };
         Ok(object)
@@ -284,11 +293,23 @@ fn check_kind(desc: Desc, expected: u32) -> Result<(), AllocError> {
 ///
 /// Call it at the start of a runtime entry point that allocates, directly
 /// from that entry point, which compiled code called.
-#[inline(never)]
+#[inline]
 pub fn maybe_collect(extra_roots: &[*const u8]) {
+    if CHECK.get() {
+        check_collection(extra_roots);
+    }
+}
+
+/// [`maybe_collect`] once [`CHECK`] is set: collects if it is time to,
+/// and clears `CHECK` unless the next call must look again.
+#[inline(never)]
+fn check_collection(extra_roots: &[*const u8]) {
     if with_heap(|heap| heap.wants_collection()) {
         collect(extra_roots);
     }
+    // Outside a program's thread nothing was collected and the threshold
+    // is still passed: the next call checks again, as before.
+    CHECK.set(with_heap(|heap| heap.wants_collection()));
 }
 
 /// Prints the statistics of this thread's heap to stderr if

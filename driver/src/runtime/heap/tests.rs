@@ -233,8 +233,11 @@ fn allocation_errors() {
 
 #[test]
 fn outside_a_program_thread_nothing_is_collected() {
-    let s = alloc_str(3).unwrap();
     with_heap(|heap| heap.threshold = 0);
+    let s = alloc_str(3).unwrap();
+    // Past the threshold: `maybe_collect` looks at the heap.
+    assert!(CHECK.get());
     maybe_collect(&[]);
     assert_eq!(header(s), str_header());
+    assert!(CHECK.get());
 }
