@@ -1211,6 +1211,16 @@ fn render_report(results: &[BenchResult], opts: &Options, session: &Session) -> 
         GEOMEAN_EXCLUDED.join(", ")
     );
 
+    // What the python3 goal asks, in terms of C.
+    if let (Some(python_gcc), _) = ratio_geomean(results, Impl::Python, Impl::Gcc) {
+        let _ = writeln!(
+            out,
+            "(python3 is {} slower than gcc -O2 over the same benchmarks: python3/simple >= 30x needs simple/gcc <= {})",
+            fmt(Some(python_gcc)),
+            fmt(Some(python_gcc / 30.0)),
+        );
+    }
+
     // fib apart: gcc -O2 inlines the recursion into itself.
     for r in results.iter().filter(|r| GCC_O1_BENCHES.contains(&r.name.as_str())) {
         let _ = writeln!(
@@ -1508,7 +1518,10 @@ mod tests {
     #[test]
     fn report_shows_memory_targets_and_failures() {
         let results = vec![
-            bench("binary_trees", &[(Impl::Simple, ok(2.0, 3072)), (Impl::Gcc, ok(1.0, 1024))]),
+            bench(
+                "binary_trees",
+                &[(Impl::Simple, ok(2.0, 3072)), (Impl::Gcc, ok(1.0, 1024)), (Impl::Python, ok(60.0, 8192))],
+            ),
             bench(
                 "word_count",
                 &[
@@ -1529,6 +1542,8 @@ mod tests {
         assert!(report.contains("binary_trees     3.0      1.0"), "{report}");
         assert!(report.contains("mem simple/gcc"), "{report}");
         assert!(report.contains("binary_trees simple/gcc -O2 time"), "{report}");
+        assert!(report.contains("python3 is 60.00x slower than gcc -O2 over the same benchmarks"), "{report}");
+        assert!(report.contains("needs simple/gcc <= 2.00x"), "{report}");
         assert!(
             report.contains("word_count simple: FAILED: exit status 1: error: dicts are not supported yet\n"),
             "{report}"
