@@ -909,7 +909,10 @@ impl Lower<'_> {
                 inner
             }
             ExprKind::Match { scrutinee, arms } => self.match_expr(e, scrutinee, arms),
-            ExprKind::Method { method, args } => self.method(*method, args, &e.ty, loc),
+            ExprKind::Method { method, args, at } => {
+                let at = self.loc(*at);
+                self.method(*method, args, &e.ty, at)
+            }
             ExprKind::Format { value, spec } => {
                 let rt = match value.ty {
                     Ty::I64 => Rt::FormatI64,

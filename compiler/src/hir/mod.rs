@@ -368,6 +368,10 @@ pub enum ExprKind {
     Method {
         method: Method,
         args: Vec<Expr>,
+        /// Where a runtime error of the call is reported: from the method's
+        /// name to the end of the call (`pop()` in `xs.pop()`), as for
+        /// `unwrap`.
+        at: RelSpan,
     },
     /// `[a, b, c]`
     List(Vec<Expr>),

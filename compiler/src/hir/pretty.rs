@@ -194,7 +194,7 @@ impl Printer<'_> {
                 nested.out
             }
             ExprKind::Format { value, spec } => format!("format({}, {spec:?})", self.expr(value)),
-            ExprKind::Method { method, args } => {
+            ExprKind::Method { method, args, .. } => {
                 let args: Vec<String> = args.iter().map(|a| self.expr(a)).collect();
                 format!("{method:?}({}): {}", args.join(", "), e.ty)
             }

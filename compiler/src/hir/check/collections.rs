@@ -184,7 +184,8 @@ impl<'a> Checker<'a> {
         let item = self.expr(lhs, Some(&item_ty));
         let item = self.coerce(item, &item_ty, lhs.span);
         let span = self.rel(e.span);
-        let test = Expr { kind: ExprKind::Method { method, args: vec![container, item] }, ty: Ty::Bool, span };
+        let test =
+            Expr { kind: ExprKind::Method { method, args: vec![container, item], at: span }, ty: Ty::Bool, span };
         if negated {
             Expr { kind: ExprKind::Unary { op: ast::UnaryOp::Not, operand: Box::new(test) }, ty: Ty::Bool, span }
         } else {
@@ -254,8 +255,8 @@ impl<'a> Checker<'a> {
             let x = self.expr(&arg.value, Some(ty));
             all.push(self.coerce(x, ty, arg.value.span));
         }
-        let span = self.rel(e.span);
-        Expr { kind: ExprKind::Method { method, args: all }, ty: ret, span }
+        let at = self.rel(Span { start: name.span.start, end: e.span.end });
+        Expr { kind: ExprKind::Method { method, args: all, at }, ty: ret, span: self.rel(e.span) }
     }
 
     /// `for pattern in iter:` over a list, `xs.enumerate()` or a dict's keys.
@@ -278,7 +279,7 @@ impl<'a> Checker<'a> {
                 let key = kv.0.clone();
                 let span = x.span;
                 let keys = Expr {
-                    kind: ExprKind::Method { method: Method::DictKeys, args: vec![x] },
+                    kind: ExprKind::Method { method: Method::DictKeys, args: vec![x], at: span },
                     ty: Ty::list(key.clone()),
                     span,
                 };
