@@ -190,13 +190,18 @@ fn types_of_other_modules_are_used_qualified_and_imported() {
                  case Shape::Circle(c, r): \"circle {r} at {c.norm2()}\"\n\n\
                  let c = Canvas.new()\nc.add(Shape::Dot(Point(x: 1.0, y: 2.0)))\n\
                  c.add(shapes.Shape.Circle(shapes.Point(3.0, 4.0), 2.0))\n\
-                 for s in c.shapes:\n    println(describe(s))\nprintln(c.shapes[0])\n",
+                 c.add(shapes.Shape::Circle(shapes.Point(0.0, 1.0), 1.0))\n\
+                 for s in c.shapes:\n    println(describe(s))\nprintln(c.shapes[0])\n\
+                 match c.shapes[2]:\n    case shapes.Shape::Circle(_, r): println(r)\n    case _: println(\"?\")\n",
             ),
         ],
     );
     let out = simple(&dir, &["run", "main.spl"]);
     assert_eq!(text(&out.stderr), "");
-    assert_eq!(text(&out.stdout), "dot 1.0\ncircle 2.0 at 25.0\nShape::Dot(at: Point(x: 1.0, y: 2.0, secret: 7))\n");
+    assert_eq!(
+        text(&out.stdout),
+        "dot 1.0\ncircle 2.0 at 25.0\ncircle 1.0 at 1.0\nShape::Dot(at: Point(x: 1.0, y: 2.0, secret: 7))\n1.0\n"
+    );
 }
 
 #[test]

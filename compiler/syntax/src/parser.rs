@@ -1487,14 +1487,24 @@ impl<'a> Parser<'a> {
         Expr { kind, span }
     }
 
-    /// `x`, `self`, `Shape::Circle`.
+    /// `x`, `self`, `Shape::Circle`, `shapes.Shape::Circle`.
     fn name_or_path(&mut self) -> Expr {
         let start = self.cur_span();
+        // `a.b.C::D`: the dotted names before a `::` are a module path,
+        // not field accesses.
+        let mut dots = 0;
+        while self.nth(2 * dots + 1) == &T::Dot && self.nth(2 * dots + 2) == &T::Ident {
+            dots += 1;
+        }
         let name = self.name_here();
-        if !self.at(&T::ColonColon) {
+        if self.nth(2 * dots) != &T::ColonColon {
             return Expr { span: name.span, kind: ExprKind::Name(name) };
         }
         let mut path = vec![name];
+        for _ in 0..dots {
+            self.bump();
+            path.push(self.name_here());
+        }
         while self.eat(&T::ColonColon) {
             path.push(self.ident("identifier"));
         }
