@@ -422,8 +422,31 @@ impl crate::layout::LayoutSource for FileScope<'_> {
     }
 }
 
+impl FileScope<'_> {
+    /// Whether `path` names a function, as seen from this file; found
+    /// without computing the function's signature.
+    fn names_fn(&self, path: &[String]) -> bool {
+        let db = self.db;
+        match path {
+            [name] => {
+                module_names(db, self.file).is_fn(name)
+                    || matches!(import_scope(db, self.file).bindings.get(name),
+                        Some(Imported::Item(file, item)) if module_names(db, *file).is_fn(item))
+            }
+            [module @ .., name] => module_files(db).get(module).is_some_and(|&file| module_names(db, file).is_fn(name)),
+            [] => false,
+        }
+    }
+}
+
 impl items::TypeNames for FileScope<'_> {
     fn named_type(&self, path: &[String]) -> Result<hir::Adt, String> {
+        // Looking a function up computes its signature; for a function
+        // named as a type in its own signature (`fn f(x: f)`) that is a
+        // query cycle.
+        if self.names_fn(path) {
+            return Err(format!("`{}` is not a type", path.join(".")));
+        }
         let def = match path {
             [name] => self.lookup(name),
             [module @ .., name] => match self.member(module, name) {
