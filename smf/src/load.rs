@@ -717,6 +717,42 @@ mod tests {
         assert_eq!(loaded.entry(), None);
     }
 
+    /// Damaged modules, re-hashed so that the damage gets past the hash to
+    /// every table: reading and loading return an error or a module, and
+    /// never panic. A deterministic xorshift picks the damage.
+    #[test]
+    fn damaged_modules_are_refused_without_panicking() {
+        let good = write(&program());
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        let (mut loaded, mut refused) = (0, 0);
+        for _ in 0..3000 {
+            let mut bytes = good.clone();
+            for _ in 0..1 + next(4) {
+                let at = next(bytes.len());
+                match next(3) {
+                    0 => bytes[at] = next(256) as u8,
+                    1 => bytes[at] ^= 1 << next(8),
+                    _ => bytes.truncate(at.max(crate::HEADER_SIZE)),
+                }
+            }
+            if bytes.len() >= crate::HEADER_SIZE {
+                crate::testutil::rehash(&mut bytes);
+            }
+            match load_bytes(&bytes, &resolve, ABI) {
+                Ok(_) => loaded += 1,
+                Err(_) => refused += 1,
+            }
+        }
+        // Most damage is caught; some lands in code or padding and loads.
+        assert!(refused > 1000 && loaded > 0, "{refused} refused, {loaded} loaded");
+    }
+
     #[test]
     fn can_live_in_a_static() {
         fn assert_send_sync<T: Send + Sync + 'static>() {}
