@@ -86,17 +86,18 @@ pub fn current_frame_pointer() -> usize {
     fp
 }
 
-/// At most this many runtime frames lie between a runtime function that
-/// compiled code called and the place that looks for its caller.
-const MAX_RUNTIME_FRAMES: usize = 64;
-
 /// Follows the frame-pointer chain from `fp`, a frame of the running
 /// runtime, to the frame record whose return address lies in the module's
 /// code: the record of the runtime function compiled code called. `None`
 /// if there is none (the runtime was not called from Simple code).
+///
+/// The walk is not bounded by a frame count: a runtime function that
+/// recursed until the stack overflowed (comparing a deep structure) sits
+/// below as many frames as the stack holds. Each link must go up the stack
+/// and stay inside it, so the walk ends.
 pub fn runtime_caller_record(code: &dyn CodeMap, stack: StackBounds, fp: usize) -> Option<usize> {
     let mut fp = fp;
-    for _ in 0..MAX_RUNTIME_FRAMES {
+    loop {
         let ret = stack.read_word(fp.checked_add(8)?)?;
         if ret != 0 && code.in_code(ret.wrapping_sub(1)) {
             return Some(fp);
@@ -107,7 +108,6 @@ pub fn runtime_caller_record(code: &dyn CodeMap, stack: StackBounds, fp: usize) 
         }
         fp = next;
     }
-    None
 }
 
 /// Code addresses of the Simple frames on a stack, innermost first.
@@ -142,6 +142,11 @@ impl<'a> SimpleFrames<'a> {
             // code on the stack, then the caller's frame record above it.
             frames.leading[0] = Some(call_site);
             frames.fp = if frames.is_frame_record(regs.fp, slot) { regs.fp } else { frames.find_frame_record(slot) };
+        } else if let Some(fp) = runtime_caller_record(code, stack, regs.fp) {
+            // Farther up than the scan looks (a runtime function recursed
+            // until the stack overflowed): the runtime keeps frame pointers,
+            // so its chain leads to the Simple caller.
+            frames.fp = fp;
         }
         frames
     }
@@ -295,6 +300,28 @@ mod tests {
         let regs = Registers { pc: 0x1234, fp: stack.addr(10), sp: stack.addr(1) };
         let frames = SimpleFrames::new(&code, stack.bounds(), regs);
         assert_eq!(offsets(&code, frames), [9, 19, 39]);
+    }
+
+    #[test]
+    fn a_fault_deep_in_runtime_recursion_follows_the_runtime_frame_chain() {
+        // A runtime function recursed (frame records every 4 words) from
+        // word 2 far past the scan window before overflowing; its outermost
+        // frame, at word `top`, returns into f at offset 9, whose frame
+        // record is at word `top + 4` and returns into main.
+        let code = code();
+        let top = 2 + 4 * (SCAN_WINDOW / 8 / 4 + 16);
+        let mut stack = FakeStack::with_words(top + 64);
+        for fp in (2..top).step_by(4) {
+            stack.set(fp, stack.addr(fp + 4));
+            stack.set(fp + 1, 0x1234);
+        }
+        stack.set(top, stack.addr(top + 4));
+        stack.set(top + 1, code.base() + 10);
+        stack.set(top + 4, 0);
+        stack.set(top + 5, code.base() + 40);
+        let regs = Registers { pc: 0x1234, fp: stack.addr(2), sp: stack.addr(1) };
+        let frames = SimpleFrames::new(&code, stack.bounds(), regs);
+        assert_eq!(offsets(&code, frames), [9, 39]);
     }
 
     #[test]

@@ -282,9 +282,14 @@ pub struct FakeStack {
 }
 
 impl FakeStack {
+    /// 256 words.
     pub fn new() -> FakeStack {
+        FakeStack::with_words(256)
+    }
+
+    pub fn with_words(len: usize) -> FakeStack {
         // Over-allocate by one word so the base can be 16-aligned.
-        FakeStack { words: vec![0; 257] }
+        FakeStack { words: vec![0; len + 1] }
     }
 
     pub fn base(&self) -> usize {
@@ -305,7 +310,7 @@ impl FakeStack {
             guard_lo: self.base() - 4096,
             guard_hi: self.base(),
             lo: self.base(),
-            hi: self.addr(256),
+            hi: self.addr(self.words.len() - 1),
         }
     }
 }
