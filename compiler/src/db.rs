@@ -542,19 +542,17 @@ pub fn fn_mir<'db>(db: &'db dyn Db, f: FnId<'db>) -> Option<Arc<simple_mir::Body
         return Some(base.clone());
     }
     let mentioned = crate::inline::mentioned(db, f);
-    let calls = |symbol: &str| mentioned.iter().any(|(s, _)| *s == symbol);
-    let called = base.blocks.iter().flat_map(|b| &b.stmts).any(|stmt| match &stmt.kind {
-        simple_mir::StmtKind::Call { symbol, .. } => calls(symbol),
-        _ => false,
-    });
-    if !called {
+    let find = |symbol: &str| mentioned.iter().find(|(s, _)| *s == symbol).map(|&(_, g)| g);
+    let calls_one = base
+        .blocks
+        .iter()
+        .flat_map(|b| &b.stmts)
+        .any(|stmt| matches!(&stmt.kind, simple_mir::StmtKind::Call { symbol, .. } if find(symbol).is_some()));
+    if !calls_one {
         return Some(base.clone());
     }
     let mut body = simple_mir::Body::clone(base);
-    let callee = |symbol: &str| {
-        let &(_, g) = mentioned.iter().find(|(s, _)| *s == symbol)?;
-        fn_mir_base(db, g).as_deref()
-    };
+    let callee = |symbol: &str| fn_mir_base(db, find(symbol)?).as_deref();
     if !simple_mir::inline::inline_calls(&mut body, callee) {
         return Some(base.clone());
     }

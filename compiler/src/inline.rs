@@ -8,11 +8,11 @@
 //! checking). So a callee is offered for inlining only if it is an
 //! *inline candidate* — a non-generic function of the caller's own file
 //! whose source is at most [`MAX_SOURCE_BYTES`] long — that the caller's
-//! source *mentions* by name (as a whole word). The key of every function includes the source
-//! of the candidates it mentions; a mention that is not a call only costs a
-//! recompilation when that candidate changes. The same file means the same
-//! scope, which the key covers already, and lets the linker place the
-//! callee's positions (see `simple_mir::Loc`).
+//! source *mentions* by name (as a whole word). The key of every function
+//! includes the source of the candidates it mentions; a mention that is not
+//! a call only costs a recompilation when that candidate changes. The same
+//! file means the same scope, which the key covers already, and lets the
+//! linker place the callee's positions (see `simple_mir::Loc`).
 //!
 //! Whether a candidate is really inlined is then up to the MIR
 //! (`simple_mir::inline`): it must be small there too.

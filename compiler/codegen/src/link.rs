@@ -24,10 +24,10 @@
 //!   block; relocations to a literal target its symbol;
 //! - imports: the runtime functions used, in `Rt` (ABI) order, by name;
 //! - line table: absolute lines (`first_line + loc.line`, the first line of
-//!   the function the `Loc` is in: its own or one inlined from the file),
-//!   `loc.col` as the
-//!   column; traps and GC stack maps rebased to `.text` offsets (a stack
-//!   map's `code_offset` is its call's return address).
+//!   the function the `Loc` is in: its own or one inlined from the file,
+//!   with the inlined call's position), `loc.col` as the column; traps and
+//!   GC stack maps rebased to `.text` offsets (a stack map's `code_offset`
+//!   is its call's return address).
 
 use rustc_hash::FxHashMap as HashMap;
 

@@ -15,8 +15,8 @@
 //! `NaN`, so it never reads like an `i64`. Every statement and terminator ends
 //! with its [`Loc`](crate::Loc) as `@line:col`, the line relative to the
 //! function, or `@line:col in callee @line:col` for code inlined from
-//! `callee` by the call at the second position. `Use` prints as its bare operand, a statement evaluated only for
-//! effect as its bare rvalue.
+//! `callee` by the call at the second position. `Use` prints as its bare
+//! operand, a statement evaluated only for effect as its bare rvalue.
 
 use std::fmt::{self, Write as _};
 
