@@ -54,8 +54,17 @@ pub fn lower_fn(hir: &FnHir, source: &FnSource, layouts: &dyn LayoutSource) -> m
         }
         locals.push(ids);
     }
-    let mut cx =
-        Lower { parts, body, current: BlockId(0), blocks: Vec::new(), loops: Vec::new(), layouts, locals, hir };
+    let mut cx = Lower {
+        parts,
+        body,
+        current: BlockId(0),
+        blocks: Vec::new(),
+        loops: Vec::new(),
+        layouts,
+        locals,
+        nonnegative: Vec::new(),
+        hir,
+    };
     cx.current = cx.new_block();
     if let Some(status) = hir.exit_status {
         // A script that never executes `main = ...` exits with 0.
@@ -161,6 +170,10 @@ struct Lower<'a> {
     layouts: Layouts<'a>,
     /// The MIR locals holding each HIR local's leaves.
     locals: Vec<Vec<Local>>,
+    /// Loop variables of the enclosing `for i in range(k, ...)` loops with
+    /// a constant `k >= 0` and step 1: never negative, so an index by one
+    /// needs no wrap-around from the end.
+    nonnegative: Vec<Local>,
     hir: &'a FnHir,
 }
 
@@ -399,10 +412,15 @@ impl Lower<'_> {
         // Branch-free: a negative index gets the length added (its sign
         // bit, spread, masks the length), then one unsigned compare
         // rejects both ends.
-        let sign = self.binop(IShr, index.clone(), Operand::Const(Const::I64(63)), loc);
-        let shift = self.binop(IAnd, sign, len.clone(), loc);
-        // A negative index plus a length, or an index plus 0: no overflow.
-        let i = self.binop(IAddWrap, index, shift, loc);
+        let i = match index {
+            Operand::Local(l) if self.nonnegative.contains(&l) => index,
+            _ => {
+                let sign = self.binop(IShr, index.clone(), Operand::Const(Const::I64(63)), loc);
+                let shift = self.binop(IAnd, sign, len.clone(), loc);
+                // A negative index plus a length, or an index plus 0: no overflow.
+                self.binop(IAddWrap, index, shift, loc)
+            }
+        };
         let ok = self.binop(IULt, i.clone(), len, loc);
         self.trap_unless(ok, TrapCode::IndexOutOfBounds, loc);
         i
@@ -592,6 +610,7 @@ impl Lower<'_> {
     fn for_range(&mut self, var: Local, start: &Expr, end: &Expr, step: Option<&Expr>, inclusive: bool, body: &Block) {
         let loc = self.loc(start.span);
         let start_v = self.scalar(start);
+        let nonnegative = step.is_none() && matches!(start_v, Operand::Const(Const::I64(k)) if k >= 0);
         let end_v = self.scalar(end);
         let end_t = self.temp(mir::Ty::I64);
         self.push(StmtKind::Assign(end_t, Rvalue::Use(end_v)), loc);
@@ -652,7 +671,13 @@ impl Lower<'_> {
             }
         }
         self.loops.push((incr, exit));
+        if nonnegative {
+            self.nonnegative.push(var);
+        }
         self.block(body);
+        if nonnegative {
+            self.nonnegative.pop();
+        }
         self.loops.pop();
         self.terminate_into(Terminator::Goto(incr), loc, incr);
         if inclusive && step_t.is_none() {
