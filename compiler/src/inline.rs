@@ -47,8 +47,10 @@ fn is_small(def: &ast::FnDef) -> bool {
 }
 
 /// The candidates of `f`'s file other than `f` whose name (a method's
-/// without its type) occurs in `f`'s source: the functions `f` may inline.
-pub fn mentioned<'db>(db: &'db dyn Db, f: FnId<'db>) -> Vec<(&'db str, FnId<'db>)> {
+/// without its type) occurs in `f`'s source, by symbol: the functions `f`
+/// may inline. A query, as both `fn_key` and `fn_mir` ask.
+#[salsa::tracked(returns(ref))]
+pub fn mentioned<'db>(db: &'db dyn Db, f: FnId<'db>) -> Vec<(String, FnId<'db>)> {
     let file = f.file(db);
     let candidates = candidates(db, file);
     if candidates.is_empty() {
@@ -63,7 +65,7 @@ pub fn mentioned<'db>(db: &'db dyn Db, f: FnId<'db>) -> Vec<(&'db str, FnId<'db>
             let short = name.rsplit('.').next().unwrap_or(name);
             source.parts.iter().any(|part| mentions(&part.text, short))
         })
-        .map(|(symbol, g)| (symbol.as_str(), *g))
+        .cloned()
         .collect()
 }
 

@@ -135,16 +135,14 @@ fn fn_key_of(db: &dyn Db, f: FnId<'_>) -> FnKey {
     let file = f.file(db);
     h.debug(&db::module_names(db, file).is_script(f.name(db)));
     let items = db::fn_item_index(db, file).get(f.name(db)).map_or(&[][..], Vec::as_slice);
-    let parsed = &db::parse(db, file).file;
-    for part in crate::items::fn_parts(parsed, file.text(db), items) {
+    for part in crate::items::fn_parts(&db::parse(db, file).file, file.text(db), items) {
         h.str(&part.text);
         h.u64(part.line_delta.into());
     }
     // The bodies `f` may inline (positions aside: the linker places them).
     for (symbol, g) in crate::inline::mentioned(db, f) {
         h.str(symbol);
-        let items = db::fn_item_index(db, file).get(g.name(db)).map_or(&[][..], Vec::as_slice);
-        for part in crate::items::fn_parts(parsed, file.text(db), items) {
+        for part in db::fn_source(db, *g).iter().flat_map(|source| &source.parts) {
             h.str(&part.text);
         }
     }

@@ -11,7 +11,7 @@
 //! callee and the call, so that a runtime error inside it is reported where
 //! the callee's source says, with the callee's frame in the backtrace.
 
-use crate::opt::{stmt_operands_mut, terminator_operands_mut};
+use crate::opt::{stmt_operands, stmt_operands_mut, terminator_operands_mut};
 use crate::{BlockData, BlockId, Body, Const, Inlined, Loc, Local, Operand, Rvalue, Stmt, StmtKind, Terminator, Ty};
 
 /// The most statements (terminators included) a callee may have.
@@ -72,8 +72,7 @@ fn splice(body: &mut Body, b: usize, i: usize, callee: &Body) -> usize {
     let origin_base = body.inlined.len() as u32 + 1;
     body.inlined.push(Inlined { symbol: callee.symbol.clone(), call: call.loc });
     let loc = |l: Loc| Loc { origin: origin_base + l.origin, ..l };
-    let nested = callee.inlined.iter().map(|i| Inlined { symbol: i.symbol.clone(), call: loc(i.call) });
-    body.inlined.extend(nested.collect::<Vec<_>>());
+    body.inlined.extend(callee.inlined.iter().map(|i| Inlined { symbol: i.symbol.clone(), call: loc(i.call) }));
     let local = |l: Local| Local(local_base + l.0);
 
     body.locals.extend(callee.locals.iter().cloned());
@@ -172,8 +171,7 @@ fn maybe_read_before_written(body: &Body) -> Vec<Local> {
                 }
             };
             for stmt in &block.stmts {
-                let mut kind = stmt.kind.clone();
-                for op in stmt_operands_mut(&mut kind) {
+                for op in stmt_operands(&stmt.kind) {
                     read(op, &set);
                 }
                 match &stmt.kind {

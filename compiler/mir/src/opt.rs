@@ -201,7 +201,7 @@ pub(crate) fn stmt_operands_mut(kind: &mut StmtKind) -> Vec<&mut Operand> {
     }
 }
 
-fn stmt_operands(kind: &StmtKind) -> Vec<&Operand> {
+pub(crate) fn stmt_operands(kind: &StmtKind) -> Vec<&Operand> {
     fn addr_operands(addr: &Addr) -> Vec<&Operand> {
         let mut ops = vec![&addr.base];
         ops.extend(addr.index.as_ref().map(|(i, _)| i));
