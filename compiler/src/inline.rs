@@ -17,6 +17,7 @@
 //! Whether a candidate is really inlined is then up to the MIR
 //! (`simple_mir::inline`): it must be small there too.
 
+use rustc_hash::FxHashSet;
 use simple_syntax::ast;
 
 use crate::db::{self, Db, FnId, SourceFile};
@@ -57,34 +58,31 @@ pub fn mentioned<'db>(db: &'db dyn Db, f: FnId<'db>) -> Vec<(String, FnId<'db>)>
         return Vec::new();
     }
     let Some(source) = db::fn_source(db, f) else { return Vec::new() };
+    let words: FxHashSet<&str> = source.parts.iter().flat_map(|part| words(&part.text)).collect();
     candidates
         .iter()
         .filter(|(_, g)| *g != f)
         .filter(|(_, g)| {
             let name = g.name(db);
-            let short = name.rsplit('.').next().unwrap_or(name);
-            source.parts.iter().any(|part| mentions(&part.text, short))
+            words.contains(name.rsplit('.').next().unwrap_or(name))
         })
         .cloned()
         .collect()
 }
 
-/// Whether `name` occurs in `text` as a whole word (not inside a longer
-/// name); comments and strings count, which only costs recompilations.
-fn mentions(text: &str, name: &str) -> bool {
-    let is_word = |c: char| c.is_alphanumeric() || c == '_';
-    text.match_indices(name).any(|(at, _)| {
-        !text[..at].chars().next_back().is_some_and(is_word)
-            && !text[at + name.len()..].chars().next().is_some_and(is_word)
-    })
+/// The whole words of `text` (runs of letters, digits and `_`); those in
+/// comments and strings count too, which only costs recompilations.
+fn words(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !(c.is_alphanumeric() || c == '_')).filter(|w| !w.is_empty())
 }
 
 #[cfg(test)]
 mod tests {
-    use super::mentions;
+    use super::words;
 
     #[test]
     fn a_mention_is_a_whole_word() {
+        let mentions = |text: &str, name: &str| words(text).any(|w| w == name);
         assert!(mentions("return 2 * square(x)", "square"));
         assert!(mentions("v.square()", "square"));
         assert!(mentions("square", "square"));
