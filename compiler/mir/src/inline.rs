@@ -15,9 +15,9 @@ use crate::opt::{stmt_operands, stmt_operands_mut, terminator_operands_mut};
 use crate::{BlockData, BlockId, Body, Const, Inlined, Loc, Local, Operand, Rvalue, Stmt, StmtKind, Terminator, Ty};
 
 /// The most statements (terminators included) a callee may have.
-pub const MAX_CALLEE_SIZE: usize = 40;
+pub const MAX_CALLEE_SIZE: usize = 24;
 /// The most statements inlining may add to one caller.
-const MAX_GROWTH: usize = 400;
+const MAX_GROWTH: usize = 120;
 
 /// Whether `callee` is small enough to be copied into its callers.
 pub fn is_small(callee: &Body) -> bool {
