@@ -309,3 +309,28 @@ fn inspect(file: &Path) -> Result<ExitCode, DriverError> {
         Err(e) => Err(DriverError::Usage(format!("`{}` is not a valid SMF module: {e}", file.display()))),
     }
 }
+
+/// Running a built module should cost little more memory than a C program;
+/// compiling wants transparent huge pages (mimalloc asks for them), which
+/// made a one-function rebuild of a big project ~40% faster. So huge pages
+/// are off from before the first allocation, and `allow_huge_pages` turns
+/// them on when a compiler session opens.
+#[cfg(target_os = "linux")]
+#[used]
+#[unsafe(link_section = ".preinit_array")]
+static DISABLE_HUGE_PAGES: extern "C" fn() = {
+    extern "C" fn disable() {
+        // SAFETY: prctl with integer arguments only.
+        unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0) };
+    }
+    disable
+};
+
+/// See `DISABLE_HUGE_PAGES`.
+pub fn allow_huge_pages() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: prctl with integer arguments only.
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 0, 0, 0, 0)
+    };
+}

@@ -101,6 +101,7 @@ impl Session {
     }
 
     fn open_with(mut db: Database, path: &Path, options: Options) -> Result<Session, DriverError> {
+        crate::allow_huge_pages();
         let text = read_source(path)?;
         db.set_options(options);
         let entry = SourceFile::new(&db, path.to_owned(), text);
