@@ -1,5 +1,5 @@
 //! Refuses to build the runtime without frame pointers, and links the
-//! `simple` binary as a position-dependent executable.
+//! binaries as position-dependent executables.
 //!
 //! The garbage collector finds the program's roots by following the
 //! frame-pointer chain from inside the runtime up to compiled code
@@ -38,10 +38,10 @@ fn main() {
     }
 }
 
-/// Links `simple` without `-pie`. A position-independent executable has
-/// every pointer in its read-only data relocated by the dynamic loader at
-/// startup, which writes (and so makes resident) each page holding one: a
-/// megabyte for this binary, before any work. `simple run` of a small
+/// Links `simple` and `simplec` without `-pie`. A position-independent
+/// executable has every pointer in its read-only data relocated by the
+/// dynamic loader at startup, which writes (and so makes resident) each page
+/// holding one: a megabyte for the compiler, before any work. `simple run` of a small
 /// program is mostly that startup, so its peak memory is the runtime's
 /// baseline (see `cargo xtask bench`). The code is still compiled as
 /// position-independent; only the final link resolves it at a fixed address.

@@ -10,6 +10,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+pub use simple_abi::build::{Options, hash_sources};
 use simple_codegen::CompiledFn;
 use simple_syntax::ast;
 
@@ -20,17 +21,6 @@ use crate::items::{self, ConstTable, FileItems, FnSource, ImportKind, Signature}
 use crate::line_index::LineIndex;
 use crate::lower;
 use crate::persist;
-
-/// Options that change the generated code; part of every content hash.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct Options {
-    /// Skip MIR optimisations (`--no-opt`).
-    pub no_opt: bool,
-    /// Identifies the compiler build beyond [`crate::COMPILER_VERSION`]:
-    /// the driver sets it from its executable, so a rebuilt compiler never
-    /// trusts output cached by an older one.
-    pub compiler_id: u64,
-}
 
 #[salsa::input(debug)]
 pub struct SourceFile {
@@ -749,23 +739,6 @@ pub fn source_hash(db: &dyn Db, project: Project) -> [u8; 32] {
 #[salsa::tracked(returns(copy))]
 pub fn text_hash(db: &dyn Db, file: SourceFile) -> [u8; 32] {
     *blake3::hash(file.text(db).as_bytes()).as_bytes()
-}
-
-/// Every source file's path and text (its [`text_hash`]), the compiler
-/// version and the options: all a module depends on. The files are the
-/// entry then its imports, as the module's file table lists them, so the
-/// driver can check a module without parsing anything.
-pub fn hash_sources<'a>(options: Options, files: impl IntoIterator<Item = (&'a Path, [u8; 32])>) -> [u8; 32] {
-    let mut hasher = blake3::Hasher::new();
-    hasher.update(crate::COMPILER_VERSION.as_bytes());
-    hasher.update(format!("{options:?}").as_bytes());
-    for (path, text_hash) in files {
-        let path = path.display().to_string();
-        hasher.update(&(path.len() as u64).to_le_bytes());
-        hasher.update(path.as_bytes());
-        hasher.update(&text_hash);
-    }
-    *hasher.finalize().as_bytes()
 }
 
 /// The AST of a file, for `simple dump ast`.

@@ -20,23 +20,11 @@ pub mod persist;
 use std::sync::{Arc, OnceLock};
 
 pub use db::{Database, Db, FnId, Options, Project, SourceFile};
-
-/// Part of every content hash: a new compiler never trusts old output.
-/// The ABI part must follow `simple_abi::ABI_VERSION` (a test checks it).
-pub const COMPILER_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+abi", "2");
+pub use simple_abi::build::COMPILER_VERSION;
 
 /// The host's code generator, built once per process: the ISA depends only
 /// on the machine, never on the program.
 pub fn isa() -> Result<Arc<dyn simple_codegen::TargetIsa>, String> {
     static ISA: OnceLock<Result<Arc<dyn simple_codegen::TargetIsa>, String>> = OnceLock::new();
     ISA.get_or_init(|| simple_codegen::native_isa().map_err(|e| e.to_string())).clone()
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn compiler_version_names_the_abi_version() {
-        let abi = format!("+abi{}", simple_abi::ABI_VERSION);
-        assert!(super::COMPILER_VERSION.ends_with(&abi), "{}", super::COMPILER_VERSION);
-    }
 }

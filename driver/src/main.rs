@@ -1,336 +1,129 @@
-//! `simple`: the command-line driver. The only part of the project that
-//! reads files, looks at the clock or runs programs.
+//! `simple`: runs an up-to-date built module itself and hands every other
+//! command to the compiler, `simplec`, beside it.
+//!
+//! Why two binaries: a process that links the compiler (Salsa, Cranelift,
+//! clap, mimalloc) needs several MB more before it runs a line of the
+//! program than one that links only the runtime and the loader. Running a
+//! built program is the common case (`simple run` after an unchanged build,
+//! every run `simple watch` starts), so it takes the small process.
 
-mod cache;
-mod render;
-mod runtime;
-mod session;
-mod stats;
-mod watch;
+use std::ffi::OsString;
+use std::path::Path;
+use std::process::{Command, ExitCode};
 
-use std::path::{Path, PathBuf};
-use std::process::ExitCode;
-
-use cache::Cache;
-use clap::{Parser, Subcommand, ValueEnum};
-use render::ErrorFormat;
-use session::{DriverError, Durable, Session};
-use simple_compiler::Options;
-use stats::Stats;
-
-/// The compiler allocates many small, short-lived objects (syntax trees,
-/// query results); mimalloc serves them markedly faster than glibc's malloc.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-#[derive(Parser)]
-#[command(name = "simple", version, about = "The Simple compiler: compiles to native code and runs it")]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(clap::Args, Clone, Copy)]
-struct CompileFlags {
-    /// How to print diagnostics.
-    #[arg(long, value_enum, default_value_t)]
-    error_format: ErrorFormat,
-    /// Skip MIR optimisations.
-    #[arg(long)]
-    no_opt: bool,
-}
-
-impl CompileFlags {
-    fn options(self) -> Options {
-        Options { no_opt: self.no_opt, compiler_id: session::compiler_id() }
-    }
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Compile FILE (reusing FILE.smf when up to date) and run it; or run
-    /// FILE itself if it is an SMF module (`simple run prog.smf`).
-    Run {
-        file: PathBuf,
-        /// Arguments for the program.
-        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-        args: Vec<String>,
-        #[command(flatten)]
-        flags: CompileFlags,
-    },
-    /// Compile FILE to an SMF module.
-    Build {
-        file: PathBuf,
-        /// Output path (default: FILE with extension .smf).
-        #[arg(short, long)]
-        output: Option<PathBuf>,
-        #[arg(long, value_enum, default_value_t = Emit::Smf)]
-        emit: Emit,
-        /// Print how many functions were compiled and reused, and the time
-        /// of each stage.
-        #[arg(long)]
-        stats: bool,
-        #[command(flatten)]
-        flags: CompileFlags,
-    },
-    /// Check FILE for errors without generating code.
-    Check {
-        file: PathBuf,
-        #[command(flatten)]
-        flags: CompileFlags,
-    },
-    /// Rebuild FILE on every change to the program's files and run it again.
-    Watch {
-        file: PathBuf,
-        /// Print the time of each stage of every build.
-        #[arg(long)]
-        stats: bool,
-        /// Arguments for the program.
-        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-        args: Vec<String>,
-        #[command(flatten)]
-        flags: CompileFlags,
-    },
-    /// Print an intermediate form of FILE.
-    Dump {
-        #[arg(value_enum)]
-        what: DumpKind,
-        file: PathBuf,
-        /// Only this function (hir, mir, clif, asm).
-        #[arg(long = "fn")]
-        function: Option<String>,
-        #[command(flatten)]
-        flags: CompileFlags,
-    },
-    /// Work with SMF modules.
-    Smf {
-        #[command(subcommand)]
-        command: SmfCommand,
-    },
-}
-
-#[derive(Subcommand)]
-enum SmfCommand {
-    /// Print every part of an SMF module.
-    Inspect { file: PathBuf },
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum Emit {
-    Smf,
-    Obj,
-    Exe,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum DumpKind {
-    Tokens,
-    Ast,
-    Hir,
-    Mir,
-    Clif,
-    Asm,
-}
+use simple::launch;
+use simple_abi::build::Options;
 
 fn main() -> ExitCode {
-    watch::follow_watcher();
-    let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Run { file, args, flags } => {
-            runtime::set_args(&args);
-            run(&file, flags)
-        }
-        Command::Build { file, output, emit, stats, flags } => build(&file, output, emit, stats, flags),
-        Command::Check { file, flags } => check(&file, flags),
-        Command::Watch { file, args, stats, flags } => watch::watch(&file, &args, stats, flags),
-        Command::Dump { what, file, function, flags } => dump(what, &file, function.as_deref(), flags),
-        Command::Smf { command: SmfCommand::Inspect { file } } => inspect(&file),
-    };
-    match result {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(1)
-        }
-    }
-}
-
-/// Reports a session's diagnostics; false if it has errors.
-fn report(session: &Session, flags: CompileFlags) -> bool {
-    let diags = session.diagnostics();
-    if !diags.is_empty() {
-        render::emit(diags, flags.error_format, &|p| session.text_of(p));
-    }
-    !session.has_errors()
-}
-
-/// Opens a session with the program's function cache loaded and reports its
-/// diagnostics; `None` if it has errors.
-fn compile(file: &Path, flags: CompileFlags) -> Result<Option<Session>, DriverError> {
-    let mut session = Session::open(file, flags.options())?;
-    session.load_cache(Cache::for_program(file));
-    if report(&session, flags) {
-        return Ok(Some(session));
-    }
-    leak(session);
-    Ok(None)
-}
-
-/// Drops a session without freeing its memory, for a process about to
-/// exit: freeing every syntax tree and query result one at a time only
-/// delays the exit (by a tenth of a big build).
-fn leak(session: Session) {
-    std::mem::forget(session);
-}
-
-fn check(file: &Path, flags: CompileFlags) -> Result<ExitCode, DriverError> {
-    Ok(match compile(file, flags)? {
-        Some(session) => {
-            leak(session);
-            ExitCode::SUCCESS
-        }
-        None => ExitCode::from(1),
-    })
-}
-
-fn build(
-    file: &Path,
-    output: Option<PathBuf>,
-    emit: Emit,
-    show_stats: bool,
-    flags: CompileFlags,
-) -> Result<ExitCode, DriverError> {
-    if !matches!(emit, Emit::Smf) {
-        return Err(DriverError::Usage("`--emit obj` and `--emit exe` are not supported yet".into()));
-    }
-    let mut stats = Stats::start();
-    let mut session = Session::open(file, flags.options())?;
-    stats.stage("read and parse");
-    stats.cache = session.load_cache(Cache::for_program(file));
-    stats.stage("cache lookup");
-    let ok = report(&session, flags);
-    stats.stage("check");
-    if !ok {
-        leak(session);
-        return Ok(ExitCode::from(1));
-    }
-    session.codegen();
-    stats.stage("codegen");
-    let bytes = session.link()?;
-    stats.stage("link");
-    let out = output.unwrap_or_else(|| session::smf_path(file));
-    session::write_atomic(&out, bytes, Durable::Yes)?;
-    stats.stage("write module");
-    stats.compiled = session.store_cache();
-    stats.stage("cache store");
-    if show_stats {
-        eprint!("{}", stats.report(session.function_count()));
-    }
-    leak(session);
-    Ok(ExitCode::SUCCESS)
-}
-
-fn run(file: &Path, flags: CompileFlags) -> Result<ExitCode, DriverError> {
-    if file.extension().is_some_and(|e| e == "smf") {
-        let module = simple_smf::load(file, &runtime::resolve, simple_abi::ABI_VERSION)
-            .map_err(|source| DriverError::Load { path: file.to_owned(), source: source.without_path() })?;
-        return Ok(exit_code(runtime::run(&module)));
-    }
-    let smf = session::smf_path(file);
-    // Checking a built module needs the sources, not a compilation. A
-    // module that fails to load (truncated, corrupted) is rebuilt, never
-    // trusted.
-    if let Ok(module) = simple_smf::load(&smf, &runtime::resolve, simple_abi::ABI_VERSION)
-        && session::is_up_to_date(module.module(), file, flags.options())
+    launch::follow_watcher();
+    let argv: Vec<OsString> = std::env::args_os().skip(1).collect();
+    if let Some(run) = RunArgs::parse(&argv)
+        && let Some(status) = run.run_if_built()
     {
-        return Ok(exit_code(runtime::run(&module)));
+        return status;
     }
-    let mut session = Session::open(file, flags.options())?;
-    session.load_cache(Cache::for_program(file));
-    if !report(&session, flags) {
-        return Ok(ExitCode::from(1));
-    }
-    let bytes = session.link()?;
-    if let Err(e) = session::write_atomic(&smf, bytes, Durable::CacheOnly) {
-        eprintln!("warning: {e}; running the program from memory");
-    }
-    session.store_cache();
-    let module = simple_smf::load_bytes(bytes, &runtime::resolve, simple_abi::ABI_VERSION)
-        .map_err(|source| DriverError::Load { path: smf.clone(), source })?;
-    Ok(exit_code(runtime::run(&module)))
+    simplec(&argv)
 }
 
-fn exit_code(status: i32) -> ExitCode {
-    ExitCode::from((status & 255) as u8)
+/// `simple run [--no-opt] FILE [--] [ARG ...]`, read the way `simplec`'s
+/// command line reads it. Any other shape (more options, an argument after
+/// FILE that starts with `-` without a `--` before it, which `simplec` may
+/// take as an option) goes to `simplec`, so the two never disagree on what a
+/// command means.
+#[derive(Debug, PartialEq)]
+struct RunArgs<'a> {
+    no_opt: bool,
+    file: &'a Path,
+    args: Vec<String>,
 }
 
-fn dump(what: DumpKind, file: &Path, function: Option<&str>, flags: CompileFlags) -> Result<ExitCode, DriverError> {
-    let text = session::read_source(file)?;
-    let out = match what {
-        DumpKind::Tokens => {
-            let (tokens, _) = simple_syntax::lex(&text);
-            simple_syntax::dump_tokens(&text, &tokens)
+impl<'a> RunArgs<'a> {
+    fn parse(argv: &'a [OsString]) -> Option<RunArgs<'a>> {
+        let (command, mut rest) = argv.split_first()?;
+        if command != "run" {
+            return None;
         }
-        DumpKind::Ast => simple_syntax::dump_ast(&simple_syntax::parse(&text).file),
-        DumpKind::Hir | DumpKind::Mir | DumpKind::Clif | DumpKind::Asm => {
-            let Some(session) = compile(file, flags)? else { return Ok(ExitCode::from(1)) };
-            simple_compiler::dump::dump_functions(
-                &session.db,
-                session.entry,
-                function,
-                match what {
-                    DumpKind::Hir => simple_compiler::dump::Stage::Hir,
-                    DumpKind::Mir => simple_compiler::dump::Stage::Mir,
-                    DumpKind::Clif => simple_compiler::dump::Stage::Clif,
-                    _ => simple_compiler::dump::Stage::Asm,
-                },
-            )
-            .map_err(DriverError::Usage)?
+        let no_opt = rest.first().is_some_and(|a| a == "--no-opt");
+        if no_opt {
+            rest = &rest[1..];
         }
+        let (file, mut args) = rest.split_first()?;
+        let is_option = |a: &OsString| a.as_encoded_bytes().starts_with(b"-");
+        if is_option(file) {
+            return None;
+        }
+        if args.first().is_some_and(|a| a == "--") {
+            args = &args[1..];
+        } else if args.first().is_some_and(is_option) {
+            return None;
+        }
+        let args = args.iter().map(|a| a.to_str().map(str::to_owned)).collect::<Option<_>>()?;
+        Some(RunArgs { no_opt, file: Path::new(file), args })
+    }
+
+    /// Runs FILE if it is a module, or FILE's module if that is up to date;
+    /// `None` if there is nothing to run without the compiler, including a
+    /// module that fails to load (`simplec` reports or rebuilds it).
+    fn run_if_built(&self) -> Option<ExitCode> {
+        if self.file.extension().is_some_and(|e| e == "smf") {
+            let module = launch::load(self.file).ok()?;
+            return Some(launch::run(&module, &self.args));
+        }
+        let module = launch::load(&launch::smf_path(self.file)).ok()?;
+        let options = Options { no_opt: self.no_opt, compiler_id: launch::compiler_id() };
+        launch::is_up_to_date(module.module(), self.file, options).then(|| launch::run(&module, &self.args))
+    }
+}
+
+/// Hands the command to `simplec`: replaces this process on Unix, so the
+/// program's exit status and signals are `simplec`'s own.
+fn simplec(argv: &[OsString]) -> ExitCode {
+    let error = match launch::compiler_exe() {
+        Ok(exe) => {
+            let mut command = Command::new(&exe);
+            command.args(argv);
+            #[cfg(unix)]
+            let error = std::os::unix::process::CommandExt::exec(&mut command);
+            #[cfg(not(unix))]
+            let error = match command.status() {
+                Ok(status) => return ExitCode::from(status.code().unwrap_or(1) as u8),
+                Err(e) => e,
+            };
+            format!("cannot start the compiler `{}`: {error}", exe.display())
+        }
+        Err(e) => format!("cannot find the compiler: {e}"),
     };
-    write_stdout(&out);
-    Ok(ExitCode::SUCCESS)
+    eprintln!("error: {error}");
+    ExitCode::from(1)
 }
 
-/// Prints a command's output. A reader that goes away early (`| head`) is
-/// not an error; `print!` would panic.
-fn write_stdout(text: &str) {
-    use std::io::Write;
-    let _ = std::io::stdout().lock().write_all(text.as_bytes());
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-fn inspect(file: &Path) -> Result<ExitCode, DriverError> {
-    let bytes = std::fs::read(file).map_err(|source| DriverError::Read { path: file.to_owned(), source })?;
-    match simple_smf::inspect_bytes(&bytes) {
-        Ok(text) => {
-            write_stdout(&text);
-            Ok(ExitCode::SUCCESS)
-        }
-        Err(e) => Err(DriverError::Usage(format!("`{}` is not a valid SMF module: {e}", file.display()))),
+    fn parse(argv: &[&str]) -> Option<(bool, String, Vec<String>)> {
+        let argv: Vec<OsString> = argv.iter().map(OsString::from).collect();
+        RunArgs::parse(&argv).map(|r| (r.no_opt, r.file.display().to_string(), r.args))
     }
-}
 
-/// Running a built module should cost little more memory than a C program;
-/// compiling wants transparent huge pages (mimalloc asks for them), which
-/// made a one-function rebuild of a big project ~40% faster. So huge pages
-/// are off from before the first allocation, and `allow_huge_pages` turns
-/// them on when a compiler session opens.
-#[cfg(target_os = "linux")]
-#[used]
-#[unsafe(link_section = ".preinit_array")]
-static DISABLE_HUGE_PAGES: extern "C" fn() = {
-    extern "C" fn disable() {
-        // SAFETY: prctl with integer arguments only.
-        unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0) };
+    #[test]
+    fn recognises_only_what_simplec_reads_the_same_way() {
+        let run = |no_opt, file: &str, args: &[&str]| {
+            Some((no_opt, file.to_owned(), args.iter().map(|a| a.to_string()).collect()))
+        };
+        assert_eq!(parse(&["run", "a.spl"]), run(false, "a.spl", &[]));
+        assert_eq!(parse(&["run", "--no-opt", "a.spl", "x", "-y"]), run(true, "a.spl", &["x", "-y"]));
+        assert_eq!(parse(&["run", "a.smf", "x", "--no-opt"]), run(false, "a.smf", &["x", "--no-opt"]));
+        // clap reads an option after FILE as an option of `run`.
+        assert_eq!(parse(&["run", "a.spl", "--no-opt"]), None);
+        assert_eq!(parse(&["run", "a.spl", "--", "-x"]), run(false, "a.spl", &["-x"]));
+        assert_eq!(parse(&["run", "a.spl", "--", "--", "x"]), run(false, "a.spl", &["--", "x"]));
+        assert_eq!(parse(&["run", "a.spl", "--"]), run(false, "a.spl", &[]));
+        assert_eq!(parse(&["run", "--error-format", "json", "a.spl"]), None);
+        assert_eq!(parse(&["run", "--no-opt", "--no-opt", "a.spl"]), None);
+        assert_eq!(parse(&["run", "-h"]), None);
+        assert_eq!(parse(&["run"]), None);
+        assert_eq!(parse(&["build", "a.spl"]), None);
+        assert_eq!(parse(&[]), None);
     }
-    disable
-};
-
-/// See `DISABLE_HUGE_PAGES`.
-pub fn allow_huge_pages() {
-    #[cfg(target_os = "linux")]
-    // SAFETY: prctl with integer arguments only.
-    unsafe {
-        libc::prctl(libc::PR_SET_THP_DISABLE, 0, 0, 0, 0)
-    };
 }

@@ -68,6 +68,23 @@ fn run_reuses_an_up_to_date_module_and_rebuilds_a_stale_one() {
     assert_eq!(stdout(&run_in(&dir, &["run", "p.spl"])), "2\n");
 }
 
+/// `simple` runs an up-to-date module itself and hands a stale one to
+/// `simplec`; the program reads which executable it runs in.
+#[cfg(target_os = "linux")]
+#[test]
+fn simple_runs_an_up_to_date_module_without_the_compiler() {
+    let dir = temp_dir("launch");
+    std::fs::write(dir.join("p.spl"), "fn main():\n    print(read_file(\"/proc/self/cmdline\").split(\"\\0\")[0])\n")
+        .expect("write");
+    let exe = |o: Output| Path::new(&stdout(&o)).file_name().map(|n| n.to_string_lossy().into_owned());
+    assert_eq!(exe(run_in(&dir, &["run", "p.spl"])).as_deref(), Some("simplec"));
+    assert_eq!(exe(run_in(&dir, &["run", "p.spl"])).as_deref(), Some("simple"));
+    assert_eq!(exe(run_in(&dir, &["run", "p.smf"])).as_deref(), Some("simple"));
+    // Options are part of what a module was built from.
+    assert_eq!(exe(run_in(&dir, &["run", "--no-opt", "p.spl"])).as_deref(), Some("simplec"));
+    assert_eq!(exe(run_in(&dir, &["run", "--no-opt", "p.spl"])).as_deref(), Some("simple"));
+}
+
 #[test]
 fn run_rebuilds_when_an_imported_file_changes_or_goes() {
     let dir = temp_dir("imports");

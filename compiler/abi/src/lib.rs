@@ -17,6 +17,7 @@
 /// GC heap, header = descriptor address.
 pub const ABI_VERSION: u32 = 2;
 
+pub mod build;
 pub mod format_spec;
 
 /// Name of the symbol the loader calls to run a program:

@@ -101,7 +101,6 @@ impl Session {
     }
 
     fn open_with(mut db: Database, path: &Path, options: Options) -> Result<Session, DriverError> {
-        crate::allow_huge_pages();
         let text = read_source(path)?;
         db.set_options(options);
         let entry = SourceFile::new(&db, path.to_owned(), text);
@@ -349,41 +348,6 @@ impl Session {
         self.codegen();
         db::link_smf(&self.db, self.project).as_deref().map_err(Clone::clone)
     }
-}
-
-/// Identifies this compiler build: the size and modification time of the
-/// running executable, so a rebuilt compiler never reuses what an older one
-/// cached ([`Options::compiler_id`]).
-pub fn compiler_id() -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut hasher = rustc_hash::FxHasher::default();
-    if let Ok(meta) = std::env::current_exe().and_then(std::fs::metadata) {
-        meta.len().hash(&mut hasher);
-        meta.modified().ok().hash(&mut hasher);
-    }
-    hasher.finish()
-}
-
-/// `FILE.spl` → `FILE.smf`.
-pub fn smf_path(source: &Path) -> PathBuf {
-    source.with_extension("smf")
-}
-
-/// Whether `module` was built from `entry` and the files it imported as
-/// they are now, by this compiler with these options. Reads the files the
-/// module lists and nothing else: if none changed, neither did the imports.
-pub fn is_up_to_date(module: &simple_smf::Module, entry: &Path, options: Options) -> bool {
-    if module.files.first().map(Path::new) != Some(entry) {
-        return false;
-    }
-    let mut files = Vec::with_capacity(module.files.len());
-    for path in &module.files {
-        match read_source(Path::new(path)) {
-            Ok(text) => files.push((Path::new(path.as_str()), *blake3::hash(text.as_bytes()).as_bytes())),
-            Err(_) => return false,
-        }
-    }
-    db::hash_sources(options, files) == module.source_hash
 }
 
 /// How much a write must survive.

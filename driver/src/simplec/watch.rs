@@ -31,6 +31,7 @@ use std::time::{Duration, Instant};
 
 use clap::ValueEnum;
 use notify::{EventKind, RecursiveMode, Watcher};
+use simple::launch::{self, WATCHER_ENV};
 
 use crate::CompileFlags;
 use crate::cache::Cache;
@@ -57,24 +58,6 @@ static SIGNAL: AtomicI32 = AtomicI32::new(0);
 
 extern "C" fn on_signal(signal: libc::c_int) {
     SIGNAL.store(signal, Ordering::SeqCst);
-}
-
-/// Names, in a program `simple watch` starts, the watcher's process id.
-const WATCHER_ENV: &str = "SIMPLE_WATCHER_PID";
-
-/// In a program started by `simple watch`: if the watcher dies without
-/// stopping it (SIGKILL), the program gets SIGTERM. A watcher already gone
-/// before this runs is noticed too (the parent is then another process).
-pub fn follow_watcher() {
-    #[cfg(target_os = "linux")]
-    if let Some(watcher) = std::env::var(WATCHER_ENV).ok().and_then(|pid| pid.parse::<libc::pid_t>().ok()) {
-        // SAFETY: prctl with these arguments has no memory-safety preconditions.
-        let followed = unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) } == 0;
-        // SAFETY: getppid has no preconditions.
-        if !followed || unsafe { libc::getppid() } != watcher {
-            std::process::exit(143);
-        }
-    }
 }
 
 /// Tells the allocator never to return freed memory to the OS. Every
@@ -114,7 +97,7 @@ pub fn watch(file: &Path, args: &[String], show_stats: bool, flags: CompileFlags
     let mut state = State {
         session,
         entry: file.to_owned(),
-        smf: session::smf_path(file),
+        smf: launch::smf_path(file),
         args: args.to_vec(),
         flags,
         watcher,
@@ -416,7 +399,7 @@ impl State {
     }
 
     fn start_child(&mut self) {
-        let exe = match std::env::current_exe() {
+        let exe = match launch::launcher_exe() {
             Ok(exe) => exe,
             Err(e) => {
                 eprintln!("[watch] cannot start the program: {e}");
@@ -425,15 +408,22 @@ impl State {
         };
         let mut cmd = Command::new(exe);
         cmd.arg("run");
-        if self.flags.no_opt {
-            cmd.arg("--no-opt");
+        if self.module_written {
+            // The module just written, so that `simple` runs it without
+            // reading the sources to find out that it is up to date.
+            cmd.arg(&self.smf);
+        } else {
+            if self.flags.no_opt {
+                cmd.arg("--no-opt");
+            }
+            if let Some(format) = self.flags.error_format.to_possible_value() {
+                cmd.args(["--error-format", format.get_name()]);
+            }
+            cmd.arg(&self.entry);
         }
-        if let Some(format) = self.flags.error_format.to_possible_value() {
-            cmd.args(["--error-format", format.get_name()]);
-        }
-        // The module just written, so the program does not parse the
-        // sources again to find out that it is up to date.
-        cmd.arg(if self.module_written { &self.smf } else { &self.entry }).args(&self.args);
+        // After `--`, clap reads arguments that start with `-` as the
+        // program's own.
+        cmd.arg("--").args(&self.args);
         // Set up by the program itself (`follow_watcher`): a `pre_exec` hook
         // here would make the spawn fork this big process instead of using
         // posix_spawn, a few ms per run.

@@ -1,0 +1,88 @@
+//! Finding, checking and running a built module.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use simple_abi::build::{Options, hash_sources};
+use simple_smf::LoadedModule;
+
+use crate::runtime;
+
+/// The compiler's executable, `simplec`, which sits beside `simple`.
+pub fn compiler_exe() -> std::io::Result<PathBuf> {
+    sibling("simplec")
+}
+
+/// The launcher's executable, `simple`, which sits beside `simplec`.
+pub fn launcher_exe() -> std::io::Result<PathBuf> {
+    sibling("simple")
+}
+
+fn sibling(name: &str) -> std::io::Result<PathBuf> {
+    let exe = std::env::current_exe()?;
+    Ok(exe.with_file_name(format!("{name}{}", std::env::consts::EXE_SUFFIX)))
+}
+
+/// Identifies the compiler build: the size and modification time of
+/// `simplec`, so a rebuilt compiler never reuses what an older one cached
+/// ([`Options::compiler_id`]). `simple` and `simplec` compute the same value.
+pub fn compiler_id() -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = rustc_hash::FxHasher::default();
+    if let Ok(meta) = compiler_exe().and_then(std::fs::metadata) {
+        meta.len().hash(&mut hasher);
+        meta.modified().ok().hash(&mut hasher);
+    }
+    hasher.finish()
+}
+
+/// `FILE.spl` → `FILE.smf`.
+pub fn smf_path(source: &Path) -> PathBuf {
+    source.with_extension("smf")
+}
+
+/// Whether `module` was built from `entry` and the files it imported as
+/// they are now, by this compiler with these options. Reads the files the
+/// module lists and nothing else: if none changed, neither did the imports.
+pub fn is_up_to_date(module: &simple_smf::Module, entry: &Path, options: Options) -> bool {
+    if module.files.first().map(Path::new) != Some(entry) {
+        return false;
+    }
+    let mut files = Vec::with_capacity(module.files.len());
+    for path in &module.files {
+        match std::fs::read(path) {
+            Ok(text) => files.push((Path::new(path.as_str()), *blake3::hash(&text).as_bytes())),
+            Err(_) => return false,
+        }
+    }
+    hash_sources(options, files) == module.source_hash
+}
+
+/// Loads the module at `path` against this runtime.
+pub fn load(path: &Path) -> Result<LoadedModule, simple_smf::LoadError> {
+    simple_smf::load(path, &runtime::resolve, simple_abi::ABI_VERSION)
+}
+
+/// Runs a loaded program with these arguments; its exit status.
+pub fn run(module: &LoadedModule, args: &[String]) -> ExitCode {
+    runtime::set_args(args);
+    ExitCode::from((runtime::run(module) & 255) as u8)
+}
+
+/// Names, in a program `simple watch` starts, the watcher's process id.
+pub const WATCHER_ENV: &str = "SIMPLE_WATCHER_PID";
+
+/// In a program started by `simple watch`: if the watcher dies without
+/// stopping it (SIGKILL), the program gets SIGTERM. A watcher already gone
+/// before this runs is noticed too (the parent is then another process).
+pub fn follow_watcher() {
+    #[cfg(target_os = "linux")]
+    if let Some(watcher) = std::env::var(WATCHER_ENV).ok().and_then(|pid| pid.parse::<libc::pid_t>().ok()) {
+        // SAFETY: prctl with these arguments has no memory-safety preconditions.
+        let followed = unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) } == 0;
+        // SAFETY: getppid has no preconditions.
+        if !followed || unsafe { libc::getppid() } != watcher {
+            std::process::exit(143);
+        }
+    }
+}
