@@ -11,8 +11,8 @@ use std::ffi::OsString;
 use std::path::Path;
 use std::process::{Command, ExitCode};
 
-use simple::launch;
 use simple_abi::build::Options;
+use simple_runtime::launch;
 
 fn main() -> ExitCode {
     launch::follow_watcher();

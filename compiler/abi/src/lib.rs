@@ -3,7 +3,7 @@
 //! meaning of trap codes are declared.
 //!
 //! The compiler emits calls and traps from these tables; the runtime in
-//! `driver/src/runtime` implements them, and a test there checks that it
+//! `runtime/` (crate `simple-runtime`) implements them, and a test there checks that it
 //! provides exactly [`RUNTIME_FUNCTIONS`]. Changing anything here is an ABI
 //! change: bump [`ABI_VERSION`], so old SMF files are refused by the loader.
 //!

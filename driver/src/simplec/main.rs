@@ -15,8 +15,8 @@ use cache::Cache;
 use clap::{Parser, Subcommand, ValueEnum};
 use render::ErrorFormat;
 use session::{DriverError, Durable, Session};
-use simple::launch;
 use simple_compiler::Options;
+use simple_runtime::launch;
 use stats::Stats;
 
 /// The compiler allocates many small, short-lived objects (syntax trees,
@@ -253,7 +253,7 @@ fn run(file: &Path, args: &[String], flags: CompileFlags) -> Result<ExitCode, Dr
         eprintln!("warning: {e}; running the program from memory");
     }
     session.store_cache();
-    let module = simple_smf::load_bytes(bytes, &simple::runtime::resolve, simple_abi::ABI_VERSION)
+    let module = simple_smf::load_bytes(bytes, &simple_runtime::resolve, simple_abi::ABI_VERSION)
         .map_err(|source| load_error(&smf, source))?;
     Ok(launch::run(&module, args))
 }

@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 
 use clap::ValueEnum;
 use notify::{EventKind, RecursiveMode, Watcher};
-use simple::launch::{self, WATCHER_ENV};
+use simple_runtime::launch::{self, WATCHER_ENV};
 
 use crate::CompileFlags;
 use crate::cache::Cache;

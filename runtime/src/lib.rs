@@ -1,8 +1,15 @@
-//! The runtime linked into `simple`: the `extern "C"` functions compiled code
-//! calls (declared in `simple_abi`), and the fault handling that turns traps
-//! into `error:` messages.
+//! The runtime linked into `simple` and `simplec`: the `extern "C"`
+//! functions compiled code calls (declared in `simple_abi`), the fault
+//! handling that turns traps into `error:` messages, and the loading and
+//! running of built modules.
+//!
+//! **Invariant:** depends on no compiler crate, so that `simple`, which
+//! links this crate and the SMF loader alone, runs a built program in
+//! little more memory than a C program needs.
 //!
 //! Map:
+//! - [`launch`]: where the two binaries are, whether a module is up to date
+//!   (`simple_abi::build::hash_sources`), loading and running it.
 //! - [`symbols`]: the table the loader resolves runtime imports against
 //!   ([`resolve`]); a test checks it is exactly `simple_abi::RUNTIME_FUNCTIONS`.
 //! - `print`, `strings`, `text`, `format`, `list`, `dict`, `values`, `io`,
@@ -35,6 +42,7 @@ mod fault;
 mod format;
 mod heap;
 mod io;
+pub mod launch;
 mod list;
 mod math;
 mod number_text;

@@ -20,7 +20,7 @@ use simple_abi::heap_layout::{ALIGN, HEADER_FLAG_MASK, STATIC_HEADER, desc_size,
 use super::desc::{Desc, is_dead, is_runtime_desc};
 use super::mark::{BadReference, Source, for_each_ref};
 use super::space::{Place, Space};
-use crate::runtime::strings::is_runtime_static;
+use crate::strings::is_runtime_static;
 
 /// What is wrong with a reference.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

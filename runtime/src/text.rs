@@ -494,8 +494,8 @@ pub fn str_hash(bytes: &[u8]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runtime::heap::desc::str_header;
-    use crate::runtime::test_support::{in_child, stderr};
+    use crate::heap::desc::str_header;
+    use crate::test_support::{in_child, stderr};
     use simple_abi::str_layout::STATIC_TAG;
 
     fn s(text: &str) -> *const u8 {

@@ -23,8 +23,8 @@
 use std::cell::Cell;
 use std::fmt;
 
-use crate::runtime::backtrace::{StackBounds, current_frame_pointer, runtime_caller_record};
-use crate::runtime::code_map::CodeMap;
+use crate::backtrace::{StackBounds, current_frame_pointer, runtime_caller_record};
+use crate::code_map::CodeMap;
 
 thread_local! {
     /// The frame pointer of [`call_entry`] while it runs the program, else 0.

@@ -6,8 +6,6 @@ use std::process::ExitCode;
 use simple_abi::build::{Options, hash_sources};
 use simple_smf::LoadedModule;
 
-use crate::runtime;
-
 /// The compiler's executable, `simplec`, which sits beside `simple`.
 pub fn compiler_exe() -> std::io::Result<PathBuf> {
     sibling("simplec")
@@ -60,13 +58,13 @@ pub fn is_up_to_date(module: &simple_smf::Module, entry: &Path, options: Options
 
 /// Loads the module at `path` against this runtime.
 pub fn load(path: &Path) -> Result<LoadedModule, simple_smf::LoadError> {
-    simple_smf::load(path, &runtime::resolve, simple_abi::ABI_VERSION)
+    simple_smf::load(path, &crate::resolve, simple_abi::ABI_VERSION)
 }
 
 /// Runs a loaded program with these arguments; its exit status.
 pub fn run(module: &LoadedModule, args: &[String]) -> ExitCode {
-    runtime::set_args(args);
-    ExitCode::from((runtime::run(module) & 255) as u8)
+    crate::set_args(args);
+    ExitCode::from((crate::run(module) & 255) as u8)
 }
 
 /// Names, in a program `simple watch` starts, the watcher's process id.

@@ -322,8 +322,8 @@ pub unsafe fn lookup<'a>(dict: *mut u8, key: u64) -> Option<&'a [u64]> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runtime::heap::desc::StaticDesc;
-    use crate::runtime::strings::alloc_str;
+    use crate::heap::desc::StaticDesc;
+    use crate::strings::alloc_str;
     use simple_abi::dict_layout::KEY_INT;
     use simple_abi::heap_layout::KIND_ARRAY;
 

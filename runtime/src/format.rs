@@ -228,7 +228,7 @@ pub unsafe extern "C" fn spl_format_bool(value: u8, spec: *const u8) -> *const u
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runtime::strings::alloc_str;
+    use crate::strings::alloc_str;
 
     fn s(text: &str) -> *const u8 {
         alloc_str(text.as_bytes())
