@@ -1,4 +1,5 @@
-//! Refuses to build the runtime without frame pointers.
+//! Refuses to build the runtime without frame pointers, and names the
+//! build of the code `simple` runs programs with (`SIMPLE_RUNTIME_BUILD`).
 //!
 //! The garbage collector finds the program's roots by following the
 //! frame-pointer chain from inside the runtime up to compiled code
@@ -9,6 +10,7 @@
 //! build a runtime whose collector would walk garbage, stop here.
 
 fn main() {
+    name_the_build();
     println!("cargo::rerun-if-env-changed=CARGO_ENCODED_RUSTFLAGS");
     let flags = std::env::var("CARGO_ENCODED_RUSTFLAGS").unwrap_or_default();
     let flags: Vec<&str> = flags.split('\x1f').collect();
@@ -33,5 +35,39 @@ fn main() {
              that setting, so add the flag to it: RUSTFLAGS=\"$RUSTFLAGS -C force-frame-pointers=yes\""
         );
         std::process::exit(1);
+    }
+}
+
+/// `simple` and `simplec` are separate binaries, and `cargo run` (or
+/// `cargo build --bin`) rebuilds one of them only. A `simple` left from an
+/// older build must not run modules that a newer `simplec` built for a
+/// different runtime, loader or ABI; so both binaries carry a hash of the
+/// sources of those three crates, which decides whether a module is up to
+/// date (`launch::compiler_id`).
+fn name_the_build() {
+    use std::hash::{Hash, Hasher};
+    let mut files = Vec::new();
+    for dir in ["src", "../smf/src", "../compiler/abi/src"] {
+        println!("cargo::rerun-if-changed={dir}");
+        collect_files(std::path::Path::new(dir), &mut files);
+    }
+    files.sort();
+    // SipHash with fixed keys: the same sources give the same name.
+    let mut hasher = std::hash::DefaultHasher::new();
+    for path in files {
+        path.hash(&mut hasher);
+        std::fs::read(&path).unwrap_or_default().hash(&mut hasher);
+    }
+    println!("cargo::rustc-env=SIMPLE_RUNTIME_BUILD={:016x}", hasher.finish());
+}
+
+fn collect_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            collect_files(&path, out);
+        } else {
+            out.push(path);
+        }
     }
 }

@@ -17,7 +17,11 @@ use simple_runtime::launch;
 fn main() -> ExitCode {
     launch::follow_watcher();
     let argv: Vec<OsString> = std::env::args_os().skip(1).collect();
-    if let Some(run) = RunArgs::parse(&argv)
+    // Started by the `simple watch` of another build (see
+    // `launch::RUNTIME_BUILD`): that `simplec` runs the module itself.
+    let other_build = std::env::var_os(launch::EXPECTED_BUILD_ENV).is_some_and(|b| b != launch::RUNTIME_BUILD);
+    if !other_build
+        && let Some(run) = RunArgs::parse(&argv)
         && let Some(status) = run.run_if_built()
     {
         return status;

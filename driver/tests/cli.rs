@@ -83,6 +83,9 @@ fn simple_runs_an_up_to_date_module_without_the_compiler() {
     // Options are part of what a module was built from.
     assert_eq!(exe(run_in(&dir, &["run", "--no-opt", "p.spl"])).as_deref(), Some("simplec"));
     assert_eq!(exe(run_in(&dir, &["run", "--no-opt", "p.spl"])).as_deref(), Some("simple"));
+    // Started by the `simple watch` of another build.
+    let other_build = simple().args(["run", "p.smf"]).env("SIMPLE_RUNTIME_BUILD", "0").current_dir(&dir).output();
+    assert_eq!(exe(other_build.expect("run simple")).as_deref(), Some("simplec"));
 }
 
 #[test]

@@ -21,9 +21,21 @@ fn sibling(name: &str) -> std::io::Result<PathBuf> {
     Ok(exe.with_file_name(format!("{name}{}", std::env::consts::EXE_SUFFIX)))
 }
 
+/// Names the build of this runtime, the SMF loader and the ABI (a hash of
+/// their sources, from `build.rs`). `simple` and `simplec` are rebuilt
+/// separately by `cargo run`; a module is up to date for the one that runs
+/// it only if both carry the same name.
+pub const RUNTIME_BUILD: &str = env!("SIMPLE_RUNTIME_BUILD");
+
+/// Set by `simple watch` in the programs it starts: the [`RUNTIME_BUILD`]
+/// of the `simplec` that built the module. A `simple` of another build
+/// hands the run to `simplec`.
+pub const EXPECTED_BUILD_ENV: &str = "SIMPLE_RUNTIME_BUILD";
+
 /// Identifies the compiler build: the size and modification time of
-/// `simplec`, so a rebuilt compiler never reuses what an older one cached
-/// ([`Options::compiler_id`]). `simple` and `simplec` compute the same value.
+/// `simplec`, so a rebuilt compiler never reuses what an older one cached,
+/// and [`RUNTIME_BUILD`] ([`Options::compiler_id`]). `simple` and `simplec`
+/// compute the same value if they come from the same build.
 pub fn compiler_id() -> u64 {
     use std::hash::{Hash, Hasher};
     let mut hasher = rustc_hash::FxHasher::default();
@@ -31,6 +43,7 @@ pub fn compiler_id() -> u64 {
         meta.len().hash(&mut hasher);
         meta.modified().ok().hash(&mut hasher);
     }
+    RUNTIME_BUILD.hash(&mut hasher);
     hasher.finish()
 }
 

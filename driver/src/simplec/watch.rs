@@ -399,7 +399,9 @@ impl State {
     }
 
     fn start_child(&mut self) {
-        let exe = match launch::launcher_exe() {
+        // `simple`, which runs a module in less memory, if it is there:
+        // `cargo run` builds `simplec` alone.
+        let exe = match launch::launcher_exe().ok().filter(|exe| exe.exists()).map_or_else(std::env::current_exe, Ok) {
             Ok(exe) => exe,
             Err(e) => {
                 eprintln!("[watch] cannot start the program: {e}");
@@ -407,6 +409,7 @@ impl State {
             }
         };
         let mut cmd = Command::new(exe);
+        cmd.env(launch::EXPECTED_BUILD_ENV, launch::RUNTIME_BUILD);
         cmd.arg("run");
         if self.module_written {
             // The module just written, so that `simple` runs it without
