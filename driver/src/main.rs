@@ -73,9 +73,9 @@ impl<'a> RunArgs<'a> {
             let module = launch::load(self.file).ok()?;
             return Some(launch::run(&module, &self.args));
         }
-        let module = launch::load(&launch::smf_path(self.file)).ok()?;
         let options = Options { no_opt: self.no_opt, compiler_id: launch::compiler_id() };
-        launch::is_up_to_date(module.module(), self.file, options).then(|| launch::run(&module, &self.args))
+        let module = launch::load_up_to_date(self.file, options)?;
+        Some(launch::run(&module, &self.args))
     }
 }
 

@@ -52,10 +52,16 @@ pub fn smf_path(source: &Path) -> PathBuf {
     source.with_extension("smf")
 }
 
+/// `entry`'s module (`FILE.smf`), if it loads and is up to date ([`is_up_to_date`]).
+/// A module that fails to load (truncated, corrupted) is never trusted.
+pub fn load_up_to_date(entry: &Path, options: Options) -> Option<LoadedModule> {
+    load(&smf_path(entry)).ok().filter(|module| is_up_to_date(module.module(), entry, options))
+}
+
 /// Whether `module` was built from `entry` and the files it imported as
 /// they are now, by this compiler with these options. Reads the files the
 /// module lists and nothing else: if none changed, neither did the imports.
-pub fn is_up_to_date(module: &simple_smf::Module, entry: &Path, options: Options) -> bool {
+fn is_up_to_date(module: &simple_smf::Module, entry: &Path, options: Options) -> bool {
     if module.files.first().map(Path::new) != Some(entry) {
         return false;
     }

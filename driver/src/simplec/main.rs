@@ -234,13 +234,8 @@ fn run(file: &Path, args: &[String], flags: CompileFlags) -> Result<ExitCode, Dr
         let module = launch::load(file).map_err(|e| load_error(file, e.without_path()))?;
         return Ok(launch::run(&module, args));
     }
-    let smf = launch::smf_path(file);
-    // Checking a built module needs the sources, not a compilation. A
-    // module that fails to load (truncated, corrupted) is rebuilt, never
-    // trusted.
-    if let Ok(module) = launch::load(&smf)
-        && launch::is_up_to_date(module.module(), file, flags.options())
-    {
+    // Checking a built module needs the sources, not a compilation.
+    if let Some(module) = launch::load_up_to_date(file, flags.options()) {
         return Ok(launch::run(&module, args));
     }
     let mut session = Session::open(file, flags.options())?;
@@ -249,6 +244,7 @@ fn run(file: &Path, args: &[String], flags: CompileFlags) -> Result<ExitCode, Dr
         return Ok(ExitCode::from(1));
     }
     let bytes = session.link()?;
+    let smf = launch::smf_path(file);
     if let Err(e) = session::write_atomic(&smf, bytes, Durable::CacheOnly) {
         eprintln!("warning: {e}; running the program from memory");
     }
